@@ -1,0 +1,3 @@
+from opsweek.cli.main import run
+
+run()

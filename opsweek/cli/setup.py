@@ -1,0 +1,80 @@
+"""``opsweek init``, ``import`` and ``demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from opsweek.errors import InputError
+
+
+def init(ctx) -> int:
+    from opsweek.store import Store
+
+    path = ctx.db_path
+    if path.exists() and path.stat().st_size > 0:
+        with Store.open(path):
+            pass  # checks it is a usable opsweek database (exit 3 otherwise)
+        print(f"opsweek database already exists at {path}")
+        return 0
+    with Store.open(path, create=True):
+        pass
+    print(f"created an empty opsweek database at {path}")
+    print("next: opsweek import team.toml items.csv")
+    return 0
+
+
+def import_(ctx) -> int:
+    from opsweek.importing import import_files
+    from opsweek.store import Store
+
+    paths = [Path(f) for f in ctx.args.files]
+    for path in paths:  # before creating anything: a missing file writes nothing
+        if not path.is_file():
+            raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
+    created = not ctx.db_path.exists()
+    try:
+        with Store.open(ctx.db_path, create=True) as store:
+            counts = import_files(store, paths, actor=ctx.actor, replace=ctx.args.replace)
+    except BaseException:
+        if created:  # leave no empty database behind a failed first import
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{ctx.db_path}{suffix}").unlink(missing_ok=True)
+        raise
+    done = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+    print(f"imported {done or 'nothing'} into {ctx.db_path}")
+    return 0
+
+
+def _demo_path(ctx) -> Path:
+    import os
+
+    if getattr(ctx.args, "db", None) or os.environ.get("OPSWEEK_DB"):
+        return ctx.db_path
+    # never build the demo over the user's real database
+    return ctx.db_path.with_name("demo.db")
+
+
+def demo(ctx) -> int:
+    import time
+
+    from opsweek import demo as demo_data
+
+    path = _demo_path(ctx)
+    started = time.perf_counter()
+    store = demo_data.build(path, scale=ctx.args.scale)
+    elapsed = time.perf_counter() - started
+    try:
+        if ctx.args.no_tui:
+            what = f"{ctx.args.scale} synthetic items" if ctx.args.scale else "the sample team"
+            print(f"built the demo database ({what}) at {path} in {elapsed:.1f} s")
+            print()
+            for line in demo_data.summary(store):
+                print(line)
+            print()
+            print(f"try: opsweek --db {path} mine --me ben")
+            return 0
+    finally:
+        store.close()
+    from opsweek.cli.tui import launch
+
+    return launch(ctx, path, screen="home")

@@ -1,0 +1,367 @@
+"""Import of the team file (TOML), items (CSV) and full dumps (JSON), as SPEC.md writes them.
+
+Importing is all-or-nothing: every file is read and checked in full before anything is
+written, a problem names the file, row and column, and the writes of one command go in
+one transaction with their audit events.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from opsweek import clock, rules
+from opsweek.errors import InputError
+from opsweek.model import Away, Item, Person, Settings, Stage, Workflow, explain
+from opsweek.store import Store, read
+
+CSV_COLUMNS = ("workflow", "stage", "title", "owner", "status", "opened", "stage_entered",
+               "last_activity", "due", "ref", "blocked_reason", "handoff_to", "handoff_owner",
+               "handoff_sent")
+_REQUIRED_COLUMNS = ("workflow", "stage", "title")
+
+
+class TeamFile:
+    """A checked team file: settings, people, workflows with their stages."""
+
+    def __init__(self, settings: Settings | None, settings_given: set[str], people: list[Person],
+                 workflows: list[Workflow], stages: list[Stage]):
+        self.settings = settings
+        self.settings_given = settings_given
+        self.people = people
+        self.workflows = workflows
+        self.stages = stages
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def parse_team(path: Path, known_people: set[str] = frozenset()) -> TeamFile:
+    """Read and check a team TOML file (relative dates like ``+2d`` allowed for away)."""
+    try:
+        data = tomllib.loads(_read_text(path))
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: not valid TOML ({error})") from None
+    unknown_keys = set(data) - {"settings", "people", "workflows"}
+    if unknown_keys:
+        raise InputError(f"{path}: unknown section {sorted(unknown_keys)[0]!r} (accepted: settings, people, workflows)")
+    settings = None
+    given: set[str] = set()
+    if "settings" in data:
+        if not isinstance(data["settings"], dict):
+            raise InputError(f"{path}: [settings] must be a table")
+        try:
+            settings = Settings.model_validate(data["settings"])
+        except ValidationError as error:
+            raise InputError(explain(error, f"{path}: settings")) from None
+        given = set(data["settings"])
+    people: list[Person] = []
+    for index, raw in enumerate(_list(data, "people", path)):
+        try:
+            people.append(Person.model_validate(raw))
+        except ValidationError as error:
+            raise InputError(explain(error, f"{path}: people[{index + 1}]")) from None
+    handles = [p.handle for p in people]
+    duplicates = {h for h in handles if handles.count(h) > 1}
+    if duplicates:
+        raise InputError(f"{path}: person {sorted(duplicates)[0]!r} is listed twice")
+    everyone = set(handles) | set(known_people)
+    for index, person in enumerate(people):
+        if person.cover and person.cover not in everyone:
+            raise InputError(f"{path}: people[{index + 1}] cover: unknown person {person.cover!r}")
+    workflows: list[Workflow] = []
+    stages: list[Stage] = []
+    for index, raw in enumerate(_list(data, "workflows", path)):
+        where = f"{path}: workflows[{index + 1}]"
+        if not isinstance(raw, dict):
+            raise InputError(f"{where}: must be a table")
+        raw = dict(raw)
+        raw_stages = raw.pop("stages", [])
+        try:
+            workflow = Workflow.model_validate(raw)
+        except ValidationError as error:
+            raise InputError(explain(error, where)) from None
+        if workflow.key in {w.key for w in workflows}:
+            raise InputError(f"{where}: workflow {workflow.key!r} is listed twice")
+        if workflow.owner and workflow.owner not in everyone:
+            raise InputError(f"{where} owner: unknown person {workflow.owner!r}")
+        workflows.append(workflow)
+        if not isinstance(raw_stages, list):
+            raise InputError(f"{where}: stages must be a list of [[workflows.stages]] tables")
+        seen = set()
+        for position, raw_stage in enumerate(raw_stages):
+            swhere = f"{where}.stages[{position + 1}]"
+            if not isinstance(raw_stage, dict):
+                raise InputError(f"{swhere}: must be a table")
+            try:
+                stage = Stage.model_validate({**raw_stage, "workflow": workflow.key, "position": position + 1})
+            except ValidationError as error:
+                raise InputError(explain(error, swhere)) from None
+            if stage.key in seen:
+                raise InputError(f"{swhere}: stage {stage.key!r} is listed twice in {workflow.key}")
+            if stage.owner and stage.owner not in everyone:
+                raise InputError(f"{swhere} owner: unknown person {stage.owner!r}")
+            seen.add(stage.key)
+            stages.append(stage)
+    return TeamFile(settings, given, people, workflows, stages)
+
+
+def _list(data: dict, key: str, path: Path) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise InputError(f"{path}: {key} must be a list of [[{key}]] tables")
+    return value
+
+
+def _write_team(change, store: Store, team_file: TeamFile) -> None:
+    if team_file.settings is not None:
+        values = team_file.settings.model_dump()
+        for key in sorted(team_file.settings_given):
+            value = values[key]
+            value = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
+            _upsert(change, store, "settings", "key", {"key": key, "value": value})
+    for person in team_file.people:
+        _upsert(change, store, "people", "handle", {
+            "handle": person.handle, "name": person.name, "role": person.role,
+            "cover": person.cover, "active": int(person.active)})
+        existing = {(r["start"], r["end"]): r["id"] for r in
+                    store.query("SELECT id, start, end FROM away WHERE handle = ?", (person.handle,))}
+        wanted = {(a.start.isoformat(), a.end.isoformat()) for a in person.away}
+        for span, row_id in existing.items():
+            if span not in wanted:
+                change.delete("away", row_id)
+        for start, end in sorted(wanted - set(existing)):
+            change.insert("away", {"handle": person.handle, "start": start, "end": end})
+    for workflow in team_file.workflows:
+        _upsert(change, store, "workflows", "key", workflow.model_dump())
+    for stage in team_file.stages:
+        row = stage.model_dump()
+        row_id = store.scalar("SELECT id FROM stages WHERE workflow = ? AND key = ?", (stage.workflow, stage.key))
+        if row_id is None:
+            change.insert("stages", row)
+        else:
+            change.update("stages", row_id, row)
+
+
+def _upsert(change, store: Store, table: str, pk: str, row: dict) -> None:
+    if store.one(f"SELECT 1 FROM {table} WHERE {pk} = ?", (row[pk],)) is None:
+        change.insert(table, row)
+    else:
+        change.update(table, row[pk], {k: v for k, v in row.items() if k != pk})
+
+
+# --- items CSV -----------------------------------------------------------------------
+
+
+class _Catalog:
+    """What CSV rows may refer to: the stored team plus the team files of this import."""
+
+    def __init__(self, store: Store, team_files: list[TeamFile]):
+        team = read.team(store)
+        self.settings = dict(team.settings)
+        self.people = {h for h in team.people}
+        self.stages = {(s.workflow, s.key): s for s in team.stages}
+        self.workflows = {w.key for w in team.workflows}
+        for tf in team_files:
+            if tf.settings is not None:
+                self.settings.update({k: str(getattr(tf.settings, k)) for k in tf.settings_given
+                                      if k != "step_minutes"})
+            self.people |= {p.handle for p in tf.people}
+            self.workflows |= {w.key for w in tf.workflows}
+            self.stages.update({(s.workflow, s.key): s for s in tf.stages})
+
+
+def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict], list[dict]]:
+    """Read and check an items CSV: ``(item rows, handoff rows)`` ready to insert.
+
+    Handoff rows name their item by its index in the item rows (``item_index``).
+    """
+    text = _read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"{path}: empty file (a header row is required: {','.join(CSV_COLUMNS)})") from None
+    except csv.Error as error:
+        raise InputError(f"{path}: line 1: not valid CSV ({error})") from None
+    header = [h.strip().lower() for h in header]
+    unknown_cols = [h for h in header if h not in CSV_COLUMNS]
+    if unknown_cols:
+        raise InputError(f"{path}: line 1: unknown column {unknown_cols[0]!r} (accepted: {','.join(CSV_COLUMNS)})")
+    missing = [c for c in _REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}: line 1: missing column {missing[0]!r} (required: {','.join(_REQUIRED_COLUMNS)})")
+    if len(set(header)) != len(header):
+        raise InputError(f"{path}: line 1: a column is named twice")
+    items: list[dict] = []
+    handoffs: list[dict] = []
+    stamp_now = clock.stamp(now)
+    line = 1
+    try:
+        for raw in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in raw):
+                continue
+            if len(raw) != len(header):
+                raise InputError(f"{path}: line {line}: {len(raw)} cells, the header has {len(header)}")
+            cells = {k: v.strip() for k, v in zip(header, raw)}
+            item, handoff = _item_row(path, line, cells, catalog, now, stamp_now)
+            items.append(item)
+            if handoff:
+                handoff["item_index"] = len(items) - 1
+                handoffs.append(handoff)
+    except csv.Error as error:
+        raise InputError(f"{path}: line {line}: not valid CSV ({error})") from None
+    return items, handoffs
+
+
+def _when_cell(path, line, column, value, now):
+    try:
+        return clock.parse_when(value, column, now)
+    except InputError as error:
+        raise InputError(f"{path}: line {line}, column {column}: {str(error).split(': ', 1)[-1]}") from None
+
+
+def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_now: str):
+    where = f"{path}: line {line}"
+
+    def get(column):
+        return cells.get(column) or None
+
+    opened = _when_cell(path, line, "opened", get("opened"), now) if get("opened") else now
+    entered = _when_cell(path, line, "stage_entered", get("stage_entered"), now) if get("stage_entered") else opened
+    activity = (_when_cell(path, line, "last_activity", get("last_activity"), now)
+                if get("last_activity") else max(entered, opened))
+    try:
+        item = Item.model_validate({
+            "workflow": get("workflow"), "stage": get("stage"), "title": get("title"),
+            "owner": get("owner"), "status": get("status") or "open", "opened_at": opened,
+            "stage_entered_at": entered, "last_activity_at": activity, "due": get("due"),
+            "ref": get("ref"), "blocked_reason": get("blocked_reason"),
+        })
+    except ValidationError as error:
+        message = explain(error)
+        column = str(error.errors()[0]["loc"][0]) if error.errors()[0]["loc"] else ""
+        column = {"opened_at": "opened", "stage_entered_at": "stage_entered",
+                  "last_activity_at": "last_activity"}.get(column, column)
+        message = message.split(": ", 1)[-1] if column else message
+        raise InputError(f"{where}, column {column}: {message}" if column else f"{where}: {message}") from None
+    if item.workflow not in catalog.workflows:
+        raise InputError(f"{where}, column workflow: unknown workflow {item.workflow!r}")
+    stage = catalog.stages.get((item.workflow, item.stage))
+    if stage is None:
+        raise InputError(f"{where}, column stage: {item.stage!r} is not a stage of {item.workflow}")
+    if item.owner and item.owner not in catalog.people:
+        raise InputError(f"{where}, column owner: unknown person {item.owner!r}")
+    if item.stage_entered_at < item.opened_at:
+        raise InputError(f"{where}, column stage_entered: before the item was opened")
+    if item.stage_entered_at > now or item.opened_at > now:
+        raise InputError(f"{where}, column stage_entered: in the future")
+    closed = stamp_now if item.status in ("done", "dropped") else None
+    row = {
+        "workflow": item.workflow, "stage": item.stage, "title": item.title, "owner": item.owner,
+        "status": item.status, "opened_at": clock.stamp(item.opened_at),
+        "stage_entered_at": clock.stamp(item.stage_entered_at),
+        "last_activity_at": clock.stamp(item.last_activity_at),
+        "due": item.due.isoformat() if item.due else None, "ref": item.ref,
+        "blocked_reason": item.blocked_reason, "closed_at": closed,
+    }
+    handoff = None
+    if get("handoff_to"):
+        target = catalog.stages.get((item.workflow, get("handoff_to")))
+        if target is None:
+            raise InputError(f"{where}, column handoff_to: {get('handoff_to')!r} is not a stage of {item.workflow}")
+        if target.key == item.stage:
+            raise InputError(f"{where}, column handoff_to: the item is already in {target.key}")
+        if item.status not in ("open",):
+            raise InputError(f"{where}, column handoff_to: a {item.status} item cannot have a pending handoff")
+        receiver = get("handoff_owner") or target.owner
+        if receiver and receiver not in catalog.people:
+            raise InputError(f"{where}, column handoff_owner: unknown person {receiver!r}")
+        sent = _when_cell(path, line, "handoff_sent", get("handoff_sent"), now) if get("handoff_sent") else now
+        due_at = rules.handoff_due_at(sent, target.handoff_sla, catalog.settings)
+        handoff = {"from_stage": item.stage, "from_owner": item.owner, "to_stage": target.key,
+                   "to_owner": receiver, "sent_at": clock.stamp(sent), "due_at": clock.stamp(due_at)}
+    elif get("handoff_owner") or get("handoff_sent"):
+        raise InputError(f"{where}, column handoff_to: needed when handoff_owner or handoff_sent is given")
+    return row, handoff
+
+
+# --- the import command --------------------------------------------------------------
+
+
+def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime | None = None,
+                 replace: bool = False) -> dict[str, int]:
+    """Import team files, then item files, in one transaction; returns counts.
+
+    Everything is checked before anything is written: one bad row rejects the lot.
+    """
+    now = now or clock.now()
+    kinds = {}
+    for path in paths:
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".toml", ".csv", ".json"):
+            raise InputError(f"{path}: unknown file type {suffix or '(none)'!r} "
+                             "(accepted: .toml team file, .csv items, .json dump)")
+        kinds[Path(path)] = suffix
+    dumps = [p for p, k in kinds.items() if k == ".json"]
+    if dumps:
+        if len(paths) > 1:
+            raise InputError("a .json dump is imported on its own (accepted: opsweek import DUMP.json)")
+        from opsweek import dump  # issue 5: lossless dumps
+
+        return dump.restore_file(store, dumps[0], replace=replace)
+    known = set(read.people(store))
+    team_files = []
+    for path, kind in kinds.items():
+        if kind == ".toml":
+            team_files.append(parse_team(path, known))
+            known |= {p.handle for p in team_files[-1].people}
+    catalog = _Catalog(store, team_files)
+    item_batches = [parse_items(path, catalog, now) for path, kind in kinds.items() if kind == ".csv"]
+    counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0}
+    with store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds)) as change:
+        for tf in team_files:
+            _write_team(change, store, tf)
+            counts["people"] += len(tf.people)
+            counts["workflows"] += len(tf.workflows)
+            counts["stages"] += len(tf.stages)
+        for items, handoffs in item_batches:
+            ids = change.insert_many("items", items)
+            for handoff in handoffs:
+                handoff["item_id"] = ids[handoff.pop("item_index")]
+            change.insert_many("handoffs", [{**h, "accepted_at": None, "accepted_by": None, "note": None,
+                                             "escalated_at": None} for h in handoffs])
+            counts["items"] += len(items)
+            counts["handoffs"] += len(handoffs)
+        _check_references(store)
+    return counts
+
+
+def _check_references(store: Store) -> None:
+    """Owners and covers must name people on the team (the schema cannot say so)."""
+    row = store.one(
+        "SELECT 'stage ' || workflow || '/' || key AS what, owner FROM stages WHERE owner IS NOT NULL"
+        " AND owner NOT IN (SELECT handle FROM people)"
+        " UNION ALL SELECT 'workflow ' || key, owner FROM workflows WHERE owner IS NOT NULL"
+        " AND owner NOT IN (SELECT handle FROM people)"
+        " UNION ALL SELECT 'person ' || handle, cover FROM people WHERE cover IS NOT NULL"
+        " AND cover NOT IN (SELECT handle FROM people) LIMIT 1")
+    if row is not None:
+        raise InputError(f"{row['what']}: unknown person {row['owner']!r}")

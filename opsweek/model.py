@@ -1,0 +1,300 @@
+"""The vocabulary of SPEC.md as pydantic v2 models.
+
+These validate everything that comes in (team files, CSV rows, dumps, what people type)
+and carry data between the store, the rules, the notes and the screens. Validation
+problems become one line for the user through :func:`explain`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from opsweek import clock
+from opsweek.agenda import STEP_KEYS
+from opsweek.text import clean_text, is_slug
+
+
+def _slug(value: str) -> str:
+    if not isinstance(value, str) or not is_slug(value):
+        raise ValueError(
+            f"{value!r} is not a slug (accepted: lowercase letters, digits, - and _, like 'ana' or 'client-delivery')"
+        )
+    return value
+
+
+def _text(value):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    return clean_text(value)
+
+
+def _optional_text(value):
+    value = _text(value)
+    if value is None or value.strip() == "":
+        return None
+    return value
+
+
+def _duration(value):
+    if value is None or value == "":
+        return None
+    try:
+        return str(clock.parse_duration(value))
+    except Exception as error:  # InputError carries the accepted forms
+        raise ValueError(str(error).split(": ", 1)[-1]) from None
+
+
+def _date(value):
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return clock.parse_date(str(value))
+    except Exception as error:
+        raise ValueError(str(error).split(": ", 1)[-1]) from None
+
+
+def _when(value):
+    if value is None or value == "":
+        return None
+    try:
+        return clock.parse_when(value)
+    except Exception as error:
+        raise ValueError(str(error).split(": ", 1)[-1]) from None
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+Text = Annotated[str, BeforeValidator(_text)]
+OptText = Annotated[str | None, BeforeValidator(_optional_text)]
+OptSlug = Annotated[str | None, BeforeValidator(lambda v: None if v in ("", None) else v),
+                    AfterValidator(lambda v: None if v is None else _slug(v))]
+DurationText = Annotated[str | None, BeforeValidator(_duration)]
+Day = Annotated[date | None, BeforeValidator(_date)]
+When = Annotated[datetime | None, BeforeValidator(_when)]
+
+
+def _required(value: str) -> str:
+    if not value or not value.strip():
+        raise ValueError("is empty (accepted: any text)")
+    return value
+
+
+RequiredText = Annotated[str, BeforeValidator(_text), AfterValidator(_required)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=False)
+
+
+class Away(Record):
+    start: Day = Field(alias="from")
+    end: Day = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.start is None or self.end is None:
+            raise ValueError("an away period needs both from and to dates")
+        if self.end < self.start:
+            raise ValueError(f"away period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return self.start <= last and self.end >= first
+
+
+class Person(Record):
+    handle: Slug
+    name: RequiredText
+    role: Text = ""
+    cover: OptSlug = None
+    away: list[Away] = []
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _not_own_cover(self):
+        if self.cover == self.handle:
+            raise ValueError(f"{self.handle} cannot cover for themselves")
+        return self
+
+    def away_between(self, first: date, last: date) -> bool:
+        return any(period.overlaps(first, last) for period in self.away)
+
+    def away_on(self, day: date) -> bool:
+        return self.away_between(day, day)
+
+
+class Workflow(Record):
+    key: Slug
+    name: RequiredText
+    outcome: Text = ""
+    owner: OptSlug = None
+    trigger: Text = ""
+    status: Literal["active", "paused", "retired"] = "active"
+
+
+class Stage(Record):
+    workflow: Slug
+    key: Slug
+    name: RequiredText
+    position: int = 0
+    owner: OptSlug = None
+    sop: OptText = None
+    max_days: Annotated[float | None, Field(gt=0)] = None
+    handoff_sla: DurationText = None
+
+
+class Item(Record):
+    id: int | None = None
+    workflow: Slug
+    stage: Slug
+    title: RequiredText
+    owner: OptSlug = None
+    status: Literal["open", "blocked", "done", "dropped"] = "open"
+    opened_at: When = None
+    stage_entered_at: When = None
+    last_activity_at: When = None
+    due: Day = None
+    ref: OptText = None
+    blocked_reason: OptText = None
+    closed_at: When = None
+
+    @model_validator(mode="after")
+    def _blocked_has_reason(self):
+        if self.status == "blocked" and not self.blocked_reason:
+            raise ValueError("a blocked item needs a blocked_reason")
+        return self
+
+
+class Handoff(Record):
+    id: int | None = None
+    item_id: int
+    from_stage: Slug
+    from_owner: OptSlug = None
+    to_stage: Slug
+    to_owner: OptSlug = None
+    sent_at: When
+    due_at: When
+    accepted_at: When = None
+    accepted_by: OptSlug = None
+    note: OptText = None
+    escalated_at: When = None
+    # filled in by reads (joined from the item), never stored on the handoff row
+    workflow: OptSlug = None
+
+
+class Meeting(Record):
+    id: int | None = None
+    week: str
+    facilitator: OptSlug = None
+    started_at: When
+    closed_at: When = None
+    rating: Annotated[int | None, Field(ge=1, le=10)] = None
+    step: str = "attendance"
+
+    @field_validator("week")
+    @classmethod
+    def _week(cls, value: str) -> str:
+        clock.week_bounds(value)
+        return value
+
+    @field_validator("step")
+    @classmethod
+    def _step(cls, value: str) -> str:
+        if value not in STEP_KEYS:
+            raise ValueError(f"{value!r} is not a step (accepted: {', '.join(STEP_KEYS)})")
+        return value
+
+
+class Entry(Record):
+    id: int | None = None
+    meeting_id: int | None = None
+    kind: Literal["decision", "action", "note"]
+    text: RequiredText
+    owner: OptSlug = None
+    due: Day = None
+    item_id: int | None = None
+    workflow: OptSlug = None
+    status: Literal["open", "done", "dropped"] | None = None
+    closed_meeting_id: int | None = None
+    created_at: When = None
+
+    @model_validator(mode="after")
+    def _action_rules(self):
+        if self.kind == "action":
+            if not self.owner:
+                raise ValueError("an action needs an owner")
+            if self.status is None:
+                self.status = "open"
+        return self
+
+
+class Event(Record):
+    id: int | None = None
+    change_id: int
+    at: When
+    actor: str
+    meeting_id: int | None = None
+    action: str
+    entity: str
+    entity_id: str
+    before: dict | None = None
+    after: dict | None = None
+    reason: OptText = None
+    undoes: int | None = None
+
+
+class Settings(Record):
+    handoff_sla: DurationText = "48h"
+    stale_after: DurationText = "7d"
+    escalate_after: DurationText = "24h"
+    step_minutes: dict[str, Annotated[int, Field(gt=0, le=240)]] = {}
+
+    @field_validator("step_minutes")
+    @classmethod
+    def _steps(cls, value: dict) -> dict:
+        for key in value:
+            if key not in STEP_KEYS:
+                raise ValueError(f"{key!r} is not a step (accepted: {', '.join(STEP_KEYS)})")
+        return value
+
+
+def explain(error: ValidationError, where: str = "") -> str:
+    """One line for the first problem of a ValidationError: where, what, what is accepted."""
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"] if part != "__root__")
+    message = first["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    value = first.get("input")
+    kind = first["type"]
+    if kind == "literal_error":
+        message = f"{value!r} is not allowed ({message.lower()})"
+    elif kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        message = "is not a known field"
+    elif kind in ("int_parsing", "float_parsing", "bool_parsing", "int_type", "float_type"):
+        message = f"{value!r} is not a number" if kind != "bool_parsing" else f"{value!r} is not true/false"
+    elif kind.startswith(("greater_than", "less_than")):
+        message = f"{value!r}: {message.lower()}"
+    parts = [part for part in (where, location) if part]
+    prefix = " ".join(parts[:1]) + (f" {parts[1]}" if len(parts) > 1 else "")
+    return f"{prefix}: {message}" if prefix else message

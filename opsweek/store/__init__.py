@@ -1,0 +1,5 @@
+"""The SQLite store: no Textual, and only the standard library on import."""
+
+from opsweek.store.db import Change, Store, resolve_db_path
+
+__all__ = ["Change", "Store", "resolve_db_path"]

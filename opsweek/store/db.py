@@ -1,0 +1,370 @@
+"""Opening the SQLite file safely, and the write transaction every change goes through.
+
+Standard library only: the quick commands (``opsweek mine``) open the database through
+here without paying for sqlite-utils or pydantic. Migrations (sqlite-utils) are imported
+only when the schema actually needs to change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from opsweek import clock
+from opsweek.errors import DatabaseUnusable, InputError
+
+MIGRATION_SET = "opsweek"
+# Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
+# from schema) so that checking the version costs one query and no sqlite-utils import.
+MIGRATIONS = ("m001_initial",)
+BUSY_TIMEOUT_MS = 5000
+
+# Primary key column per table, so every change can be recorded and undone the same way.
+PRIMARY_KEYS = {
+    "people": "handle",
+    "away": "id",
+    "workflows": "key",
+    "stages": "id",
+    "items": "id",
+    "handoffs": "id",
+    "meetings": "id",
+    "attendance": "id",
+    "step_times": "id",
+    "entries": "id",
+    "reviews": "id",
+    "settings": "key",
+}
+
+
+def default_db_path() -> Path:
+    """``opsweek.db`` in the user data directory (platformdirs)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("opsweek", appauthor=False)) / "opsweek.db"
+
+
+def resolve_db_path(option: str | None = None) -> Path:
+    """``--db`` beats ``OPSWEEK_DB`` beats the platform default."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get("OPSWEEK_DB")
+    if env:
+        return Path(env).expanduser()
+    return default_db_path()
+
+
+def _prepare_file(path: Path) -> None:
+    """Create the directory 0700 and an empty file 0600 before SQLite touches it."""
+    directory = path.parent
+    if not directory.exists():
+        try:
+            directory.mkdir(mode=0o700, parents=True)
+        except OSError as error:
+            raise DatabaseUnusable(f"cannot create {directory}: {error.strerror}") from None
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise DatabaseUnusable(f"cannot create {path}: {error.strerror}") from None
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(16)
+    except IsADirectoryError:
+        raise DatabaseUnusable(f"{path} is a directory, not an opsweek database") from None
+    except OSError as error:
+        raise DatabaseUnusable(f"cannot read {path}: {error.strerror}") from None
+    if header and header != b"SQLite format 3\x00":
+        raise DatabaseUnusable(f"{path} is not an opsweek database (not SQLite, or corrupt)")
+
+
+class Store:
+    """One connection to one opsweek database.
+
+    The connection runs in autocommit mode; :meth:`write` opens each write with
+    ``BEGIN IMMEDIATE`` so that a writer waits for the lock (busy timeout) up front
+    instead of failing half way, and commits the change together with its events.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None):
+        self.conn = conn
+        self.path = path
+        self._in_write = False
+
+    # -- opening --------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = False, migrate: bool = True) -> "Store":
+        """Open (or with ``create``, make) the database at ``path``.
+
+        Raises :class:`DatabaseUnusable` (exit 3) when the file is not an opsweek
+        database, is corrupt, is locked past the timeout, or was written by a newer
+        opsweek; in each case the file is left untouched.
+        """
+        path = Path(path)
+        if path.exists() and path.is_dir():
+            raise DatabaseUnusable(f"{path} is a directory, not an opsweek database")
+        if not path.exists():
+            if not create:
+                raise DatabaseUnusable(
+                    f"no opsweek database at {path} (create one with 'opsweek init' or 'opsweek demo')"
+                )
+            _prepare_file(path)
+        _check_header(path)
+        try:
+            conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise DatabaseUnusable(f"cannot open {path}: {error}") from None
+        store = cls(conn, path)
+        try:
+            store._configure()
+            store._check_version(migrate=migrate)
+        except sqlite3.DatabaseError as error:
+            conn.close()
+            raise _unusable(path, error) from None
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @classmethod
+    def memory(cls) -> "Store":
+        """A fresh in-memory database with the full schema (for tests)."""
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store = cls(conn, None)
+        store._configure()
+        store._check_version(migrate=True)
+        return store
+
+    def _configure(self) -> None:
+        conn = self.conn
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if self.path is not None:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode.lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # foreign_keys cannot change inside a transaction: set it here, in autocommit
+        conn.execute("PRAGMA foreign_keys = ON")
+
+    def applied_migrations(self) -> list[str]:
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='_sqlite_migrations'"
+        ).fetchone()
+        if not exists:
+            return []
+        return [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY id",
+                (MIGRATION_SET,),
+            )
+        ]
+
+    def _check_version(self, *, migrate: bool) -> None:
+        applied = self.applied_migrations()
+        newer = [name for name in applied if name not in MIGRATIONS]
+        if newer:
+            raise DatabaseUnusable(
+                f"{self.path} was written by a newer opsweek (schema step {newer[-1]}); upgrade opsweek to use it"
+            )
+        has_tables = self.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchone()[0]
+        if has_tables and not applied:
+            raise DatabaseUnusable(f"{self.path} is an SQLite file but not an opsweek database")
+        pending = [name for name in MIGRATIONS if name not in applied]
+        if not pending:
+            return
+        if not migrate:
+            raise DatabaseUnusable(f"{self.path} needs a schema upgrade; run any opsweek command that writes")
+        if applied and self.path is not None:
+            self.backup(self.path.with_name(f"{self.path.name}.before-{pending[0]}.bak"))
+        from opsweek.store.schema import apply_migrations
+
+        apply_migrations(self.conn)
+
+    def backup(self, target: Path) -> Path:
+        """Copy the database to ``target`` (``VACUUM INTO``), 0600."""
+        if target.exists():
+            target.unlink()
+        self.conn.execute("VACUUM INTO ?", (str(target),))
+        os.chmod(target, 0o600)
+        return target
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- reading ----------------------------------------------------------------------
+
+    def query(self, sql: str, params=()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params=()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params=()):
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("SELECT value FROM settings WHERE key = ?", (key,))
+        return default if value is None else value
+
+    # -- writing ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """A raw ``BEGIN IMMEDIATE`` transaction (bulk loads); prefer :meth:`change`."""
+        if self._in_write:
+            yield self
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise _unusable(self.path, error) from None
+        self._in_write = True
+        try:
+            yield self
+        except BaseException:
+            self._in_write = False
+            self.conn.execute("ROLLBACK")
+            raise
+        self._in_write = False
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            self.conn.execute("ROLLBACK")
+            raise _unusable(self.path, error) from None
+
+    @contextmanager
+    def change(self, action: str, *, actor: str, reason: str | None = None,
+               meeting_id: int | None = None, undoes: int | None = None):
+        """One change: a write transaction whose every row edit is recorded as an Event.
+
+        Yields a :class:`Change`; its ``insert``/``update``/``delete`` write the row and
+        its audit event in the same transaction, so both land or neither does.
+        """
+        with self.transaction():
+            change_id = (self.scalar("SELECT max(change_id) FROM events") or 0) + 1
+            yield Change(self, change_id, action, actor, reason, meeting_id, undoes)
+
+
+class Change:
+    """The row edits of one change, each written together with its Event."""
+
+    def __init__(self, store: Store, change_id: int, action: str, actor: str,
+                 reason: str | None, meeting_id: int | None, undoes: int | None):
+        self.store = store
+        self.id = change_id
+        self.action = action
+        self.actor = actor
+        self.reason = reason
+        self.meeting_id = meeting_id
+        self.undoes = undoes
+        self.at = clock.stamp(clock.now())
+        self.events = 0
+
+    def _event(self, entity: str, entity_id, before: dict | None, after: dict | None) -> None:
+        self.store.conn.execute(
+            "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
+            " before, after, reason, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                self.id, self.at, self.actor, self.meeting_id, self.action, entity, str(entity_id),
+                None if before is None else json.dumps(before, sort_keys=True, default=str),
+                None if after is None else json.dumps(after, sort_keys=True, default=str),
+                self.reason, self.undoes,
+            ),
+        )
+        self.events += 1
+
+    def insert(self, table: str, row: dict) -> int | str:
+        """Insert ``row``; returns its primary key."""
+        pk = PRIMARY_KEYS[table]
+        columns = list(row)
+        cursor = self.store.conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [row[c] for c in columns],
+        )
+        key = row.get(pk, cursor.lastrowid)
+        stored = dict(self.store.one(f"SELECT * FROM {table} WHERE {pk} = ?", (key,)))
+        self._event(table, key, None, stored)
+        return key
+
+    def insert_many(self, table: str, rows: list[dict]) -> list:
+        """Insert many rows at once (imports), each with its event; returns their keys.
+
+        Integer keys are assigned here so that every event can name its row.
+        """
+        if not rows:
+            return []
+        pk = PRIMARY_KEYS[table]
+        if pk == "id":
+            start = (self.store.scalar(f"SELECT max(id) FROM {table}") or 0) + 1
+            rows = [{"id": start + n, **row} for n, row in enumerate(rows)]
+        columns = list(rows[0])
+        self.store.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [[row.get(c) for c in columns] for row in rows],
+        )
+        self.store.conn.executemany(
+            "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
+            " before, after, reason, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(self.id, self.at, self.actor, self.meeting_id, self.action, table, str(row[pk]), None,
+              json.dumps(row, sort_keys=True, default=str), self.reason, self.undoes) for row in rows],
+        )
+        self.events += len(rows)
+        return [row[pk] for row in rows]
+
+    def update(self, table: str, key, changes: dict) -> dict:
+        """Set ``changes`` on the row; records only the fields that really changed."""
+        pk = PRIMARY_KEYS[table]
+        current = self.store.one(f"SELECT * FROM {table} WHERE {pk} = ?", (key,))
+        if current is None:
+            raise InputError(f"no {table} row {key!r}")
+        before = {f: current[f] for f in changes if current[f] != changes[f]}
+        after = {f: changes[f] for f in before}
+        if not before:
+            return {}
+        assignments = ", ".join(f"{f} = ?" for f in after)
+        self.store.conn.execute(
+            f"UPDATE {table} SET {assignments} WHERE {pk} = ?", [*after.values(), key]
+        )
+        self._event(table, key, before, after)
+        return after
+
+    def delete(self, table: str, key) -> None:
+        pk = PRIMARY_KEYS[table]
+        current = self.store.one(f"SELECT * FROM {table} WHERE {pk} = ?", (key,))
+        if current is None:
+            return
+        self.store.conn.execute(f"DELETE FROM {table} WHERE {pk} = ?", (key,))
+        self._event(table, key, dict(current), None)
+
+
+def _unusable(path, error: sqlite3.Error) -> DatabaseUnusable:
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return DatabaseUnusable(
+            f"{path} is locked by another process for more than {BUSY_TIMEOUT_MS // 1000} s; try again"
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return DatabaseUnusable(f"{path} is corrupt or not an opsweek database ({text})")
+    return DatabaseUnusable(f"{path} cannot be used: {text}")

@@ -1,0 +1,184 @@
+"""The schema, created and evolved only through sqlite-utils ``Migrations``.
+
+Each step is a small function; sqlite-utils records it in ``_sqlite_migrations``. Add a
+step by appending a function here and its name to ``MIGRATIONS`` in ``store/db.py``
+(the version check there runs without importing sqlite-utils).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from opsweek.store.db import MIGRATION_SET, MIGRATIONS
+
+migrations = Migrations(MIGRATION_SET)
+
+_INITIAL = [
+    """CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE people (
+        handle TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT '',
+        cover TEXT,
+        active INTEGER NOT NULL DEFAULT 1
+    )""",
+    """CREATE TABLE away (
+        id INTEGER PRIMARY KEY,
+        handle TEXT NOT NULL REFERENCES people(handle) ON DELETE CASCADE,
+        start TEXT NOT NULL,
+        end TEXT NOT NULL
+    )""",
+    "CREATE INDEX away_handle ON away(handle)",
+    """CREATE TABLE workflows (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        outcome TEXT NOT NULL DEFAULT '',
+        owner TEXT,
+        trigger TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active'
+            CHECK (status IN ('active', 'paused', 'retired'))
+    )""",
+    """CREATE TABLE stages (
+        id INTEGER PRIMARY KEY,
+        workflow TEXT NOT NULL REFERENCES workflows(key),
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        owner TEXT,
+        sop TEXT,
+        max_days REAL,
+        handoff_sla TEXT,
+        UNIQUE (workflow, key)
+    )""",
+    """CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        workflow TEXT NOT NULL REFERENCES workflows(key),
+        stage TEXT NOT NULL,
+        title TEXT NOT NULL,
+        owner TEXT,
+        status TEXT NOT NULL DEFAULT 'open'
+            CHECK (status IN ('open', 'blocked', 'done', 'dropped')),
+        opened_at TEXT NOT NULL,
+        stage_entered_at TEXT NOT NULL,
+        last_activity_at TEXT NOT NULL,
+        due TEXT,
+        ref TEXT,
+        blocked_reason TEXT,
+        closed_at TEXT,
+        FOREIGN KEY (workflow, stage) REFERENCES stages(workflow, key)
+    )""",
+    "CREATE INDEX items_owner_status ON items(owner, status)",
+    "CREATE INDEX items_status_stage ON items(status, workflow, stage)",
+    """CREATE TABLE handoffs (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        from_stage TEXT NOT NULL,
+        from_owner TEXT,
+        to_stage TEXT NOT NULL,
+        to_owner TEXT,
+        sent_at TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        accepted_at TEXT,
+        accepted_by TEXT,
+        note TEXT,
+        escalated_at TEXT
+    )""",
+    "CREATE INDEX handoffs_item ON handoffs(item_id)",
+    # pending handoffs are what every screen asks for: index only those
+    "CREATE INDEX handoffs_pending_to ON handoffs(to_owner, due_at) WHERE accepted_at IS NULL",
+    "CREATE INDEX handoffs_pending_from ON handoffs(from_owner) WHERE accepted_at IS NULL",
+    "CREATE INDEX handoffs_pending_due ON handoffs(due_at) WHERE accepted_at IS NULL",
+    """CREATE TABLE meetings (
+        id INTEGER PRIMARY KEY,
+        week TEXT NOT NULL,
+        facilitator TEXT,
+        started_at TEXT NOT NULL,
+        closed_at TEXT,
+        rating INTEGER CHECK (rating IS NULL OR rating BETWEEN 1 AND 10),
+        step TEXT NOT NULL DEFAULT 'attendance'
+    )""",
+    "CREATE INDEX meetings_week ON meetings(week)",
+    """CREATE TABLE attendance (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        handle TEXT NOT NULL,
+        present INTEGER NOT NULL,
+        UNIQUE (meeting_id, handle)
+    )""",
+    """CREATE TABLE step_times (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        step TEXT NOT NULL,
+        seconds INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (meeting_id, step)
+    )""",
+    """CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER REFERENCES meetings(id),
+        kind TEXT NOT NULL CHECK (kind IN ('decision', 'action', 'note')),
+        text TEXT NOT NULL,
+        owner TEXT,
+        due TEXT,
+        item_id INTEGER REFERENCES items(id),
+        workflow TEXT,
+        status TEXT CHECK (status IS NULL OR status IN ('open', 'done', 'dropped')),
+        closed_meeting_id INTEGER REFERENCES meetings(id),
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX entries_owner_status ON entries(owner, status)",
+    "CREATE INDEX entries_meeting ON entries(meeting_id)",
+    """CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        workflow TEXT NOT NULL,
+        at TEXT NOT NULL,
+        UNIQUE (meeting_id, workflow)
+    )""",
+    """CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        change_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        meeting_id INTEGER,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        reason TEXT,
+        undoes INTEGER
+    )""",
+    "CREATE INDEX events_change ON events(change_id)",
+    "CREATE INDEX events_entity ON events(entity, entity_id)",
+    "CREATE INDEX events_meeting ON events(meeting_id)",
+    "CREATE INDEX events_actor ON events(actor, change_id)",
+    "CREATE INDEX events_undoes ON events(undoes) WHERE undoes IS NOT NULL",
+]
+
+
+@migrations(name="m001_initial")
+def m001_initial(db: Database) -> None:
+    for statement in _INITIAL:
+        db.execute(statement)
+
+
+assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
+
+
+def apply_migrations(conn: sqlite3.Connection) -> None:
+    """Apply pending steps under one ``BEGIN IMMEDIATE``, so two processes never race."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        db = Database(conn, execute_plugins=False)
+        migrations.apply(db)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,46 @@
+"""User text hygiene shared by every layer (standard library only)."""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab (\x09) and newline (\x0a), DEL, and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def clean_text(value: str | None) -> str | None:
+    """``value`` with terminal control characters removed (newline and tab kept).
+
+    A carriage return in a ``\\r\\n`` pair becomes part of the newline; a lone one is dropped.
+    """
+    if value is None:
+        return None
+    value = value.replace("\r\n", "\n")
+    return _CONTROL.sub("", value)
+
+
+def one_line(value: str | None) -> str:
+    """Cleaned text folded onto one line, for table cells and terminal columns."""
+    if not value:
+        return ""
+    return " ".join((clean_text(value) or "").split())
+
+
+def is_slug(value: str) -> bool:
+    """Lowercase letters, digits, ``-`` and ``_``, starting with a letter or digit."""
+    return bool(_SLUG.match(value))
+
+
+def near_matches(word: str, candidates, limit: int = 3) -> list[str]:
+    """Candidates close to ``word``, for "did you mean" hints."""
+    import difflib
+
+    return difflib.get_close_matches(word, list(candidates), n=limit, cutoff=0.5)
+
+
+def unknown(kind: str, value, candidates) -> str:
+    """One line: ``unknown person 'anna' (did you mean: ana, hana)``."""
+    close = near_matches(str(value), [str(c) for c in candidates])
+    hint = f" (did you mean: {', '.join(close)})" if close else ""
+    return f"unknown {kind} {str(value)!r}{hint}"
