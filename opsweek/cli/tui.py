@@ -1,0 +1,22 @@
+"""``opsweek`` (home) and ``opsweek meeting``: the only commands that import Textual."""
+
+from __future__ import annotations
+
+
+def launch(ctx, path=None, *, screen: str = "home") -> int:
+    from opsweek.store import Store
+
+    path = path or ctx.db_path
+    Store.open(path).close()  # a missing or unusable database is one line, before Textual starts
+    from opsweek.tui.app import make_app
+
+    make_app(path, me=ctx.me, start=screen).run()
+    return 0
+
+
+def home(ctx) -> int:
+    return launch(ctx, screen="home")
+
+
+def meeting(ctx) -> int:
+    return launch(ctx, screen="meeting")

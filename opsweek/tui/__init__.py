@@ -1,0 +1,1 @@
+"""The Textual interface: a thin view over ``opsweek.store`` and ``opsweek.rules``."""
