@@ -154,8 +154,13 @@ def generate(store: Store, n: int, now: datetime, seed: int = 7) -> dict[str, in
         opened = now - timedelta(hours=rng.randint(2, 24 * 70))
         roll = rng.random()
         status = "open" if roll < 0.33 else "blocked" if roll < 0.37 else "done" if roll < 0.94 else "dropped"
-        entered = opened + (now - opened) * rng.random() * 0.8
-        activity = entered + (now - entered) * rng.random()
+        if status in ("open", "blocked"):
+            # live work: mostly recent, a tail of it stuck (too long in stage, or gone quiet)
+            entered = max(opened, now - timedelta(days=rng.uniform(0, stage["max_days"] * 1.5)))
+            activity = max(entered, now - timedelta(days=rng.uniform(0, 9)))
+        else:
+            entered = opened + (now - opened) * rng.random() * 0.8
+            activity = entered + (now - entered) * rng.random()
         owner = stage["owner"] or handles[rng.randrange(n_people)]
         due = (today + timedelta(days=rng.randint(-10, 30))).isoformat() if rng.random() < 0.3 else None
         closed = clock.stamp(activity) if status in ("done", "dropped") else None

@@ -8,6 +8,7 @@ writes through :meth:`Store.change` so the rows and their events land together.
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date, datetime, timedelta
 
 from opsweek import clock, rules
@@ -428,18 +429,22 @@ def undo(store: Store, *, actor: str, meeting_id: int | None = None) -> str:
     change_id = row["change_id"]
     events = [read.event_from(r) for r in
               store.query("SELECT * FROM events WHERE change_id = ? ORDER BY id", (change_id,))]
-    with store.change("undo", actor=actor, meeting_id=meeting_id, undoes=change_id,
-                      reason=f"undo {row['action']} of {row['at']}") as c:
-        for event in reversed(events):
-            _check_unchanged(store, event, change_id)
-            pk = PRIMARY_KEYS[event.entity]
-            key = _key(event.entity, event.entity_id)
-            if event.before is None:      # it was an insert: remove the row
-                c.delete(event.entity, key)
-            elif event.after is None:     # it was a delete: put the row back
-                c.insert(event.entity, event.before)
-            else:
-                c.update(event.entity, key, event.before)
+    try:
+        with store.change("undo", actor=actor, meeting_id=meeting_id, undoes=change_id,
+                          reason=f"undo {row['action']} of {row['at']}") as c:
+            for event in reversed(events):
+                _check_unchanged(store, event, change_id)
+                key = _key(event.entity, event.entity_id)
+                if event.before is None:      # it was an insert: remove the row
+                    c.delete(event.entity, key)
+                elif event.after is None:     # it was a delete: put the row back
+                    c.insert(event.entity, event.before)
+                else:
+                    c.update(event.entity, key, event.before)
+    except sqlite3.IntegrityError:
+        # e.g. undoing "add item" after the item was handed off: later rows depend on it
+        raise InputError(f"cannot undo {row['action']} (change {change_id}): later changes depend on it;"
+                         " nothing undone") from None
     return f"undid {row['action']} (change {change_id})"
 
 

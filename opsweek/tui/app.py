@@ -34,7 +34,8 @@ SCREENS: dict[str, tuple[str, str]] = {
 class OpsweekApp(App):
     """opsweek's TUI. ``start`` is the first screen: "home" or "meeting"."""
 
-    CSS_PATH = "opsweek.tcss"
+    # session screens (opsweek.tcss) and the system screens: map, audit, what-if (system.tcss)
+    CSS_PATH = ["opsweek.tcss", "system.tcss"]
     TITLE = "opsweek"
     BINDINGS = [
         Binding("question_mark", "toggle_keys", "Keys", key_display="?"),
