@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from opsweek.errors import InputError
+from opsweek.records import record  # not dataclasses: see opsweek/records.py
 
 UTC = timezone.utc
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -87,7 +87,10 @@ def week_bounds(week: str) -> tuple[date, date]:
     match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
     if not match:
         raise InputError(f"week {week!r} is not an ISO week (accepted: 2026-W48)")
-    monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    try:
+        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:  # W00, W54, W53 of a 52-week year
+        raise InputError(f"week {week!r} does not exist (accepted: 2026-W01 to the year's last week)") from None
     return monday, monday + timedelta(days=6)
 
 
@@ -97,7 +100,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|bd|w)\s*$", re.IGNORECASE)
 _UNIT_WORDS = {"m": "minutes", "h": "hours", "d": "days", "bd": "business days", "w": "weeks"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Duration:
     """A span written ``30m``, ``48h``, ``2d`` (calendar), ``2bd`` (business days) or ``1w``."""
 

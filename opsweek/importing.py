@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tomllib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 from pydantic import ValidationError
 
@@ -20,6 +22,7 @@ from opsweek import clock, rules
 from opsweek.errors import InputError
 from opsweek.model import Away, Item, Person, Settings, Stage, Workflow, explain
 from opsweek.store import Store, read
+from opsweek.text import clean_text, is_slug
 
 CSV_COLUMNS = ("workflow", "stage", "title", "owner", "status", "opened", "stage_entered",
                "last_activity", "due", "ref", "blocked_reason", "handoff_to", "handoff_owner",
@@ -212,6 +215,7 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
     items: list[dict] = []
     handoffs: list[dict] = []
     stamp_now = clock.stamp(now)
+    times: dict = {}  # relative times repeat across rows ("-3d"): parse each text once
     line = 1
     try:
         for raw in reader:
@@ -221,7 +225,7 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
             if len(raw) != len(header):
                 raise InputError(f"{path}: line {line}: {len(raw)} cells, the header has {len(header)}")
             cells = {k: v.strip() for k, v in zip(header, raw)}
-            item, handoff = _item_row(path, line, cells, catalog, now, stamp_now)
+            item, handoff = _item_row(path, line, cells, catalog, now, stamp_now, times)
             items.append(item)
             if handoff:
                 handoff["item_index"] = len(items) - 1
@@ -231,30 +235,82 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
     return items, handoffs
 
 
-def _when_cell(path, line, column, value, now):
+def _when_cell(path, line, column, value, now, times: dict | None = None):
+    """``(datetime, stored stamp)`` of a time cell."""
+    if times is not None and value in times:
+        return times[value]
     try:
-        return clock.parse_when(value, column, now)
+        when = clock.parse_when(value, column, now)
     except InputError as error:
         raise InputError(f"{path}: line {line}, column {column}: {str(error).split(': ', 1)[-1]}") from None
+    parsed = (when, clock.stamp(when))
+    if times is not None:
+        times[value] = parsed
+    return parsed
 
 
-def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_now: str):
+_STATUSES = ("open", "blocked", "done", "dropped")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _plain_item(fields: dict) -> SimpleNamespace | None:
+    """The checks of :class:`opsweek.model.Item` for plainly valid rows, without pydantic.
+
+    Nearly every row of a real file is plain; checking 100,000 of them through pydantic
+    would take most of the import's time budget. Anything this does not plainly accept
+    (returns None) goes through ``Item.model_validate``, whose message names the problem,
+    so the messages are the same either way.
+    """
+    workflow, stage, owner, status = fields["workflow"], fields["stage"], fields["owner"], fields["status"]
+    if not (workflow and stage and is_slug(workflow) and is_slug(stage)) or status not in _STATUSES:
+        return None
+    if owner is not None and not is_slug(owner):
+        return None
+    title = clean_text(fields["title"]) if fields["title"] is not None else None
+    if not title or not title.strip():
+        return None
+    ref, reason = (clean_text(fields[k]) if fields[k] is not None else None for k in ("ref", "blocked_reason"))
+    ref = ref if ref and ref.strip() else None
+    reason = reason if reason and reason.strip() else None
+    if status == "blocked" and not reason:
+        return None
+    due = fields["due"]
+    if due is not None:
+        if not _ISO_DAY.fullmatch(due):
+            return None  # "1 Dec", "+3d": the model's date parsing
+        try:
+            due = date.fromisoformat(due)
+        except ValueError:
+            return None
+    return SimpleNamespace(workflow=workflow, stage=stage, title=title, owner=owner, status=status,
+                           opened_at=fields["opened_at"], stage_entered_at=fields["stage_entered_at"],
+                           last_activity_at=fields["last_activity_at"], due=due, ref=ref, blocked_reason=reason)
+
+
+def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_now: str,
+              times: dict | None = None):
     where = f"{path}: line {line}"
 
     def get(column):
         return cells.get(column) or None
 
-    opened = _when_cell(path, line, "opened", get("opened"), now) if get("opened") else now
-    entered = _when_cell(path, line, "stage_entered", get("stage_entered"), now) if get("stage_entered") else opened
-    activity = (_when_cell(path, line, "last_activity", get("last_activity"), now)
+    if get("status") == "blocked" and not get("blocked_reason"):
+        raise InputError(f"{where}, column blocked_reason: a blocked item needs a reason")
+    opened = _when_cell(path, line, "opened", get("opened"), now, times) if get("opened") else (now, stamp_now)
+    entered = (_when_cell(path, line, "stage_entered", get("stage_entered"), now, times)
+               if get("stage_entered") else opened)
+    activity = (_when_cell(path, line, "last_activity", get("last_activity"), now, times)
                 if get("last_activity") else max(entered, opened))
+    fields = {
+        "workflow": get("workflow"), "stage": get("stage"), "title": get("title"),
+        "owner": get("owner"), "status": get("status") or "open", "opened_at": opened[0],
+        "stage_entered_at": entered[0], "last_activity_at": activity[0], "due": get("due"),
+        "ref": get("ref"), "blocked_reason": get("blocked_reason"),
+    }
+    item = _plain_item(fields)
     try:
-        item = Item.model_validate({
-            "workflow": get("workflow"), "stage": get("stage"), "title": get("title"),
-            "owner": get("owner"), "status": get("status") or "open", "opened_at": opened,
-            "stage_entered_at": entered, "last_activity_at": activity, "due": get("due"),
-            "ref": get("ref"), "blocked_reason": get("blocked_reason"),
-        })
+        if item is None:
+            item = Item.model_validate(fields)
     except ValidationError as error:
         message = explain(error)
         column = str(error.errors()[0]["loc"][0]) if error.errors()[0]["loc"] else ""
@@ -269,16 +325,17 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
         raise InputError(f"{where}, column stage: {item.stage!r} is not a stage of {item.workflow}")
     if item.owner and item.owner not in catalog.people:
         raise InputError(f"{where}, column owner: unknown person {item.owner!r}")
+    if item.opened_at > now:
+        raise InputError(f"{where}, column opened: in the future")
     if item.stage_entered_at < item.opened_at:
         raise InputError(f"{where}, column stage_entered: before the item was opened")
-    if item.stage_entered_at > now or item.opened_at > now:
+    if item.stage_entered_at > now:
         raise InputError(f"{where}, column stage_entered: in the future")
     closed = stamp_now if item.status in ("done", "dropped") else None
     row = {
         "workflow": item.workflow, "stage": item.stage, "title": item.title, "owner": item.owner,
-        "status": item.status, "opened_at": clock.stamp(item.opened_at),
-        "stage_entered_at": clock.stamp(item.stage_entered_at),
-        "last_activity_at": clock.stamp(item.last_activity_at),
+        "status": item.status, "opened_at": opened[1], "stage_entered_at": entered[1],
+        "last_activity_at": activity[1],
         "due": item.due.isoformat() if item.due else None, "ref": item.ref,
         "blocked_reason": item.blocked_reason, "closed_at": closed,
     }
@@ -294,10 +351,11 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
         receiver = get("handoff_owner") or target.owner
         if receiver and receiver not in catalog.people:
             raise InputError(f"{where}, column handoff_owner: unknown person {receiver!r}")
-        sent = _when_cell(path, line, "handoff_sent", get("handoff_sent"), now) if get("handoff_sent") else now
+        sent, sent_stamp = (_when_cell(path, line, "handoff_sent", get("handoff_sent"), now, times)
+                            if get("handoff_sent") else (now, stamp_now))
         due_at = rules.handoff_due_at(sent, target.handoff_sla, catalog.settings)
         handoff = {"from_stage": item.stage, "from_owner": item.owner, "to_stage": target.key,
-                   "to_owner": receiver, "sent_at": clock.stamp(sent), "due_at": clock.stamp(due_at)}
+                   "to_owner": receiver, "sent_at": sent_stamp, "due_at": clock.stamp(due_at)}
     elif get("handoff_owner") or get("handoff_sent"):
         raise InputError(f"{where}, column handoff_to: needed when handoff_owner or handoff_sent is given")
     return row, handoff

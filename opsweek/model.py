@@ -287,7 +287,7 @@ def explain(error: ValidationError, where: str = "") -> str:
     kind = first["type"]
     if kind == "literal_error":
         message = f"{value!r} is not allowed ({message.lower()})"
-    elif kind == "missing":
+    elif kind == "missing" or (kind == "string_type" and value is None):
         message = "is required"
     elif kind == "extra_forbidden":
         message = "is not a known field"

@@ -10,11 +10,11 @@ library only, so ``opsweek mine`` can use it without importing pydantic.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Iterable
 
 from opsweek.clock import Duration, humanize, parse_duration
+from opsweek.records import field, record  # not dataclasses: see opsweek/records.py
 
 DEFAULT_SETTINGS = {"handoff_sla": "48h", "stale_after": "7d", "escalate_after": "24h"}
 RHYTHM_DAYS = 14
@@ -63,7 +63,7 @@ def overdue_handoffs(handoffs: Iterable, now: datetime) -> list:
 # --- stuck items ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reason:
     """Why an item is stuck: ``kind`` is blocked / in_stage / stale / past_due."""
 
@@ -172,7 +172,7 @@ def owner_problem(handle: str | None, people: dict, first: date, last: date,
     return None, None
 
 
-@dataclass
+@record
 class Gap:
     """An ownership gap: ``subject`` is "workflow", "stage" or "item"."""
 
@@ -230,7 +230,7 @@ def ownership_gaps(people: dict, workflows: Iterable, stages: Iterable, items: I
 LAYERS = ("ownership", "triggers", "connections", "visibility", "rhythm")
 
 
-@dataclass
+@record
 class AuditResult:
     workflow: str
     missing: dict[str, list[str]] = field(default_factory=dict)  # layer -> what is missing
@@ -295,7 +295,7 @@ def audit(workflows: Iterable, stages_by_workflow: dict, people: dict,
 # --- what-if -------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class LostOwner:
     subject: str  # "workflow" / "stage" / "item" / "handoff"
     label: str
@@ -305,14 +305,14 @@ class LostOwner:
     cover: str | None  # who would cover, None when nobody
 
 
-@dataclass
+@record
 class Breach:
     workflow: str
     stage: str
     why: str
 
 
-@dataclass
+@record
 class WhatIf:
     away: list[str]
     volume: float

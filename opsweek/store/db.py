@@ -127,8 +127,10 @@ class Store:
             raise DatabaseUnusable(f"cannot open {path}: {error}") from None
         store = cls(conn, path)
         try:
-            store._configure()
+            # the version check comes first: switching to WAL writes the file, and a
+            # database we refuse must stay byte-identical
             store._check_version(migrate=migrate)
+            store._configure()
         except sqlite3.DatabaseError as error:
             conn.close()
             raise _unusable(path, error) from None

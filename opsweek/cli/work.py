@@ -1,0 +1,301 @@
+"""Changing work from the shell: add, handoff, accept, reassign, block, unblock, done,
+drop, and the audit trail behind them: log, undo.
+
+Each command is a thin wrapper over :mod:`opsweek.store.changes` (one transaction with
+its audit events; everything is checked before anything is written) and prints one
+confirming line. The actor is ``--me`` / ``OPSWEEK_ME`` (else the login name); a
+``--me`` that names nobody on the team is refused, with the near matches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from opsweek import clock
+from opsweek.cli.output import Printer, day, truncate, when
+from opsweek.errors import InputError, NotFound
+from opsweek.text import one_line, unknown
+
+
+def _say(text: str) -> int:
+    print(text)
+    return 0
+
+
+def _open(ctx):
+    """The store and the team, after checking who is acting."""
+    from opsweek.store import read
+
+    store = ctx.open_store()
+    try:
+        team = read.team(store)
+        if ctx.me and ctx.me not in team.people:
+            raise NotFound("--me: " + unknown("person", ctx.me, team.people))
+    except BaseException:
+        store.close()
+        raise
+    return store, team
+
+
+def _stage_label(team, workflow: str, key: str) -> str:
+    stage = team.stage_map.get((workflow, key))
+    return one_line(stage.name) if stage else key
+
+
+def _quote(text: str | None, limit: int = 60) -> str:
+    return "“" + truncate(one_line(text), limit) + "”"
+
+
+# --- items -----------------------------------------------------------------------------
+
+
+def add(ctx) -> int:
+    """``opsweek add WORKFLOW TITLE [--owner H] [--due DATE] [--ref REF]``."""
+    from opsweek.store import changes, read
+
+    args = ctx.args
+    due = clock.parse_date(args.due, "--due") if args.due is not None else None
+    store, team = _open(ctx)
+    with store:
+        item_id = changes.add_item(store, team, args.workflow, args.title, owner=args.owner, due=due,
+                                   ref=args.ref, actor=ctx.actor)
+        it = read.item(store, item_id)
+    wf = team.workflow(it.workflow)
+    line = (f"#{item_id} added to {one_line(wf.name)}, stage {_stage_label(team, it.workflow, it.stage)}, "
+            f"owner {it.owner or 'nobody'}")
+    if it.due:
+        line += f", due {day(it.due, clock.today())}"
+    return _say(line)
+
+
+def handoff(ctx) -> int:
+    """``opsweek handoff ITEM [--to STAGE] [--owner H] [--note TEXT]``."""
+    from opsweek.store import changes, read
+
+    args = ctx.args
+    store, team = _open(ctx)
+    with store:
+        it = read.item(store, args.item)
+        if not args.owner and it.status == "open" and read.pending_handoff_for(store, it.id) is None:
+            # sending work to nobody would leave it waiting with no one to accept it
+            target = (team.stage(it.workflow, args.to_stage) if args.to_stage
+                      else team.next_stage(it.workflow, it.stage))
+            if target is not None and target.key != it.stage and not target.owner:
+                raise InputError(f"stage {it.workflow}/{target.key} has no owner; name who receives it with"
+                                 " --owner HANDLE")
+        handoff_id = changes.hand_off(store, team, args.item, to_stage=args.to_stage, owner=args.owner,
+                                      note=args.note, actor=ctx.actor)
+        h = read.handoff(store, handoff_id)
+    stage = team.stage_map.get((h.workflow, h.to_stage))
+    line = (f"#{args.item} handed to {_stage_label(team, h.workflow, h.to_stage)} ({h.to_owner or 'nobody'}), "
+            f"due {when(h.due_at)} (handoff {handoff_id})")
+    if not args.owner and stage is not None and stage.owner and h.to_owner != stage.owner:
+        line += f"; {stage.owner} is away, {h.to_owner} covers"
+    elif not args.owner and stage is not None and h.to_owner in team.people:
+        from opsweek import rules
+
+        today = clock.today()
+        if not rules.available(h.to_owner, team.people, today, today):
+            line += f"; note: {h.to_owner} is away or inactive with no cover"
+    return _say(line)
+
+
+def accept(ctx) -> int:
+    """``opsweek accept HANDOFF``: the item moves into the handoff's stage."""
+    from opsweek.store import changes, read
+
+    store, team = _open(ctx)
+    with store:
+        changes.accept_handoff(store, ctx.args.handoff, actor=ctx.actor)
+        h = read.handoff(store, ctx.args.handoff)
+        it = read.item(store, h.item_id)
+    line = (f"handoff {h.id} accepted: #{it.id} is now in {_stage_label(team, it.workflow, it.stage)}, "
+            f"owned by {it.owner or 'nobody'}")
+    if h.to_owner and h.accepted_by != h.to_owner:
+        line += f" (accepted by {h.accepted_by} for {h.to_owner})"
+    return _say(line)
+
+
+def reassign(ctx) -> int:
+    """``opsweek reassign ITEM --to H [--reason TEXT]``."""
+    from opsweek.store import changes, read
+
+    args = ctx.args
+    store, team = _open(ctx)
+    with store:
+        before = read.item(store, args.item)
+        changes.reassign_item(store, team, args.item, args.to, reason=args.reason, actor=ctx.actor)
+    return _say(f"#{args.item} reassigned from {before.owner or 'nobody'} to {args.to}")
+
+
+def block(ctx) -> int:
+    from opsweek.store import changes
+
+    store, _ = _open(ctx)
+    with store:
+        changes.block_item(store, ctx.args.item, ctx.args.reason, actor=ctx.actor)
+    return _say(f"#{ctx.args.item} blocked: {one_line(ctx.args.reason)}")
+
+
+def unblock(ctx) -> int:
+    from opsweek.store import changes, read
+
+    store, _ = _open(ctx)
+    with store:
+        before = read.item(store, ctx.args.item)
+        changes.unblock_item(store, ctx.args.item, actor=ctx.actor)
+    was = f" (was: {one_line(before.blocked_reason)})" if before.blocked_reason else ""
+    return _say(f"#{ctx.args.item} unblocked{was}")
+
+
+def _withdrawn(store, item_id: int):
+    from opsweek.store import read
+
+    return read.pending_handoff_for(store, item_id)
+
+
+def done(ctx) -> int:
+    from opsweek.store import changes
+
+    store, team = _open(ctx)
+    with store:
+        pending = _withdrawn(store, ctx.args.item)
+        changes.finish_item(store, ctx.args.item, actor=ctx.actor)
+    extra = ""
+    if pending:
+        extra = f"; withdrew handoff {pending.id} to {_stage_label(team, pending.workflow, pending.to_stage)}"
+    return _say(f"#{ctx.args.item} done{extra}")
+
+
+def drop(ctx) -> int:
+    from opsweek.store import changes
+
+    store, team = _open(ctx)
+    with store:
+        pending = _withdrawn(store, ctx.args.item)
+        changes.drop_item(store, ctx.args.item, ctx.args.reason, actor=ctx.actor)
+    extra = ""
+    if pending:
+        extra = f"; withdrew handoff {pending.id} to {_stage_label(team, pending.workflow, pending.to_stage)}"
+    return _say(f"#{ctx.args.item} dropped: {one_line(ctx.args.reason)}{extra}")
+
+
+# --- the audit trail -------------------------------------------------------------------
+
+SHOWN_PER_CHANGE = 8  # a bulk import is one change of thousands of rows
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_LABELS = {"items": "#", "handoffs": "handoff ", "entries": "entry ", "meetings": "meeting ",
+           "people": "person ", "workflows": "workflow ", "stages": "stage ", "attendance": "attendance ",
+           "step_times": "step time ", "reviews": "review ", "away": "away period ", "settings": "setting "}
+
+
+def _item_filter(item_id: int) -> tuple[str, list]:
+    """Events about an item: its row, its handoffs (also ones since deleted) and entries."""
+    where = (
+        "(entity = 'items' AND entity_id = ?)"
+        " OR (entity = 'handoffs' AND (entity_id IN (SELECT CAST(id AS TEXT) FROM handoffs WHERE item_id = ?)"
+        "     OR entity_id IN (SELECT entity_id FROM events WHERE entity = 'handoffs' AND after IS NULL"
+        "                      AND json_extract(before, '$.item_id') = ?)))"
+        " OR (entity = 'entries' AND entity_id IN (SELECT CAST(id AS TEXT) FROM entries WHERE item_id = ?))"
+    )
+    return where, [str(item_id), item_id, item_id, item_id]
+
+
+def _value(field: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str) and _STAMP.match(value):
+        return when(value)
+    if isinstance(value, str) and field in ("title", "text", "note", "reason", "blocked_reason", "name",
+                                             "outcome", "trigger", "sop", "ref", "role"):
+        return _quote(value)
+    if isinstance(value, (dict, list)):
+        return truncate(one_line(json.dumps(value, sort_keys=True)), 60)
+    return truncate(one_line(str(value)), 60)
+
+
+def _row_summary(entity: str, row: dict) -> str:
+    """A short description of a whole row (created or removed)."""
+    if entity == "items":
+        return (f"{_quote(row.get('title'))} in {row.get('workflow')}/{row.get('stage')}, "
+                f"owner {row.get('owner') or 'nobody'}, {row.get('status')}")
+    if entity == "handoffs":
+        text = (f"#{row.get('item_id')} {row.get('from_stage')} → {row.get('to_stage')}, "
+                f"to {row.get('to_owner') or 'nobody'}, due {_value('due_at', row.get('due_at'))}")
+        return text + (f", accepted by {row['accepted_by']}" if row.get("accepted_by") else "")
+    if entity == "entries":
+        owner = f", owner {row['owner']}" if row.get("owner") else ""
+        due = f", due {row['due']}" if row.get("due") else ""
+        return f"{row.get('kind')} {_quote(row.get('text'))}{owner}{due}"
+    if entity == "people":
+        return f"{_quote(row.get('name'))}"
+    shown = [f"{k} {_value(k, v)}" for k, v in sorted(row.items()) if k not in ("id",) and v not in (None, "")]
+    return truncate(", ".join(shown), 100)
+
+
+def _describe(event) -> str:
+    label = _LABELS.get(event.entity, event.entity + " ") + one_line(event.entity_id)
+    if event.before is None and event.after is not None:
+        return f"{label} created: {_row_summary(event.entity, event.after)}"
+    if event.after is None and event.before is not None:
+        return f"{label} removed: {_row_summary(event.entity, event.before)}"
+    after = dict(event.after or {})
+    if len(after) > 1:
+        after.pop("last_activity_at", None)  # any change touches it: say what changed instead
+    order = {"status": 0, "owner": 1, "stage": 2, "to_owner": 2}
+    fields = sorted(after, key=lambda k: (order.get(k, 3), k.endswith("_at"), k))
+    changes = [f"{k.replace('_', ' ')} {_value(k, (event.before or {}).get(k))} → {_value(k, after[k])}"
+               for k in fields]
+    return f"{label}: " + "; ".join(changes)
+
+
+def log(ctx) -> int:
+    """``opsweek log [--item N] [--limit N]``: changes newest first, each with its row edits."""
+    from opsweek.store import read
+
+    args = ctx.args
+    store = ctx.open_store()
+    out = Printer()
+    with store:
+        where, params = "1", []
+        if args.item is not None:
+            read.item(store, args.item)  # an unknown item is an error, not an empty log
+            where, params = _item_filter(args.item)
+        change_ids = [row[0] for row in store.query(
+            f"SELECT DISTINCT change_id FROM events WHERE {where} ORDER BY change_id DESC LIMIT ?",
+            [*params, args.limit])]
+        if not change_ids:
+            what = f"#{args.item}" if args.item is not None else "this database"
+            out.line(f"no changes recorded for {what} yet")
+            return 0
+        for change_id in change_ids:
+            rows = store.query(f"SELECT * FROM events WHERE change_id = ? AND ({where}) ORDER BY id LIMIT ?",
+                               [change_id, *params, SHOWN_PER_CHANGE + 1])
+            events = [read.event_from(r) for r in rows]
+            first = events[0]
+            header = f"change {change_id}  {when(first.at)}  {one_line(first.actor)}  {first.action}"
+            if first.undoes:
+                header += f"  (undoes change {first.undoes})"
+            elif first.reason:
+                header += f"  ({one_line(first.reason)})"
+            if first.meeting_id:
+                header += f"  [meeting {first.meeting_id}]"
+            out.line(header, "bold")
+            for event in events[:SHOWN_PER_CHANGE]:
+                out.line("  " + _describe(event))
+            if len(events) > SHOWN_PER_CHANGE:
+                total = store.scalar(f"SELECT count(*) FROM events WHERE change_id = ? AND ({where})",
+                                     [change_id, *params])
+                out.line(f"  … and {total - SHOWN_PER_CHANGE:,} more rows in this change", "dim")
+    return 0
+
+
+def undo(ctx) -> int:
+    """``opsweek undo``: revert your latest change (repeat to walk further back)."""
+    from opsweek.store import changes
+
+    store, _ = _open(ctx)
+    with store:
+        message = changes.undo(store, actor=ctx.actor)
+    return _say(message)

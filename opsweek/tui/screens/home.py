@@ -1,0 +1,236 @@
+"""Home: workflow health, what needs attention, the trend, and the way into this week's session.
+
+The numbers are read in a thread worker (a few hundred milliseconds at 100,000 items),
+so the screen paints at once and fills in when they arrive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from opsweek import clock, rules
+from opsweek.agenda import STEPS
+from opsweek.errors import OpsweekError
+from opsweek.store import read
+from opsweek.tui.screens.navigation import open_screen
+from opsweek.tui.screens.steps.gaps import gaps_count
+from opsweek.tui.widgets.health_table import HealthTable
+from opsweek.tui.widgets.text import join
+from opsweek.tui.widgets.trends import TrendPanel
+
+
+@dataclass
+class Attention:
+    """What the home screen summarises (read in a worker)."""
+
+    health: list = field(default_factory=list)
+    reviews: dict = field(default_factory=dict)
+    gaps: int = 0
+    escalate: int = 0
+    actions_open: int = 0
+    actions_late: int = 0
+    away: list[str] = field(default_factory=list)
+    meeting: object = None
+    closed_this_week: object = None
+
+    @property
+    def stuck(self) -> int:
+        return sum(h.stuck for h in self.health)
+
+    @property
+    def overdue(self) -> int:
+        return sum(h.overdue for h in self.health)
+
+
+def read_attention(app) -> Attention:
+    store, team, now, today = app.store, app.team, app.now(), app.today()
+    week = clock.iso_week(now)
+    bounds = clock.week_bounds(week)
+    escalate_before = clock.parse_relative(f"-{rules.setting(team.settings, 'escalate_after')}", now)
+    away = []
+    for handle, person in team.people.items():
+        if person.active and rules.is_away(person, today, today):
+            cover = rules.cover_for(handle, team.people, today, today)
+            away.append(f"{handle} ({cover} covers)" if cover else f"{handle} (no cover)")
+    closed = store.one("SELECT * FROM meetings WHERE week = ? AND closed_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                       (week,))
+    return Attention(
+        health=read.health(store, team, now, today),
+        reviews=read.last_reviews(store),
+        gaps=gaps_count(store, team, bounds),
+        escalate=store.scalar("SELECT count(*) FROM handoffs WHERE accepted_at IS NULL AND escalated_at IS NULL"
+                              " AND due_at < ?", (clock.stamp(escalate_before),)),
+        actions_open=store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'"),
+        actions_late=store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'"
+                                  " AND due < ?", (today.isoformat(),)),
+        away=away,
+        meeting=read.open_meeting(store, week),
+        closed_this_week=read.meeting_from(closed) if closed else None,
+    )
+
+
+class HomeScreen(Screen):
+    """The dashboard ``opsweek`` opens on."""
+
+    BINDINGS = [
+        Binding("m", "meeting", "Meeting"),
+        Binding("y", "mine", "My handoffs"),
+        Binding("w", "workflows", "Workflows"),
+        Binding("a", "audit", "Audit"),
+        Binding("e", "export", "Export notes"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    @dataclass
+    class Ready(Message):
+        """The health table and the summary are filled (benchmarks wait for this)."""
+
+        screen: "HomeScreen"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.ready = False
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title_line(), id="home-title")
+        with Horizontal(id="home-top"):
+            with Vertical(id="home-attention", classes="panel"):
+                yield Label("Needs attention", classes="panel-title")
+                yield Static("reading…", id="attention")
+            with Vertical(id="home-session", classes="panel"):
+                yield Label("This week's session", classes="panel-title")
+                yield Static("", id="session-state")
+        yield Label("Workflow health  —  enter opens a workflow's stages", classes="panel-title", id="health-title")
+        yield HealthTable(id="home-health")
+        yield TrendPanel(id="home-trend")
+        yield Footer()
+
+    def title_line(self) -> Content:
+        app = self.app
+        today = app.today()
+        return join(("opsweek", "bold $accent"), "  ·  ", str(app.db_path), "  ·  ",
+                    *((["you: ", (app.me, "bold")]) if app.me else ["no --me given"]),
+                    "  ·  ", f"{today:%a %Y-%m-%d} ({clock.iso_week(app.now())})")
+
+    def on_mount(self) -> None:
+        self.query_one(HealthTable).focus()
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.ready:  # back from the session or another screen: the numbers may have moved
+            self.reload()
+            for trend in self.query(TrendPanel):
+                trend.reload()
+
+    def reload(self) -> None:
+        self.load_attention()
+
+    @work(thread=True, exclusive=True, group="home", exit_on_error=False)
+    def load_attention(self) -> None:
+        try:
+            attention = read_attention(self.app)
+        except Exception as error:  # never a traceback on the home screen
+            self.app.notify(f"could not read the database: {error}", severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.show_attention, attention)
+
+    def show_attention(self, attention: Attention) -> None:
+        self.query_one(HealthTable).show_health(attention.health, attention.reviews)
+        lines = [
+            join((f"{attention.stuck:,}", "bold $error" if attention.stuck else "bold"), " stuck items"),
+            join((f"{attention.overdue:,}", "bold $error" if attention.overdue else "bold"), " overdue handoffs",
+                 *([", ", (f"{attention.escalate:,}", "bold $error"), " due for escalation"]
+                   if attention.escalate else [])),
+            join((f"{attention.gaps:,}", "bold $warning" if attention.gaps else "bold"), " ownership gaps"),
+            join((f"{attention.actions_open:,}", "bold"), " open actions",
+                 *([", ", (f"{attention.actions_late:,}", "bold $error"), " past due"]
+                   if attention.actions_late else [])),
+        ]
+        if attention.away:
+            shown = attention.away[:6]
+            more = f" and {len(attention.away) - 6} more" if len(attention.away) > 6 else ""
+            lines.append(join(("away today: ", "dim"), ", ".join(shown), more))
+        self.query_one("#attention", Static).update(Content("\n").join(lines))
+        self.query_one("#session-state", Static).update(self.session_state(attention))
+        self.ready = True
+        self.post_message(self.Ready(self))
+
+    def session_state(self, attention: Attention) -> Content:
+        week = clock.iso_week(self.app.now())
+        m = attention.meeting
+        if m is not None:
+            step = next((s.title for s in STEPS if s.key == m.step), m.step)
+            return Content("\n").join([
+                join((week, "bold"), " in progress, at ", (step, "bold $accent")),
+                join(f"started {clock.show(m.started_at)}", *([", facilitator ", m.facilitator]
+                                                              if m.facilitator else [])),
+                join(("m", "bold $accent"), " resumes it"),
+            ])
+        closed = attention.closed_this_week
+        if closed is not None:
+            return Content("\n").join([
+                join((week, "bold"), " closed ", clock.show(closed.closed_at),
+                     *([", rated ", (f"{closed.rating}/10", "bold")] if closed.rating else [])),
+                join(("e", "bold $accent"), " exports its notes · ", ("m", "bold $accent"), " starts another"),
+            ])
+        return Content("\n").join([
+            join((week, "bold"), " not started yet"),
+            join(("m", "bold $accent"), " starts it: attendance, actions, workflows, stuck, handoffs, gaps, wrap-up"),
+        ])
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def _show(self, name: str, **kwargs) -> None:
+        open_screen(self.app, name, **kwargs)
+
+    def action_meeting(self) -> None:
+        self._show("meeting")
+
+    def action_mine(self) -> None:
+        self._show("mine")
+
+    def action_workflows(self) -> None:
+        self._show("workflows")
+
+    def action_audit(self) -> None:
+        self._show("audit")
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+    @on(DataTable.RowSelected, "#home-health")
+    def open_workflow(self) -> None:
+        key = self.query_one(HealthTable).current_workflow
+        if key:
+            self._show("workflows", workflow=key)
+
+    def action_export(self) -> None:
+        from opsweek import notes
+
+        try:
+            meeting = notes.find_meeting(self.app.store, "latest")
+        except OpsweekError as error:
+            self.notify(str(error), severity="warning", markup=False)
+            return
+        self.notify(f"exporting the notes of {meeting.week}…", markup=False)
+        self.write_notes(meeting.id)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def write_notes(self, meeting_id: int) -> None:
+        from opsweek.tui.screens.steps.wrapup import export_notes
+
+        try:
+            path = export_notes(self.app.store, meeting_id)
+        except Exception as error:  # one line, never a traceback
+            self.app.notify(f"notes not written: {error}", severity="error", markup=False)
+            return
+        self.app.notify(f"notes written to {path}", markup=False, timeout=10)

@@ -1,0 +1,354 @@
+"""The weekly session: a stepper with the seven agenda steps and the current step beside it.
+
+Every change is written through ``opsweek.store.changes`` the moment it is made, with
+this meeting in its audit event; the current step is stored as it changes, and the time
+spent on a step is added when leaving it, every minute while on it, and on quit — so
+closing the terminal mid-session loses nothing, and ``opsweek meeting`` resumes here.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any, Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Label
+from textual.worker import get_current_worker
+
+from opsweek import clock, rules
+from opsweek.agenda import STEP_KEYS, STEPS
+from opsweek.errors import OpsweekError
+from opsweek.model import Meeting
+from opsweek.store import changes, read
+from opsweek.tui.modal.confirm import Confirm
+from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
+from opsweek.tui.screens.steps import STEP_WIDGETS
+from opsweek.tui.screens.steps.actions import to_decide
+from opsweek.tui.screens.steps.base import About, Step
+from opsweek.tui.screens.steps.gaps import gaps_count
+from opsweek.tui.widgets.stepper import Stepper, StepLine
+from opsweek.tui.widgets.text import join
+
+# the session's own clock for time spent: monotonic, so a frozen OPSWEEK_NOW (tests,
+# demos) or a clock change never distorts it; tests replace it to pin the stepper
+monotonic: Callable[[], float] = time.monotonic
+FLUSH_SECONDS = 60
+
+
+class SessionScreen(Screen):
+    """This ISO week's session: resumes the open one, else starts one (``app.me`` facilitates)."""
+
+    BINDINGS = [
+        Binding("n", "next_step", "Next step"),
+        Binding("p", "previous_step", "Previous step"),
+        Binding("d", "record('decision')", "Decision"),
+        Binding("a", "record('action')", "Action"),
+        Binding("escape", "home", "Home"),
+        Binding("q", "quit_session", "Quit"),
+        *[Binding(str(n), f"go_number({n})", show=False) for n in range(1, len(STEPS) + 1)],
+    ]
+
+    def __init__(self, meeting_id: int | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.meeting_id: int | None = meeting_id
+        self.meeting: Meeting | None = None
+        self.step = STEP_KEYS[0]
+        self.present: dict[str, bool] = {}
+        self.week: tuple[date, date] = clock.week_bounds(clock.iso_week())
+        self.counts: dict[str, str] = {}
+        self.stored_seconds: dict[str, int] = {}
+        self.step_started = monotonic()
+        self.drafts: dict[tuple, EntryDraft] = {}
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="session-title")
+        with Horizontal(id="session"):
+            with Vertical(id="session-agenda"):
+                yield Stepper(id="stepper")
+            with ContentSwitcher(id="steps", initial=None):
+                for widget in STEP_WIDGETS.values():
+                    yield widget()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.meeting_id is not None:
+            self.begin(read.meeting(self.app.store, self.meeting_id))
+            return
+        store = self.app.store
+        week = clock.iso_week(self.app.now())
+        meeting = read.open_meeting(store, week)
+        if meeting is not None:
+            self.begin(meeting)
+            return
+        closed = store.one("SELECT id, closed_at FROM meetings WHERE week = ? ORDER BY id DESC LIMIT 1", (week,))
+        if closed is None:
+            self.start()
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.start()
+            else:
+                self.dismiss_session()
+
+        self.app.push_screen(Confirm(f"This week's session ({week}) was closed on {clock.show(closed['closed_at'])}.",
+                                     detail="Start another session this week?"), answer)
+
+    def start(self) -> None:
+        app = self.app
+        facilitator = app.me if app.me in app.team.people and app.team.people[app.me].active else None
+        if app.me and facilitator is None:
+            self.notify(f"{app.me} is not an active person of the team; the session has no facilitator",
+                        severity="warning", markup=False)
+        try:
+            meeting_id = changes.start_meeting(app.store, app.team, facilitator=facilitator, actor=app.actor)
+        except OpsweekError as error:
+            self.notify(str(error), severity="error", markup=False)
+            self.dismiss_session()
+            return
+        self.begin(read.meeting(app.store, meeting_id))
+
+    def begin(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+        self.meeting_id = meeting.id
+        self.week = clock.week_bounds(meeting.week)
+        self.read_meeting()
+        self.show_title()
+        self.step = meeting.step if meeting.step in STEP_KEYS else STEP_KEYS[0]
+        self.show_step(self.step)
+        self.set_interval(1, self.tick)
+        self.set_interval(FLUSH_SECONDS, self.flush_time)
+        self.refresh_counts()
+
+    def dismiss_session(self) -> None:
+        if self.app.screen_stack[-1] is self and len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        elif len(self.app.screen_stack) > 2:
+            self.app.call_later(self.app.pop_screen)
+        else:
+            self.app.exit()
+
+    def show_title(self) -> None:
+        m = self.meeting
+        if m is None:
+            return
+        state = f"closed {clock.show(m.closed_at)}" if m.closed_at else f"started {clock.show(m.started_at)}"
+        self.query_one("#session-title", Label).update(join(
+            ("Weekly session ", "bold"), (m.week, "bold $accent"),
+            "  ·  facilitator ", (m.facilitator or "none", "bold"), f"  ·  {state}",
+            *(["  ·  rating ", (f"{m.rating}/10", "bold")] if m.rating else []),
+        ))
+
+    # -- meeting state -------------------------------------------------------------------
+
+    def read_meeting(self) -> None:
+        store = self.app.store
+        self.meeting = read.meeting(store, self.meeting_id)
+        self.present = read.attendance(store, self.meeting_id)
+        self.stored_seconds = read.step_seconds(store, self.meeting_id)
+
+    @property
+    def absent(self) -> set[str]:
+        return {handle for handle, here in self.present.items() if not here}
+
+    @property
+    def closed(self) -> bool:
+        return self.meeting is not None and self.meeting.closed_at is not None
+
+    def current_step(self) -> Step:
+        return self.query_one(f"#step-{self.step}", Step)
+
+    # -- moving between steps ----------------------------------------------------------
+
+    def show_step(self, key: str) -> None:
+        self.query_one("#steps", ContentSwitcher).current = f"step-{key}"
+        step = self.current_step()
+        step.load()
+        step.focus_main()
+        self.update_stepper()
+
+    def go(self, key: str) -> None:
+        if self.meeting is None or key == self.step:
+            return
+        self.flush_time()
+        if not self.closed:
+            try:
+                changes.set_step(self.app.store, self.meeting_id, key, actor=self.app.actor)
+            except OpsweekError as error:
+                self.notify(str(error), severity="error", markup=False)
+        self.step = key
+        self.step_started = monotonic()
+        self.show_step(key)
+
+    def action_next_step(self) -> None:
+        index = STEP_KEYS.index(self.step)
+        if index + 1 < len(STEP_KEYS):
+            self.go(STEP_KEYS[index + 1])
+
+    def action_previous_step(self) -> None:
+        index = STEP_KEYS.index(self.step)
+        if index > 0:
+            self.go(STEP_KEYS[index - 1])
+
+    def action_go_number(self, number: int) -> None:
+        self.go(STEP_KEYS[number - 1])
+
+    # -- time spent ------------------------------------------------------------------------
+
+    def live_seconds(self) -> int:
+        return max(0, int(monotonic() - self.step_started))
+
+    def flush_time(self) -> None:
+        """Add the time spent on the current step so far to the store."""
+        if self.meeting is None or self.closed:
+            return
+        seconds = self.live_seconds()
+        if seconds < 1:
+            return
+        try:
+            changes.add_step_time(self.app.store, self.meeting_id, self.step, seconds, actor=self.app.actor)
+        except OpsweekError:
+            return  # the database is busy: keep counting and try again at the next flush
+        self.step_started += seconds
+        self.stored_seconds[self.step] = self.stored_seconds.get(self.step, 0) + seconds
+
+    def tick(self) -> None:
+        self.update_stepper()
+
+    def update_stepper(self) -> None:
+        if self.meeting is None:
+            return
+        targets = read.step_minutes(self.app.team.settings)
+        live = 0 if self.closed else self.live_seconds()
+        lines = []
+        for number, step in enumerate(STEPS, 1):
+            seconds = self.stored_seconds.get(step.key, 0) + (live if step.key == self.step else 0)
+            lines.append(StepLine(number, step.title, self.counts.get(step.key, ""), seconds,
+                                  targets.get(step.key, step.target_minutes), step.key == self.step))
+        self.query_one("#stepper", Stepper).show_steps(
+            lines, sum(line.seconds for line in lines), sum(targets.get(s.key, s.target_minutes) for s in STEPS))
+
+    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
+    def refresh_counts(self) -> None:
+        """Counts for the stepper (a moment at 100,000 items, so in a thread)."""
+        app = self.app
+        store, team, now, today = app.store, app.team, app.now(), app.today()
+        meeting_id = self.meeting_id
+        present = dict(self.present)
+        counts = {
+            "attendance": f"{sum(present.values())}/{len(present)}",
+            "actions": str(to_decide(store, meeting_id)),
+            "workflows": str(sum(1 for w in team.workflows if w.status == "active")),
+            "stuck": f"{read.stuck_count(store, team, now, today):,}",
+            "handoffs": f"{read.overdue_count(store, now):,}",
+            "gaps": f"{gaps_count(store, team, self.week):,}",
+            "wrapup": str(store.scalar("SELECT count(*) FROM entries WHERE meeting_id = ?", (meeting_id,))),
+        }
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_counts, counts)
+
+    def _show_counts(self, counts: dict[str, str]) -> None:
+        self.counts = counts
+        self.update_stepper()
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def apply(self, function: Callable, *args: Any, success: str | None = None, meeting: bool = True,
+              **kwargs: Any) -> bool:
+        """Run one store change now, in this meeting; a refusal is a notification.
+
+        Returns True when the change was written. The screen then reloads what it shows.
+        """
+        if meeting:
+            kwargs.setdefault("meeting_id", self.meeting_id)
+        kwargs.setdefault("actor", self.app.actor)
+        try:
+            function(*args, **kwargs)
+        except OpsweekError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return False
+        self.app.changed()
+        if success:
+            self.notify(success, markup=False)
+        self.reload()
+        return True
+
+    def reload(self) -> None:
+        """After any change (also ctrl+z): re-read the meeting, the step and the counts."""
+        if self.meeting is None:
+            return
+        self.read_meeting()
+        self.show_title()
+        self.current_step().load()
+        self.update_stepper()
+        self.refresh_counts()
+
+    # -- decisions and actions, from any step ---------------------------------------------
+
+    def action_record(self, kind: str, problem: str = "") -> None:
+        if self.meeting is None:
+            return
+        if self.closed:
+            self.notify("this session is closed; nothing more can be recorded in it", severity="warning")
+            return
+        about = self.current_step().about() or About("")
+        key = (kind, about.item_id, about.workflow)
+        draft = self.drafts.setdefault(key, EntryDraft(kind))
+
+        def saved(entry: NewEntry | None) -> None:
+            if entry is None:
+                return
+            try:
+                changes.record_entry(self.app.store, self.app.team, entry.kind, entry.text,
+                                     meeting_id=self.meeting_id, owner=entry.owner, due=entry.due,
+                                     item_id=about.item_id, workflow=about.workflow, actor=self.app.actor)
+            except OpsweekError as error:
+                # keep the text: open the dialog again with the problem shown
+                self.app.push_screen(EntryDialog(draft, self.app.team.people, about=about.label,
+                                                 week=self.week, problem=str(error)), saved)
+                return
+            self.drafts.pop(key, None)
+            self.app.changed()
+            what = f"{entry.kind} recorded" + (f" for {entry.owner}, due {entry.due}" if entry.kind == "action" else "")
+            self.notify(what, markup=False)
+            self.reload()
+
+        self.app.push_screen(EntryDialog(draft, self.app.team.people, about=about.label, week=self.week,
+                                         problem=problem), saved)
+
+    # -- leaving -------------------------------------------------------------------------
+
+    def action_home(self) -> None:
+        self.flush_time()
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:  # opened straight into the meeting with nothing below: go home
+            self.app.switch_screen(self.app.make_screen("home"))
+
+    def action_quit_session(self) -> None:
+        self.flush_time()
+        self.app.exit()
+
+    def on_unmount(self) -> None:
+        try:
+            self.flush_time()
+        except Exception:  # the app is going away; never let that turn into a traceback
+            pass
+
+
+def owner_problems(people: dict, handles: list[str], week: tuple[date, date]) -> dict[str, str]:
+    """Who is away or inactive this week, as a short note per handle."""
+    first, last = week
+    notes = {}
+    for handle in handles:
+        problem, cover = rules.owner_problem(handle, people, first, last)
+        if problem:
+            notes[handle] = problem + (f"; {cover} covers" if cover else "")
+    return notes

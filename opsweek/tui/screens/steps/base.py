@@ -1,0 +1,88 @@
+"""What every session step shares: its title line, the session it belongs to, owner cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label
+
+from opsweek.agenda import STEPS
+from opsweek.text import one_line
+from opsweek.tui.widgets.paged_table import PagedTable
+
+if TYPE_CHECKING:
+    from opsweek.tui.screens.session import SessionScreen
+
+ABSENT_STYLE = "bold yellow"
+LATE_STYLE = "bold red"
+
+
+@dataclass(frozen=True)
+class About:
+    """What a decision or action recorded on a row is about."""
+
+    label: str
+    item_id: int | None = None
+    workflow: str | None = None
+
+
+class Step(Vertical):
+    """One agenda step: a title line, a hint with its keys, and its body."""
+
+    key: ClassVar[str] = ""
+    hint: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        super().__init__(id=f"step-{self.key}", classes="step")
+
+    @property
+    def title(self) -> str:
+        return next(step.title for step in STEPS if step.key == self.key)
+
+    @property
+    def session(self) -> "SessionScreen":
+        return self.screen  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="step-head"):
+            yield Label(self.title, classes="step-title")
+            yield Label("", classes="step-position", id=f"{self.key}-position")
+        yield Label(self.hint, classes="step-hint")
+        yield from self.body()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    # -- what the session asks of a step ---------------------------------------------
+
+    def load(self) -> None:
+        """Read the step's data again (when it is shown, and after every change)."""
+
+    def focus_main(self) -> None:
+        for widget in self.query("DataTable"):
+            widget.focus()
+            return
+
+    def about(self) -> About | None:
+        """What the highlighted row is, for a decision or action recorded on it."""
+        return None
+
+    def show_position(self, text: str) -> None:
+        self.query_one(f"#{self.key}-position", Label).update(text)
+
+    def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
+        self.show_position(message.table.page_position)
+
+    # -- cells -------------------------------------------------------------------------
+
+    def owner_cell(self, handle: str | None) -> Text:
+        """An owner, flagged when they are absent from this session."""
+        if not handle:
+            return Text("nobody", style=LATE_STYLE)
+        if handle in self.session.absent:
+            return Text.assemble(one_line(handle), (" absent", ABSENT_STYLE))
+        return Text(one_line(handle))

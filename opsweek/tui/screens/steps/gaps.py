@@ -1,0 +1,180 @@
+"""Ownership gaps: stages and workflows without a usable owner, items of absent owners.
+
+Structural gaps come from ``rules.ownership_gaps``; the items whose owner is away or
+inactive are counted and paged in SQL, as there can be thousands at 100,000 items.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from opsweek import rules
+from opsweek.store import changes, read
+from opsweek.store.db import Store
+from opsweek.tui.modal.owner_picker import OwnerPicker
+from opsweek.tui.modal.text_prompt import TextPrompt
+from opsweek.tui.screens.navigation import open_screen
+from opsweek.tui.screens.steps.base import About, Step
+from opsweek.tui.screens.steps.stuck import ItemActions
+from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
+from opsweek.tui.widgets.text import cell
+
+
+def _unusable_owners(team: read.Team, week: tuple[date, date]) -> list[str]:
+    first, last = week
+    return [h for h, p in team.people.items() if not p.active or rules.is_away(p, first, last)]
+
+
+def _item_condition(team: read.Team, week: tuple[date, date]) -> tuple[str, list]:
+    """Open items whose owner is away in ``week``, inactive, or unknown (as rules.ownership_gaps)."""
+    bad = _unusable_owners(team, week)
+    marks = ",".join("?" * len(bad)) or "NULL"
+    return (f"i.status IN ('open', 'blocked') AND i.owner IS NOT NULL AND (i.owner IN ({marks})"
+            " OR i.owner NOT IN (SELECT handle FROM people))", bad)
+
+
+def structural_gaps(team: read.Team, week: tuple[date, date]) -> list[rules.Gap]:
+    return rules.ownership_gaps(team.people, team.workflows, team.stages, [], *week)
+
+
+def gaps_count(store: Store, team: read.Team, week: tuple[date, date]) -> int:
+    where, params = _item_condition(team, week)
+    return len(structural_gaps(team, week)) + store.scalar(f"SELECT count(*) FROM items i WHERE {where}", params)
+
+
+def gaps_page(store: Store, team: read.Team, week: tuple[date, date], offset: int, limit: int) -> list[tuple]:
+    """``(gap, item title)`` rows: workflows and stages first, then items by owner."""
+    structural = structural_gaps(team, week)
+    found = [(gap, None) for gap in structural[offset:offset + limit]]
+    left = limit - len(found)
+    if left > 0:
+        where, params = _item_condition(team, week)
+        start = max(0, offset - len(structural))
+        for it in read.items(store, where, params, "i.owner, i.id", limit=left, offset=start):
+            problem, cover = rules.owner_problem(it.owner, team.people, *week)
+            found.append((rules.Gap("item", it.workflow, it.stage, it.id, it.owner, problem or "", cover), it.title))
+    return found
+
+
+class OwnershipGapsStep(ItemActions, Step):
+    key = "gaps"
+    hint = ("r assign an owner (items: reassign) · c set a cover for the owner · d / a decision / action"
+            " · enter details")
+
+    BINDINGS = [
+        Binding("r", "assign", "Assign owner"),
+        Binding("c", "cover", "Set cover"),
+        Binding("b", "block", "Block/unblock", show=False),
+        Binding("h", "hand_off", "Hand off", show=False),
+    ]
+
+    def body(self) -> ComposeResult:
+        table = PagedTable(id="gaps-table")
+        table.add_columns("what", "", "owner", "problem", "suggested")
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one(PagedTable).source = Source(self.page, self.count)
+
+    def count(self) -> int:
+        return gaps_count(self.app.store, self.app.team, self.session.week)
+
+    def page(self, offset: int, limit: int) -> list[Row]:
+        rows = []
+        for gap, title in gaps_page(self.app.store, self.app.team, self.session.week, offset, limit):
+            label = {"workflow": "workflow", "stage": "stage", "item": "item"}[gap.subject]
+            what = Text.assemble((f"{label} ", "dim"), (gap.label, "bold"))
+            detail = cell(title) if title is not None else cell(
+                gap.workflow if gap.subject == "workflow" else f"{gap.workflow} / {gap.stage}")
+            rows.append(Row(f"{gap.subject}:{gap.label}", (
+                what, detail, self.owner_cell(gap.owner), cell(gap.problem, "yellow"),
+                cell(gap.suggestion or "", "bold green")), gap))
+        return rows
+
+    def load(self) -> None:
+        if self.session.meeting is not None:
+            self.query_one(PagedTable).reload()
+
+    def current_gap(self) -> rules.Gap | None:
+        row = self.query_one(PagedTable).current
+        return row.data if row else None
+
+    def current_item_id(self) -> int | None:
+        gap = self.current_gap()
+        return gap.item_id if gap and gap.subject == "item" else None
+
+    def about(self) -> About | None:
+        gap = self.current_gap()
+        if gap is None:
+            return None
+        return About(f"{gap.subject} {gap.label} ({gap.problem})", gap.item_id, gap.workflow)
+
+    def action_assign(self) -> None:
+        gap = self.current_gap()
+        if gap is None:
+            return
+        if self.session.closed:
+            self.notify("this session is closed", severity="warning")
+            return
+        if gap.subject == "item":
+            self.action_reassign()
+            return
+        session, team, store = self.session, self.app.team, self.app.store
+
+        def picked(handle: str | None) -> None:
+            if not handle:
+                return
+            if gap.subject == "workflow":
+                session.apply(changes.set_workflow_owner, store, team, gap.workflow, handle,
+                              success=f"{gap.workflow} is now owned by {handle}")
+            else:
+                session.apply(changes.set_stage_owner, store, team, gap.workflow, gap.stage, handle,
+                              success=f"{gap.workflow}/{gap.stage} is now owned by {handle}")
+
+        self.app.push_screen(OwnerPicker(team.people, title=f"Owner for {gap.subject} {gap.label}",
+                                         current=gap.suggestion or gap.owner, week=session.week), picked)
+
+    def action_cover(self) -> None:
+        gap = self.current_gap()
+        if gap is None:
+            return
+        if self.session.closed:
+            self.notify("this session is closed", severity="warning")
+            return
+        team = self.app.team
+        if not gap.owner or gap.owner not in team.people:
+            self.notify(f"{gap.label} has no known owner to cover for; r assigns one", severity="warning")
+            return
+        owner = gap.owner
+        session = self.session
+
+        def picked(handle: str | None) -> None:
+            if not handle:
+                return
+
+            def reasoned(reason: str | None) -> None:
+                if reason is not None:
+                    session.apply(changes.set_cover, self.app.store, self.app.team, owner, handle,
+                                  reason=reason or None, success=f"{handle} now covers for {owner}")
+
+            self.app.push_screen(TextPrompt(f"{handle} covers for {owner}: why?",
+                                            placeholder="reason (optional)"), reasoned)
+
+        self.app.push_screen(OwnerPicker(team.people, title=f"Who covers for {owner} when they are away?",
+                                         current=team.people[owner].cover, week=session.week), picked)
+
+    @on(DataTable.RowSelected, "#gaps-table")
+    def selected(self) -> None:
+        gap = self.current_gap()
+        if gap is None:
+            return
+        if gap.subject == "item":
+            self.action_details()
+        else:
+            open_screen(self.app, "workflows", workflow=gap.workflow)

@@ -1,0 +1,128 @@
+"""Overdue handoffs, most overdue first: how late, from whom to whom."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from opsweek import clock, rules
+from opsweek.model import Handoff
+from opsweek.store import changes, read
+from opsweek.tui.modal.item_details import ItemDetails
+from opsweek.tui.modal.owner_picker import OwnerPicker
+from opsweek.tui.modal.text_prompt import TextPrompt
+from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
+from opsweek.tui.screens.steps.stuck import escalate
+from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
+from opsweek.tui.widgets.text import cell
+
+
+class OverdueHandoffsStep(Step):
+    key = "handoffs"
+    hint = ("r reassign the receiver · c accept for them · e escalate to the workflow owner"
+            " · d / a decision / action · enter details")
+
+    BINDINGS = [
+        Binding("r", "reassign", "Reassign receiver"),
+        Binding("c", "accept", "Accept for them"),
+        Binding("e", "escalate", "Escalate"),
+    ]
+
+    def body(self) -> ComposeResult:
+        table = PagedTable(id="handoffs-table")
+        table.add_columns("handoff", "item", "from → to", "who", "late by", "escalation")
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one(PagedTable).source = Source(self.page, self.count)
+
+    def count(self) -> int:
+        return read.overdue_count(self.app.store, self.app.now())
+
+    def page(self, offset: int, limit: int) -> list[Row]:
+        app = self.app
+        now = app.now()
+        handoffs = read.overdue_page(app.store, now, limit=limit, offset=offset)
+        titles = {}
+        if handoffs:
+            ids = [h.item_id for h in handoffs]
+            titles = {r["id"]: r["title"] for r in app.store.query(
+                f"SELECT id, title FROM items WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        rows = []
+        for h in handoffs:
+            if h.escalated_at:
+                state = Text(f"escalated {clock.show(h.escalated_at, '%m-%d %H:%M')}", style="cyan")
+            elif rules.escalation_due(h, now, app.team.settings):
+                state = Text("escalate now", style="bold red")
+            else:
+                state = Text("")
+            who = Text.assemble(self.owner_cell(h.from_owner), " → ", self.owner_cell(h.to_owner))
+            rows.append(Row(str(h.id), (
+                Text(str(h.id), style="bold"),
+                Text.assemble((f"#{h.item_id} ", "bold"), cell(titles.get(h.item_id, ""))),
+                cell(f"{h.workflow}: {h.from_stage} → {h.to_stage}"), who,
+                cell(clock.humanize(rules.lateness(h, now)), LATE_STYLE), state), h))
+        return rows
+
+    def load(self) -> None:
+        if self.session.meeting is not None:
+            self.query_one(PagedTable).reload()
+
+    def current(self) -> Handoff | None:
+        row = self.query_one(PagedTable).current
+        return row.data if row else None
+
+    def _usable(self) -> Handoff | None:
+        h = self.current()
+        if h is not None and self.session.closed:
+            self.notify("this session is closed", severity="warning")
+            return None
+        return h
+
+    def about(self) -> About | None:
+        row = self.query_one(PagedTable).current
+        if row is None:
+            return None
+        h = row.data
+        return About(f"#{h.item_id} (handoff {h.id} to {h.to_owner or 'nobody'})", h.item_id, h.workflow)
+
+    def action_reassign(self) -> None:
+        h = self._usable()
+        if h is None:
+            return
+        session = self.session
+
+        def picked(handle: str | None) -> None:
+            if not handle:
+                return
+
+            def reasoned(reason: str | None) -> None:
+                if reason is not None:
+                    session.apply(changes.reassign_handoff, self.app.store, self.app.team, h.id, handle,
+                                  reason=reason or None, success=f"handoff {h.id} now goes to {handle}")
+
+            self.app.push_screen(TextPrompt(f"Why does handoff {h.id} go to {handle} instead of {h.to_owner}?",
+                                            placeholder="reason (optional, for the notes)"), reasoned)
+
+        self.app.push_screen(OwnerPicker(self.app.team.people, title=f"New receiver for handoff {h.id} (#{h.item_id})",
+                                         current=h.to_owner, week=session.week), picked)
+
+    def action_accept(self) -> None:
+        h = self._usable()
+        if h is not None:
+            self.session.apply(changes.accept_handoff, self.app.store, h.id,
+                               success=f"handoff {h.id} accepted; #{h.item_id} is now in {h.to_stage}")
+
+    def action_escalate(self) -> None:
+        h = self._usable()
+        if h is not None:
+            escalate(self, h)
+
+    @on(DataTable.RowSelected, "#handoffs-table")
+    def selected(self) -> None:
+        h = self.current()
+        if h is not None:
+            self.app.push_screen(ItemDetails(h.item_id, absent=self.session.absent))

@@ -1,0 +1,199 @@
+"""Stuck items, oldest in their stage first, with every reason they are stuck."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from opsweek import clock, rules
+from opsweek.model import Item
+from opsweek.store import changes, read
+from opsweek.tui.modal.item_details import ItemDetails
+from opsweek.tui.modal.owner_picker import OwnerPicker
+from opsweek.tui.modal.stage_picker import StagePicker
+from opsweek.tui.modal.text_prompt import TextPrompt
+from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
+from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
+from opsweek.tui.widgets.text import cell
+
+REASON_STYLES = {"blocked": "bold red", "in_stage": "yellow", "stale": "magenta", "past_due": "red"}
+
+
+class ItemActions:
+    """r / b / h / e / enter on a list whose rows are items (stuck items; ownership gaps)."""
+
+    def current_item_id(self) -> int | None:  # pragma: no cover - each list says
+        raise NotImplementedError
+
+    def _item(self) -> Item | None:
+        item_id = self.current_item_id()
+        if item_id is None:
+            return None
+        if self.session.closed:
+            self.notify("this session is closed", severity="warning")
+            return None
+        return read.item(self.app.store, item_id)
+
+    def action_reassign(self) -> None:
+        it = self._item()
+        if it is None:
+            return
+        session = self.session
+
+        def picked(handle: str | None) -> None:
+            if not handle:
+                return
+
+            def reasoned(reason: str | None) -> None:
+                if reason is not None:
+                    session.apply(changes.reassign_item, self.app.store, self.app.team, it.id, handle,
+                                  reason=reason or None, success=f"#{it.id} now owned by {handle}")
+
+            self.app.push_screen(TextPrompt(f"Why does #{it.id} move from {it.owner or 'nobody'} to {handle}?",
+                                            placeholder="reason (optional, for the notes)"), reasoned)
+
+        self.app.push_screen(OwnerPicker(self.app.team.people, title=f"New owner for #{it.id} {it.title}",
+                                         current=it.owner, week=session.week), picked)
+
+    def action_block(self) -> None:
+        it = self._item()
+        if it is None:
+            return
+        session = self.session
+        if it.status == "blocked":
+            session.apply(changes.unblock_item, self.app.store, it.id, success=f"#{it.id} unblocked")
+            return
+
+        def reasoned(reason: str | None) -> None:
+            if reason:
+                session.apply(changes.block_item, self.app.store, it.id, reason, success=f"#{it.id} blocked")
+
+        self.app.push_screen(TextPrompt(f"Block #{it.id} {it.title}", placeholder="what is it waiting on?",
+                                        required=True), reasoned)
+
+    def action_hand_off(self) -> None:
+        it = self._item()
+        if it is None:
+            return
+        session = self.session
+        team = self.app.team
+        stages = team.stages_by_workflow.get(it.workflow, [])
+        if len(stages) < 2:
+            self.notify(f"{it.workflow} has only one stage; nowhere to hand #{it.id} to", severity="warning")
+            return
+        first, last = session.week
+        notes = {}
+        for stage in stages:
+            problem, cover = rules.owner_problem(stage.owner, team.people, first, last)
+            if problem:
+                notes[stage.key] = problem + (f"; {cover} covers" if cover else "")
+
+        def picked(stage: str | None) -> None:
+            if stage:
+                session.apply(changes.hand_off, self.app.store, team, it.id, to_stage=stage,
+                              success=f"#{it.id} handed off to {stage}")
+
+        self.app.push_screen(StagePicker(stages, current=it.stage, title=f"Hand off #{it.id} {it.title}",
+                                         notes=notes), picked)
+
+    def action_escalate(self) -> None:
+        it = self._item()
+        if it is None:
+            return
+        pending = read.pending_handoff_for(self.app.store, it.id)
+        if pending is None or not rules.is_overdue(pending, self.app.now()):
+            self.notify(f"#{it.id} has no overdue handoff to escalate", severity="warning")
+            return
+        escalate(self, pending)
+
+    def action_details(self) -> None:
+        item_id = self.current_item_id()
+        if item_id is not None:
+            self.app.push_screen(ItemDetails(item_id, absent=self.session.absent))
+
+
+def escalate(step: Step, handoff) -> None:
+    """Ask why (optional) and record the escalation to the workflow owner."""
+    team = step.app.team
+    wf = next((w for w in team.workflows if w.key == handoff.workflow), None)
+    owner = wf.owner if wf and wf.owner else "nobody"
+
+    def reasoned(reason: str | None) -> None:
+        if reason is not None:
+            step.session.apply(changes.escalate_handoff, step.app.store, handoff.id, reason=reason or None,
+                               success=f"handoff {handoff.id} escalated to {owner}")
+
+    step.app.push_screen(TextPrompt(f"Escalate handoff {handoff.id} (#{handoff.item_id}) to the workflow owner, {owner}",
+                                    placeholder="note for the escalation (optional)"), reasoned)
+
+
+class StuckItemsStep(ItemActions, Step):
+    key = "stuck"
+    hint = ("r reassign · b block/unblock · h hand off · e escalate its handoff · d / a decision / action"
+            " · enter details & SOP")
+
+    BINDINGS = [
+        Binding("r", "reassign", "Reassign"),
+        Binding("b", "block", "Block/unblock"),
+        Binding("h", "hand_off", "Hand off"),
+        Binding("e", "escalate", "Escalate", show=False),
+    ]
+
+    def body(self) -> ComposeResult:
+        table = PagedTable(id="stuck-table")
+        table.add_column("item")
+        table.add_column("title", width=30)
+        table.add_columns("owner", "in stage", "why stuck", "workflow / stage")
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one(PagedTable).source = Source(self.page, self.count)
+
+    # -- the list, read in a worker thread ------------------------------------------------
+
+    def count(self) -> int:
+        app = self.app
+        return read.stuck_count(app.store, app.team, app.now(), app.today())
+
+    def page(self, offset: int, limit: int) -> list[Row]:
+        app = self.app
+        now = app.now()
+        rows = []
+        for it, reasons in read.stuck_page(app.store, app.team, now, app.today(), limit=limit, offset=offset):
+            why = Text()
+            for index, reason in enumerate(reasons):
+                if index:
+                    why.append("; ")
+                why.append(rules_text(reason), style=REASON_STYLES.get(reason.kind, ""))
+            rows.append(Row(str(it.id), (
+                Text(f"#{it.id}", style="bold"), cell(it.title), self.owner_cell(it.owner),
+                cell(clock.humanize(now - it.stage_entered_at),
+                     LATE_STYLE if any(r.kind == "in_stage" for r in reasons) else ""),
+                why, cell(f"{it.workflow} / {it.stage}")), it))
+        return rows
+
+    def load(self) -> None:
+        if self.session.meeting is not None:
+            self.query_one(PagedTable).reload()
+
+    def current_item_id(self) -> int | None:
+        row = self.query_one(PagedTable).current
+        return row.data.id if row else None
+
+    def about(self) -> About | None:
+        row = self.query_one(PagedTable).current
+        if row is None:
+            return None
+        return About(f"#{row.data.id} {row.data.title}", row.data.id, row.data.workflow)
+
+    @on(DataTable.RowSelected, "#stuck-table")
+    def selected(self) -> None:
+        self.action_details()
+
+
+def rules_text(reason: rules.Reason) -> str:
+    # reasons carry user text (a blocked reason); ``Text.append`` keeps it literal
+    return " ".join(str(reason).split())

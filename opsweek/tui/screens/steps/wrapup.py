@@ -1,0 +1,236 @@
+"""Wrap-up: everything recorded in this session, the 1–10 rating, export, close."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from opsweek import clock
+from opsweek.agenda import STEPS
+from opsweek.errors import OpsweekError
+from opsweek.store import changes, read
+from opsweek.store.changes import BOOKKEEPING
+from opsweek.tui.modal.confirm import Confirm
+from opsweek.tui.modal.text_prompt import TextPrompt
+from opsweek.tui.screens.steps.base import Step
+from opsweek.tui.widgets.stepper import minutes
+from opsweek.tui.widgets.text import join
+
+# what the wrap-up lists under "Changes made", by audit action
+_CHANGE_WORDS = {
+    "item.reassign": "reassigned", "handoff.reassign": "receiver changed", "stage.owner": "stage owner",
+    "workflow.owner": "workflow owner", "person.cover": "cover", "handoff.escalate": "escalated",
+    "handoff.accept": "accepted", "handoff.send": "handed off", "item.block": "blocked",
+    "item.unblock": "unblocked", "item.done": "done", "item.drop": "dropped", "item.add": "added",
+    "action.done": "action done", "action.dropped": "action dropped", "action.open": "action reopened",
+    "action.carry": "action carried over", "undo": "undo",
+}
+_SKIP = (*BOOKKEEPING, "meeting.start", "meeting.attendance", "meeting.rate", "meeting.close",
+         "entry.decision", "entry.action", "entry.note")
+
+
+def parse_rating(text: str) -> str | None:
+    if not text.isdigit() or not 1 <= int(text) <= 10:
+        return f"{text!r} is not a rating (accepted: a whole number 1–10)"
+    return None
+
+
+def export_notes(store, meeting_id: int, directory: Path | None = None) -> Path:
+    """Write the session's notes as Markdown in ``directory`` (the current one); returns the path."""
+    from opsweek import notes
+
+    meeting = read.meeting(store, meeting_id)
+    text = notes.render(store, meeting_id, "md")
+    return notes.write_atomic((directory or Path.cwd()) / notes.default_filename(meeting.week), text)
+
+
+class WrapUpStep(Step):
+    key = "wrapup"
+    hint = "r rate the session 1–10 · x export the notes (Markdown) · c close the session · d / a decision / action"
+
+    BINDINGS = [
+        Binding("r", "rate", "Rate 1–10"),
+        Binding("x", "export", "Export notes"),
+        Binding("c", "close_session", "Close session"),
+    ]
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="wrapup-scroll", can_focus=True):
+            yield Static(id="wrapup-summary")
+
+    def focus_main(self) -> None:
+        self.query_one("#wrapup-scroll").focus()
+
+    def load(self) -> None:
+        session = self.session
+        if session.meeting is None:
+            return
+        self.query_one("#wrapup-summary", Static).update(self.summary())
+        m = session.meeting
+        self.show_position(("closed" if m.closed_at else "open") + (f" · rated {m.rating}/10" if m.rating else
+                                                                     " · not rated yet"))
+
+    # -- the summary -----------------------------------------------------------------------
+
+    def summary(self) -> Content:
+        session = self.session
+        store, meeting_id, m = self.app.store, session.meeting_id, session.meeting
+        lines: list[Content] = []
+
+        def heading(text: str, count: int | None = None) -> None:
+            lines.append(Content(""))
+            lines.append(join((text, "bold underline"), *([f"  ({count})"] if count is not None else [])))
+
+        present = sorted(h for h, here in session.present.items() if here)
+        absent = sorted(session.absent)
+        lines.append(join(("Rating  ", "bold"), (f"{m.rating}/10", "bold $accent") if m.rating
+                          else ("not rated yet — press r", "$warning")))
+        lines.append(join(("Present ", "bold"), ", ".join(present) or "nobody"))
+        lines.append(join(("Absent  ", "bold"), ", ".join(absent) or "nobody"))
+        seconds = read.step_seconds(store, meeting_id)
+        live = session.live_seconds() if not session.closed else 0
+        spent = [f"{s.title} {minutes(seconds.get(s.key, 0) + (live if s.key == session.step else 0))}"
+                 for s in STEPS]
+        lines.append(join(("Time    ", "bold"), " · ".join(spent)))
+
+        entries = read.entries(store, "meeting_id = ?", (meeting_id,))
+        titles = self._titles([e.item_id for e in entries if e.item_id])
+        for kind, label in (("decision", "Decisions"), ("action", "Actions"), ("note", "Notes")):
+            chosen = [e for e in entries if e.kind == kind]
+            if kind == "note" and not chosen:
+                continue
+            heading(label, len(chosen))
+            if not chosen:
+                lines.append(Content.styled("  none yet — press " + kind[0], "dim"))
+            for e in chosen:
+                parts: list = ["  • ", e.text]
+                if kind == "action":
+                    parts += ["  — ", (e.owner or "", "bold"), f", due {e.due}" if e.due else ""]
+                if e.item_id:
+                    parts += [("  #" + str(e.item_id) + " ", "dim"), (titles.get(e.item_id, ""), "dim")]
+                elif e.workflow:
+                    parts += [("  " + e.workflow, "dim")]
+                lines.append(join(*parts))
+
+        made = self._changes(store, meeting_id)
+        heading("Changes made", len(made))
+        if not made:
+            lines.append(Content.styled("  none yet", "dim"))
+        lines.extend(made)
+        return Content("\n").join(lines)
+
+    def _titles(self, item_ids: list[int]) -> dict[int, str]:
+        if not item_ids:
+            return {}
+        marks = ",".join("?" * len(item_ids))
+        return {r["id"]: r["title"] for r in
+                self.app.store.query(f"SELECT id, title FROM items WHERE id IN ({marks})", item_ids)}
+
+    def _changes(self, store, meeting_id: int) -> list[Content]:
+        rows = store.query(
+            "SELECT * FROM events WHERE meeting_id = ? AND change_id NOT IN"
+            " (SELECT undoes FROM events WHERE undoes IS NOT NULL) ORDER BY id", (meeting_id,))
+        seen: set[int] = set()
+        lines = []
+        for row in rows:
+            if row["action"] in _SKIP or row["change_id"] in seen:
+                continue
+            if row["action"] == "handoff.accept" and row["entity"] != "handoffs":
+                continue
+            seen.add(row["change_id"])
+            lines.append(self._describe(row))
+        return lines
+
+    def _describe(self, row) -> Content:
+        before = json.loads(row["before"]) if row["before"] else {}
+        after = json.loads(row["after"]) if row["after"] else {}
+        action, entity, key = row["action"], row["entity"], row["entity_id"]
+        word = _CHANGE_WORDS.get(action, action)
+        if entity == "items":
+            subject = f"#{key}"
+        elif entity == "handoffs":
+            item_id = after.get("item_id") or before.get("item_id")
+            subject = f"handoff {key}" + (f" (#{item_id})" if item_id else "")
+        elif entity == "entries":
+            subject = f"action {key}"
+        elif entity == "stages":
+            stage = self.app.store.one("SELECT workflow, key FROM stages WHERE id = ?", (int(key),))
+            subject = f"{stage['workflow']}/{stage['key']}" if stage else f"stage {key}"
+        else:
+            subject = str(key)
+        detail = ""
+        for field in ("owner", "to_owner", "cover"):
+            if field in after:
+                detail = f"{before.get(field) or 'nobody'} → {after[field]}"
+                break
+        if action == "handoff.send":
+            detail = f"to {after.get('to_stage')} ({after.get('to_owner') or 'nobody'})"
+        if action == "action.carry" and "due" in after:
+            detail = f"due {after['due']}"
+        parts: list = ["  • ", (subject, "bold"), f" {word}"]
+        if detail:
+            parts += [" ", detail]
+        if row["reason"]:
+            parts += [("  — ", "dim"), (row["reason"], "italic")]
+        return join(*parts)
+
+    # -- rating, export, close -------------------------------------------------------------
+
+    def action_rate(self) -> None:
+        session = self.session
+        if session.closed:
+            self.notify("this session is closed; its rating stays", severity="warning")
+            return
+
+        def rated(text: str | None) -> None:
+            if text:
+                session.apply(changes.rate_meeting, self.app.store, session.meeting_id, int(text), meeting=False,
+                              success=f"session rated {text}/10")
+
+        current = str(session.meeting.rating) if session.meeting and session.meeting.rating else ""
+        self.app.push_screen(TextPrompt("How useful was this session? 1 (waste of time) to 10 (great)",
+                                        value=current, placeholder="1–10", required=True, check=parse_rating,
+                                        hint="type a number · enter saves · escape cancels"), rated)
+
+    def action_export(self) -> None:
+        self.session.flush_time()
+        self.notify("exporting the notes…")
+        self.write_notes(self.session.meeting_id)
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def write_notes(self, meeting_id: int) -> None:
+        try:
+            path = export_notes(self.app.store, meeting_id)
+        except OpsweekError as error:
+            self.app.notify(f"notes not written: {error}", severity="error", markup=False)
+            return
+        except Exception as error:  # never a traceback in the meeting
+            self.app.notify(f"notes not written: {type(error).__name__}: {error}", severity="error", markup=False)
+            return
+        self.app.notify(f"notes written to {path}", markup=False, timeout=10)
+
+    def action_close_session(self) -> None:
+        session = self.session
+        if session.closed:
+            self.notify("this session is already closed", severity="warning")
+            return
+        rating = session.meeting.rating if session.meeting else None
+        detail = "Everything is already saved; closing ends the session." + (
+            "" if rating else " It has no rating yet (r rates it).")
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            session.flush_time()
+            if session.apply(changes.close_meeting, self.app.store, session.meeting_id, meeting=False,
+                             success="session closed — x exports the notes, escape goes home"):
+                session.update_stepper()
+
+        self.app.push_screen(Confirm(f"Close the {session.meeting.week} session?", detail=detail), answer)

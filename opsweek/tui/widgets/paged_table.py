@@ -1,0 +1,177 @@
+"""A DataTable that holds one page of a long list and reads the next page from SQL.
+
+DataTable takes about a second to first paint 10,000 rows, so a list of 100,000 stuck
+items is never loaded whole: the table holds ``page_size`` rows, moving past its last
+(or first) row loads the next (or previous) page, and pages are read in a thread worker
+that only posts a message back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.worker import get_current_worker
+
+
+@dataclass
+class Row:
+    """One row: its key (unique in the list), its cells and the object behind it."""
+
+    key: str
+    cells: Sequence[Text]
+    data: Any = None
+
+
+@dataclass
+class Source:
+    """Where a list comes from: ``page(offset, limit)`` rows and ``count()`` in all.
+
+    Both are called in a worker thread, so they may take a moment at 100,000 items.
+    """
+
+    page: Callable[[int, int], list[Row]]
+    count: Callable[[], int]
+
+
+class PagedTable(DataTable):
+    """A paged, read-in-the-background list. Set ``source`` then call :meth:`reload`."""
+
+    page_size = 100
+
+    @dataclass
+    class PageLoaded(Message):
+        """A page arrived (the table has been filled with it)."""
+
+        table: "PagedTable"
+        offset: int
+        total: int
+
+        @property
+        def control(self) -> "PagedTable":
+            return self.table
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None, page_size: int | None = None):
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self.source: Source | None = None
+        self.page_offset = 0
+        self.total = 0
+        self.rows_data: list[Row] = []
+        self.loading_page = False
+        self.keep_key: str | None = None
+        if page_size:
+            self.page_size = page_size
+
+    # -- what is under the cursor -------------------------------------------------------
+
+    @property
+    def current(self) -> Row | None:
+        if not self.rows_data or self.cursor_row < 0 or self.cursor_row >= len(self.rows_data):
+            return None
+        return self.rows_data[self.cursor_row]
+
+    @property
+    def page_position(self) -> str:
+        """``21–40 of 15,998`` (or ``none``)."""
+        if not self.total:
+            return "none"
+        first = self.page_offset + 1
+        last = self.page_offset + len(self.rows_data)
+        if first == 1 and last == self.total:
+            return f"{self.total:,}"
+        return f"{first:,}–{last:,} of {self.total:,}"
+
+    # -- loading ------------------------------------------------------------------------
+
+    def reload(self, *, keep_cursor: bool = True, count: bool = True) -> None:
+        """Read the current page again (after a change), keeping the cursor where it was."""
+        cursor = self.cursor_row if keep_cursor else 0
+        offset = self.page_offset if keep_cursor else 0
+        current = self.current
+        self.keep_key = current.key if keep_cursor and current else None
+        self.load(offset, max(cursor, 0), count=count)
+
+    def load(self, offset: int, cursor: int = 0, *, count: bool = True) -> None:
+        if self.source is None:
+            return
+        self.loading_page = True
+        self._fetch(self.source, max(0, offset), cursor, count)
+
+    @dataclass
+    class Fetched(Message):
+        """A page read by the worker (private: the table fills itself with it)."""
+
+        rows: list[Row]
+        offset: int
+        cursor: int
+        total: int
+
+    @work(thread=True, exclusive=True, group="page", exit_on_error=False)
+    def _fetch(self, source: Source, offset: int, cursor: int, count: bool) -> None:
+        try:
+            total = source.count() if count or not self.total else self.total
+            if offset >= total and total:
+                offset = max(0, (total - 1) // self.page_size * self.page_size)
+            rows = source.page(offset, self.page_size)
+        except Exception as error:  # a locked or broken database: say so, keep the old page
+            self.loading_page = False
+            self.app.notify(f"could not read the list: {error}", severity="error", markup=False)
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Fetched(rows, offset, cursor, total))
+
+    def on_paged_table_fetched(self, message: Fetched) -> None:
+        message.stop()
+        self._fill(message.rows, message.offset, message.cursor, message.total)
+
+    def _fill(self, rows: list[Row], offset: int, cursor: int, total: int) -> None:
+        self.loading_page = False
+        self.page_offset, self.total, self.rows_data = offset, total, rows
+        self.clear()
+        seen: set[str] = set()
+        for row in rows:
+            key = row.key if row.key not in seen else f"{row.key}#{len(seen)}"
+            seen.add(key)
+            self.add_row(*row.cells, key=key)
+        keys = [row.key for row in rows]
+        if self.keep_key in keys:  # the same row, when a change moved it within the page
+            cursor = keys.index(self.keep_key)
+        self.keep_key = None
+        if rows:
+            self.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=True)
+        self.post_message(self.PageLoaded(self, offset, total))
+
+    # -- moving past the ends of the page -----------------------------------------------
+
+    def _has_next(self) -> bool:
+        return self.page_offset + len(self.rows_data) < self.total
+
+    def action_cursor_down(self) -> None:
+        if self.rows_data and self.cursor_row >= len(self.rows_data) - 1 and self._has_next():
+            if not self.loading_page:
+                self.load(self.page_offset + self.page_size, 0, count=False)
+            return
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_row <= 0 and self.page_offset > 0:
+            if not self.loading_page:
+                self.load(self.page_offset - self.page_size, self.page_size - 1, count=False)
+            return
+        super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self.rows_data and self.cursor_row >= len(self.rows_data) - 1 and self._has_next():
+            self.action_cursor_down()
+            return
+        super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self.cursor_row <= 0 and self.page_offset > 0:
+            self.action_cursor_up()
+            return
+        super().action_page_up()

@@ -1,0 +1,48 @@
+"""The session's agenda: seven steps with their counts and time spent against target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.content import Content
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class StepLine:
+    number: int
+    title: str
+    count: str
+    seconds: int
+    target_minutes: int
+    current: bool
+
+
+def minutes(seconds: int) -> str:
+    """``12:05`` — minutes and seconds spent."""
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Stepper(Static):
+    """Renders the agenda; the session screen feeds it with :meth:`show_steps`."""
+
+    def show_steps(self, lines: list[StepLine], total_seconds: int, total_target: int) -> None:
+        parts: list = []
+        for line in lines:
+            over = line.seconds > line.target_minutes * 60
+            marker = "▶ " if line.current else "  "
+            title_style = "bold reverse" if line.current else "bold" if line.count not in ("", "0") else ""
+            parts.append((f"{marker}{line.number} ", "bold" if line.current else "dim"))
+            parts.append((f"{line.title:<20}", title_style))
+            parts.append((f"{line.count:>7}", "bold $accent" if line.count not in ("", "0") else "dim"))
+            parts.append("\n      ")
+            parts.append((minutes(line.seconds), "bold $error" if over else "$text-muted"))
+            parts.append((f" / {line.target_minutes}m", "$text-muted"))
+            if over:
+                parts.append(("  over", "bold $error"))
+            parts.append("\n")
+        over = total_seconds > total_target * 60
+        parts.append(("\n  total ", "dim"))
+        parts.append((minutes(total_seconds), "bold $error" if over else "bold"))
+        parts.append((f" / {total_target}m", "dim"))
+        self.update(Content.assemble(*parts))

@@ -1,0 +1,154 @@
+"""The trend on the home screen: stuck items, overdue handoffs and actions done on time,
+week by week, as sparklines with the latest value and which way it is going.
+
+The numbers come from :mod:`opsweek.trends` (rebuilt from the audit log and the
+sessions); they are computed in a thread worker on a connection of its own, so the
+screen paints at once and fills the trend in when it is ready.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Label, Sparkline
+
+from opsweek.trends import Trends, weekly_trends
+
+# series -> (label, whether a rise is bad)
+SERIES = {
+    "stuck": ("Stuck items", True),
+    "overdue": ("Overdue handoffs", True),
+    "on_time_rate": ("Actions on time", False),
+}
+ARROWS = {"up": "▲", "down": "▼", "flat": "▶", "": " "}
+
+
+def describe(trends: Trends, name: str) -> str:
+    """``22  ▼ from 25`` — the latest value and the change from the week before."""
+    values = trends.series(name)
+    latest = values[-1] if values else None
+    earlier = [v for v in values[:-1] if v is not None]
+    if name == "on_time_rate":
+        point = trends.weeks[-1] if trends.weeks else None
+        text = "no actions due" if latest is None else f"{latest:.0%} of {point.actions_due}"
+        before = f"{earlier[-1]:.0%}" if earlier else ""
+    else:
+        text = str(latest if latest is not None else 0)
+        before = str(earlier[-1]) if earlier else ""
+    direction = trends.direction(name) if latest is not None else ""
+    if direction and before:
+        return f"{text}  {ARROWS[direction]} from {before}"
+    return text
+
+
+class TrendPanel(Vertical):
+    """Three sparklines over the last 8 weeks; reads ``self.app.store``."""
+
+    DEFAULT_CSS = """
+    TrendPanel {
+        height: auto;
+        padding: 0 1;
+    }
+    TrendPanel .trend-title {
+        text-style: bold;
+    }
+    TrendPanel .trend-row {
+        height: 1;
+    }
+    TrendPanel .trend-name {
+        width: 18;
+    }
+    TrendPanel Sparkline {
+        width: 24;
+        margin-right: 2;
+    }
+    TrendPanel .trend-rise-bad > .sparkline--max-color {
+        color: $error;
+    }
+    TrendPanel .trend-rise-bad > .sparkline--min-color {
+        color: $success 60%;
+    }
+    TrendPanel .trend-rise-good > .sparkline--max-color {
+        color: $success;
+    }
+    TrendPanel .trend-rise-good > .sparkline--min-color {
+        color: $error 60%;
+    }
+    TrendPanel .trend-value {
+        width: 1fr;
+    }
+    """
+
+    @dataclass
+    class Loaded(Message):
+        """The worker finished computing the trend."""
+
+        trends: Trends
+
+    @dataclass
+    class Failed(Message):
+        reason: str
+
+    def __init__(self, *, weeks: int = 8, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.weeks = weeks
+        self.trends: Trends | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"Trend, last {self.weeks} weeks: loading…", classes="trend-title", markup=False)
+        for name, (label, rise_bad) in SERIES.items():
+            with Horizontal(classes="trend-row", id=f"trend-{name}"):
+                yield Label(label, classes="trend-name", markup=False)
+                yield Sparkline([], classes="trend-rise-bad" if rise_bad else "trend-rise-good")
+                yield Label("", classes="trend-value", markup=False)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Recompute the trend (after a change, or when the screen comes back)."""
+        self._compute(self.app.now())
+
+    @work(thread=True, exclusive=True, group="trends")
+    def _compute(self, now) -> None:
+        from opsweek.errors import OpsweekError
+        from opsweek.store import Store
+
+        app = self.app
+        path = getattr(app, "db_path", None)
+        try:
+            # a connection of its own: the UI thread keeps using app.store meanwhile
+            store = Store.open(path, migrate=False) if path is not None and path.exists() else None
+        except OpsweekError:
+            store = None
+        try:
+            trends = weekly_trends(store or app.store, now, self.weeks, settings=dict(app.team.settings))
+        except Exception as error:  # a trend is never worth a crash of the home screen
+            self.post_message(self.Failed(f"trend unavailable: {error}"))
+            return
+        finally:
+            if store is not None:
+                store.close()
+        self.post_message(self.Loaded(trends))
+
+    @on(Loaded)
+    def _show(self, message: Loaded) -> None:
+        message.stop()
+        trends = self.trends = message.trends
+        first, last = trends.weeks[0].week, trends.weeks[-1].week
+        self.query_one(".trend-title", Label).update(f"Trend, last {len(trends.weeks)} weeks ({first} – {last})")
+        for name in SERIES:
+            row = self.query_one(f"#trend-{name}")
+            values = [v if v is not None else 0 for v in trends.series(name)]
+            row.query_one(Sparkline).data = values
+            row.query_one(".trend-value", Label).update(describe(trends, name))
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        message.stop()
+        self.query_one(".trend-title", Label).update(message.reason)
+
