@@ -12,6 +12,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -82,9 +83,12 @@ def main() -> int:
         if args.profile:
             command = [sys.executable, "-m", "cProfile", "-s", "cumulative", "-m", "opsweek", "import",
                        str(team), str(items)]
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         result = subprocess.run(command, env=env, capture_output=True, text=True)
         elapsed = time.perf_counter() - started
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
         if result.returncode != 0:
             print(f"import failed (exit {result.returncode}): {result.stderr.strip()}", file=sys.stderr)
             return 1
@@ -94,7 +98,7 @@ def main() -> int:
             print(result.stdout.strip())
         verdict = "OK" if elapsed < 10 else "SLOWER than the 10 s target"
         print(f"import of {args.rows:,} items: {elapsed:.2f} s whole process, {args.rows / elapsed:,.0f} rows/s "
-              f"({verdict})")
+              f"({verdict}); CPU time {cpu:.2f} s, so {elapsed - cpu:.2f} s waiting (I/O or a busy machine)")
         return 0
     finally:
         if not args.keep:

@@ -136,6 +136,8 @@ def main() -> int:
     print(f"  opsweek mine              median {median:6.1f} ms   min {min(mine_ms):6.1f}   max {max(mine_ms):6.1f}")
     print(f"  python -c 'import sqlite3' median {statistics.median(floor_ms):6.1f} ms   "
           f"min {min(floor_ms):6.1f}   max {max(floor_ms):6.1f}")
+    own = statistics.median(m - f for m, f in zip(mine_ms, floor_ms))
+    print(f"  opsweek's own share        median {own:6.1f} ms   (mine minus the floor, run by run)")
     print(f"  heavy imports on the path: {', '.join(heavy) if heavy else 'none'}")
     verdict = "ok" if median <= TARGET_MS and not heavy else "TOO SLOW" if median > TARGET_MS else "HEAVY IMPORTS"
     print(f"  target: median <= {TARGET_MS:.0f} ms -> {verdict}")

@@ -59,6 +59,10 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
             change.insert("settings", {"key": "demo", "value": "1"})
     except BaseException:
         store.close()
+        # a half-built file has no demo mark, so the next 'opsweek demo' would refuse to
+        # replace it; the file is ours (prepare_target left nothing else there): remove it
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
     return store
 

@@ -239,7 +239,8 @@ def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[
     with store.transaction():
         present = holds_data(store)
         if present and not replace:
-            what = ", ".join(f"{n} {t}" for t, n in list(present.items())[:3])
+            shown = sorted(present, key=lambda t: (t not in ("people", "items", "meetings", "events"), TABLES.index(t)))
+            what = ", ".join(f"{present[t]} {t}" for t in shown[:3])
             raise InputError(f"{store.path or 'the database'} already holds data ({what}); a dump is restored only "
                              "into an empty database (accepted: a new --db path, or import --replace to overwrite it)")
         for table in reversed(TABLES):

@@ -22,7 +22,7 @@ from opsweek import clock, rules
 from opsweek.errors import InputError
 from opsweek.model import Away, Item, Person, Settings, Stage, Workflow, explain
 from opsweek.store import Store, read
-from opsweek.text import clean_text, is_slug
+from opsweek.text import clean_text
 
 CSV_COLUMNS = ("workflow", "stage", "title", "owner", "status", "opened", "stage_entered",
                "last_activity", "due", "ref", "blocked_reason", "handoff_to", "handoff_owner",
@@ -224,7 +224,7 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
                 continue
             if len(raw) != len(header):
                 raise InputError(f"{path}: line {line}: {len(raw)} cells, the header has {len(header)}")
-            cells = {k: v.strip() for k, v in zip(header, raw)}
+            cells = {k: v.strip() or None for k, v in zip(header, raw)}
             item, handoff = _item_row(path, line, cells, catalog, now, stamp_now, times)
             items.append(item)
             if handoff:
@@ -253,25 +253,27 @@ _STATUSES = ("open", "blocked", "done", "dropped")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _plain_item(fields: dict) -> SimpleNamespace | None:
+def _plain_item(fields: dict, catalog: _Catalog) -> SimpleNamespace | None:
     """The checks of :class:`opsweek.model.Item` for plainly valid rows, without pydantic.
 
     Nearly every row of a real file is plain; checking 100,000 of them through pydantic
     would take most of the import's time budget. Anything this does not plainly accept
     (returns None) goes through ``Item.model_validate``, whose message names the problem,
-    so the messages are the same either way.
+    so the messages are the same either way. Names the catalog knows are valid slugs.
     """
     workflow, stage, owner, status = fields["workflow"], fields["stage"], fields["owner"], fields["status"]
-    if not (workflow and stage and is_slug(workflow) and is_slug(stage)) or status not in _STATUSES:
+    if (workflow, stage) not in catalog.stages or status not in _STATUSES:
         return None
-    if owner is not None and not is_slug(owner):
+    if owner is not None and owner not in catalog.people:
         return None
-    title = clean_text(fields["title"]) if fields["title"] is not None else None
-    if not title or not title.strip():
+    title = fields["title"]
+    if title is None or not (title := clean_text(title)).strip():
         return None
-    ref, reason = (clean_text(fields[k]) if fields[k] is not None else None for k in ("ref", "blocked_reason"))
-    ref = ref if ref and ref.strip() else None
-    reason = reason if reason and reason.strip() else None
+    ref, reason = fields["ref"], fields["blocked_reason"]
+    if ref is not None and not (ref := clean_text(ref)).strip():
+        ref = None
+    if reason is not None and not (reason := clean_text(reason)).strip():
+        reason = None
     if status == "blocked" and not reason:
         return None
     due = fields["due"]
@@ -290,9 +292,7 @@ def _plain_item(fields: dict) -> SimpleNamespace | None:
 def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_now: str,
               times: dict | None = None):
     where = f"{path}: line {line}"
-
-    def get(column):
-        return cells.get(column) or None
+    get = cells.get  # blank cells are None
 
     if get("status") == "blocked" and not get("blocked_reason"):
         raise InputError(f"{where}, column blocked_reason: a blocked item needs a reason")
@@ -307,7 +307,7 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
         "stage_entered_at": entered[0], "last_activity_at": activity[0], "due": get("due"),
         "ref": get("ref"), "blocked_reason": get("blocked_reason"),
     }
-    item = _plain_item(fields)
+    item = _plain_item(fields, catalog)
     try:
         if item is None:
             item = Item.model_validate(fields)

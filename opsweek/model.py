@@ -291,6 +291,12 @@ def explain(error: ValidationError, where: str = "") -> str:
         message = "is required"
     elif kind == "extra_forbidden":
         message = "is not a known field"
+    elif kind == "string_type":
+        message = f"{value!r} is not text (accepted: a quoted string)"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = f"{value!r} is not a table (accepted: key = value pairs)"
+    elif kind == "list_type":
+        message = f"{value!r} is not a list (accepted: [ ... ])"
     elif kind in ("int_parsing", "float_parsing", "bool_parsing", "int_type", "float_type"):
         message = f"{value!r} is not a number" if kind != "bool_parsing" else f"{value!r} is not true/false"
     elif kind.startswith(("greater_than", "less_than")):

@@ -4,7 +4,8 @@
 session's audit events: a reassignment in the notes *is* the event, not retyped text);
 :func:`to_markdown` and :func:`to_json` render that same data. The same database gives
 the same bytes: rows are ordered, dates are ISO, and nothing depends on the time of the
-export, only on the meeting.
+export, only on the meeting. Times in the Markdown are local (the header names the UTC
+offset); the JSON holds UTC stamps.
 
 "Stuck items reviewed", "Overdue handoffs reviewed", "Ownership gaps" and the carried
 actions are the state *as the session found it*: the current rows, rewound through the
@@ -48,7 +49,7 @@ _OWNERSHIP_ACTIONS = {
 
 _INLINE = str.maketrans({
     "\\": "\\\\", "`": "\\`", "*": "\\*", "_": "\\_", "~": "\\~", "[": "\\[", "]": "\\]",
-    "&": "&amp;", "<": "&lt;", ">": "&gt;",
+    "|": "\\|", "&": "&amp;", "<": "&lt;", ">": "&gt;",
 })
 _LEADING = re.compile(r"^(?:([#+=-])|(\d+)([.)]))")
 
@@ -423,7 +424,8 @@ def _gaps(store: Store, team: read.Team, week: str, at: datetime, then: dict, ca
         "week": week,
         "total": len(gaps),
         "gaps": [{"subject": g.subject, "label": g.label, "workflow": g.workflow, "stage": g.stage,
-                  "item": _item_label(store, g.item_id) if g.item_id is not None else None, "owner": g.owner, "problem": g.problem, "suggestion": g.suggestion}
+                  "item": _item_label(store, g.item_id) if g.item_id is not None else None,
+                  "owner": g.owner, "problem": g.problem, "suggestion": g.suggestion}
                  for g in gaps[:cap]],
     }
 
@@ -481,7 +483,7 @@ def to_markdown(notes: dict) -> str:
     """The notes as Markdown (GitHub-flavoured tables), every piece of user text escaped."""
     m = notes["meeting"]
     started = m["started_at"]
-    lines = [f"# Weekly session {m['week']}", ""]
+    lines = [f"# Weekly session {md(m['week'])}", ""]
     span = _when(started, "%H:%M")
     if m["closed_at"]:
         span += "–" + _when(m["closed_at"], "%H:%M")
@@ -509,8 +511,8 @@ def to_markdown(notes: dict) -> str:
         return f" ({linked})" if linked else ""
 
     lines += _section("Decisions", [f"- {md(d['text'])}{about(d)}" for d in notes["decisions"]])
-    actions = [[md(a["owner"]), md(a["text"]), a["due"] or "", _item_md(a["item"]) or md(a["workflow"]),
-                a["status"] or ""] for a in notes["actions"]]
+    actions = [[md(a["owner"]), md(a["text"]), md(a["due"]), _item_md(a["item"]) or md(a["workflow"]),
+                md(a["status"])] for a in notes["actions"]]
     lines += _section("Actions", _table(["Owner", "Action", "Due", "Linked", "Status"], actions)
                       if actions else [])
     lines += _section("Notes", [f"- {md(n['text'])}{about(n)}" for n in notes["notes"]])
@@ -550,12 +552,12 @@ def to_markdown(notes: dict) -> str:
 
     def outcome(a: dict) -> str:
         if a["outcome"] == "carried":
-            return f"carried to {a['new_due']}" if a["new_due"] else "carried"
+            return f"carried to {md(a['new_due'])}" if a["new_due"] else "carried"
         return {"open": "still open", "done": "done", "dropped": "dropped", "reopened": "reopened"}.get(
             a["outcome"], md(a["outcome"]))
 
     carried = [[md(a["owner"]), md(a["text"]) + (f" ({_item_md(a['item'])})" if a["item"] else ""),
-                md(a["from_week"]) or "", a["due"] or "", outcome(a)] for a in notes["carried_actions"]]
+                md(a["from_week"]), md(a["due"]), outcome(a)] for a in notes["carried_actions"]]
     lines += _section("Carried-over actions", _table(["Owner", "Action", "From", "Due", "Outcome"], carried)
                       if carried else [])
 
@@ -563,8 +565,9 @@ def to_markdown(notes: dict) -> str:
     body = []
     if gaps["gaps"]:
         body = _table(["What", "Owner", "Problem", "Suggestion"], [
-            [f"item {_item_md(g['item'])}" if g["item"] else f"{g['subject']} {md(g['label'])}", md(g["owner"]) or "nobody", md(g["problem"]),
-             f"{md(g['suggestion'])} covers" if g["suggestion"] else ""] for g in gaps["gaps"]])
+            [f"item {_item_md(g['item'])}" if g["item"] else f"{g['subject']} {md(g['label'])}",
+             md(g["owner"]) or "nobody", md(g["problem"]), f"{md(g['suggestion'])} covers" if g["suggestion"] else ""]
+            for g in gaps["gaps"]])
         body += _more(len(gaps["gaps"]), gaps["total"])
     lines += _section("Ownership gaps", body)
     return "\n".join(lines) + "\n"

@@ -114,8 +114,9 @@ def weekly_trends(store: Store, now: datetime | None = None, weeks: int = WEEKS,
         settings.update({r[0]: r[1] for r in store.query("SELECT key, value FROM settings")})
     labels = last_weeks(now, weeks)
     ends = [week_end(label, now) for label in labels]
-    stuck = _stuck_counts(store, ends, now, settings)
-    overdue = _overdue_counts(store, ends, now)
+    log = _log(store)
+    stuck = _stuck_counts(store, ends, now, settings, log)
+    overdue = _overdue_counts(store, ends, now, log)
     actions = _action_counts(store, labels, now)
     return Trends([
         WeekPoint(label, end, stuck[k], overdue[k], *actions[k])
@@ -125,167 +126,157 @@ def weekly_trends(store: Store, now: datetime | None = None, weeks: int = WEEKS,
 
 # --- stuck items ---------------------------------------------------------------------
 
-_FOREVER = 10 ** 11  # an epoch second far in the future: "not closed", "no due date"
+
+# changes that can block or unblock an item, or delete a pending handoff
+_LOGGED = ('item.block', 'item.unblock', 'item.done', 'item.drop', 'undo')
 
 
-def _blocked_spans(store: Store) -> dict[int, list[tuple[int | None, int | None]]]:
-    """Per item, the spans (epoch seconds, ``None`` = open-ended) the audit log shows it blocked.
+def _log(store: Store) -> list:
+    """The log's events of the changes in ``_LOGGED`` on items and handoffs, oldest first."""
+    marks = ", ".join("?" * len(_LOGGED))
+    return store.query(
+        f"SELECT entity, entity_id, at, before, after FROM events WHERE action IN ({marks})"
+        " AND entity IN ('items', 'handoffs') ORDER BY id", _LOGGED)
 
-    The candidates are items blocked now and items with a recorded change out of or into
-    "blocked" (block, unblock, close, undo); an item whose first recorded status is
-    "blocked" arrived blocked and counts as blocked from the start.
+
+def _blocked_spans(store: Store, log: list) -> dict[int, list[tuple[str | None, str | None]]]:
+    """Per item, the spans (UTC stamps, ``None`` = open-ended) the audit log shows it blocked.
+
+    An item whose first recorded change of status leaves "blocked" (or that is blocked now
+    with no recorded block) arrived blocked: blocked from the start.
     """
-    rows = store.query(
-        "SELECT entity_id, at, before, after FROM events WHERE entity = 'items'"
-        " AND entity_id IN (SELECT CAST(id AS TEXT) FROM items WHERE status = 'blocked'"
-        "   UNION SELECT entity_id FROM events WHERE entity = 'items'"
-        "   AND action IN ('item.block', 'item.unblock', 'item.done', 'item.drop', 'undo'))"
-        " ORDER BY id")
     spans: dict[int, list[list]] = {}
-    for row in rows:
+    for row in log:
+        if row["entity"] != "items":
+            continue
         before = json.loads(row["before"]) if row["before"] else None
         after = json.loads(row["after"]) if row["after"] else None
         if not ((before and "status" in before) or (after and "status" in after)):
             continue
         item_spans = spans.setdefault(int(row["entity_id"]), [])
-        at = int(clock.parse_stamp(row["at"]).timestamp())
-        is_blocked = bool(after) and after.get("status") == "blocked"
-        was_blocked = bool(item_spans) and item_spans[-1][1] is None
         if not item_spans and before and before.get("status") == "blocked":
-            item_spans.append([None, None])  # the log first knew it blocked
-            was_blocked = True
+            item_spans.append([None, None])  # the log first knew it already blocked
+        was_blocked = bool(item_spans) and item_spans[-1][1] is None
+        is_blocked = bool(after) and after.get("status") == "blocked"
         if is_blocked and not was_blocked:
-            item_spans.append([None if (before is None and not item_spans) else at, None])
+            item_spans.append([row["at"], None])
         elif was_blocked and not is_blocked:
-            item_spans[-1][1] = at
+            item_spans[-1][1] = row["at"]
+    for (item_id,) in store.query("SELECT id FROM items WHERE status = 'blocked'"):
+        if not spans.get(item_id):
+            spans[item_id] = [[None, None]]
     return {item_id: [tuple(s) for s in item_spans] for item_id, item_spans in spans.items() if item_spans}
 
 
-# Per item: the moments (epoch seconds) that shape whether it was stuck at a past time.
-# Segment "before": in the stage it came from, [opened, entered); "entered": in its
-# current stage before its last activity, [entered, activity); "after": [activity, closed).
-# Each segment is stuck from the first moment any rule trips in it, until it ends.
-_STUCK_ROWS = """
-WITH limits AS MATERIALIZED (
-    SELECT workflow, key,
-           CASE WHEN max_days > 0 THEN CAST(max_days * 86400 AS INTEGER) END AS cm,
-           CASE WHEN lag(key) OVER w IS NULL THEN
-                    CASE WHEN max_days > 0 THEN CAST(max_days * 86400 AS INTEGER) END
-                WHEN lag(max_days) OVER w > 0 THEN CAST(lag(max_days) OVER w * 86400 AS INTEGER) END AS pm
-    FROM stages
-    WINDOW w AS (PARTITION BY workflow ORDER BY position)
-),
-raw AS MATERIALIZED (
-    SELECT i.id,
-           unixepoch(i.opened_at) AS o,
-           CASE WHEN i.closed_at IS NOT NULL THEN unixepoch(i.closed_at)
-                WHEN i.status IN ('open', 'blocked') THEN :forever
-                ELSE unixepoch(i.last_activity_at) END AS c,
-           max(unixepoch(i.stage_entered_at), unixepoch(i.opened_at)) AS e,
-           unixepoch(i.last_activity_at) AS a,
-           CASE WHEN i.due IS NULL THEN :forever ELSE unixepoch(i.due) + 86400 - :offset END AS d,
-           cur.cm, cur.pm
-    FROM items i
-    LEFT JOIN limits cur ON cur.workflow = i.workflow AND cur.key = i.stage
-    WHERE i.opened_at <= :last AND (i.closed_at IS NULL OR i.closed_at > :first) {where}
-),
-rows AS (
-    SELECT id, o, c, e, max(a, e) AS a2, d,
-           min(coalesce(o + pm + 1, :forever), o + :stale + 1, max(d, o)) AS s1,
-           min(coalesce(e + cm + 1, :forever), e + :stale + 1, max(d, e)) AS s2,
-           min(coalesce(e + cm + 1, :forever), max(a, e) + :stale + 1, max(d, max(a, e))) AS s3
-    FROM raw
-)
-"""
+def _open_sql(k: int) -> str:
+    return f"i.opened_at <= :t{k} AND (i.closed_at IS NULL OR i.closed_at > :t{k})"
 
 
-def _week_index(value: str, t0: int, week: int, count: int) -> str:
-    """SQL: how many of the moments t0, t0+week, ... (``count`` of them) come before ``value``."""
-    return f"min({count}, max(0, ({value} - {t0} + {week} - 1) / {week}))"
+def _stuck_sql(k: int) -> str:
+    """SQL (on ``items i`` joined to ``limits l``): stuck at moment ``k`` for a reason other
+    than being blocked — see the module docstring for how the past is rebuilt.
+
+    Only comparisons of the stored UTC strings (no date functions per row): this runs for
+    every item and every week, and is what keeps the trend quick at 100,000 items.
+    """
+    t = f":t{k}"
+    return (
+        f"CASE WHEN i.stage_entered_at <= {t} THEN"
+        f" (CASE WHEN i.last_activity_at <= {t} THEN i.last_activity_at ELSE i.stage_entered_at END) < :stale{k}"
+        f" OR i.stage_entered_at < l.cur{k} OR i.due < :day{k}"
+        f" ELSE (CASE WHEN i.last_activity_at <= {t} THEN i.last_activity_at ELSE i.opened_at END) < :stale{k}"
+        f" OR i.opened_at < l.before{k} OR i.due < :day{k} END"
+    )
 
 
-def _stuck_counts(store: Store, ends: list[datetime], now: datetime, settings: dict) -> list[int]:
+def _limits_sql(count: int) -> str:
+    """Per stage and moment: entered before this, an item was in the stage too long."""
+    def cutoff(k: int, days: str) -> str:
+        return (f"CASE WHEN {days} > 0 THEN strftime('%Y-%m-%dT%H:%M:%SZ', :t{k},"
+                f" '-' || CAST({days} * 86400 AS INTEGER) || ' seconds') END")
+    # the stage an item came from: the one before it in the workflow (the first: itself)
+    before = "coalesce(lag(max_days) OVER w, max_days)"
+    columns = [f"{cutoff(k, 'max_days')} AS cur{k}, {cutoff(k, before)} AS before{k}" for k in range(count)]
+    return (f"WITH limits AS MATERIALIZED (SELECT workflow, key, {', '.join(columns)} FROM stages"
+            " WINDOW w AS (PARTITION BY workflow ORDER BY position))")
+
+
+def _stuck_counts(store: Store, ends: list[datetime], now: datetime, settings: dict, log: list) -> list[int]:
     """Stuck items at each moment of ``ends``; the last one, when it is now, exactly as live."""
-    counts = [0] * len(ends)
-    past = ends[:-1] if ends[-1] == now else ends
-    if ends[-1] == now:
-        counts[-1] = _stuck_now(store, now, settings)
-    if not past:
-        return counts
     stale = rules.setting(settings, "stale_after")
-    # business days are counted as calendar days at 7 per 5 for past weeks
-    stale_s = int(stale.timedelta().total_seconds() * (7 / 5 if stale.unit == "bd" else 1))
-    offset = int(now.astimezone(clock.local_tz()).utcoffset().total_seconds())
-    moments = [int(end.timestamp()) for end in past]
-    t0, week, n = moments[0], 7 * 86400, len(moments)
-    params = {"forever": _FOREVER, "offset": offset, "stale": stale_s,
-              "first": clock.stamp(past[0]), "last": clock.stamp(past[-1])}
-    spans = [("s1", "o", "min(e, c)"), ("s2", "e", "min(a2, c)"), ("s3", "a2", "c")]
-    columns = []
-    for start, lower, upper in spans:
-        columns.append(_week_index(f"max({start}, {lower})", t0, week, n))
-        columns.append(_week_index(upper, t0, week, n))
-    sql = (_STUCK_ROWS.format(where="") + f"SELECT {', '.join(columns)}, count(*) FROM rows"
-           f" GROUP BY {', '.join(str(k + 1) for k in range(len(columns)))}")
-    for row in store.query(sql, params):
-        for pair in range(len(spans)):
-            for k in range(row[2 * pair], row[2 * pair + 1]):
-                counts[k] += row[-1]
-    # blocked items not stuck for another reason then
-    blocked = _blocked_spans(store)
-    if blocked:
-        sql = (_STUCK_ROWS.format(where="AND i.id IN (SELECT value FROM json_each(:ids))")
-               + "SELECT id, o, c, e, a2, s1, s2, s3 FROM rows")
+    live = ends[-1] == now
+    past = len(ends) - 1 if live else len(ends)
+    params: dict[str, object] = {"first": clock.stamp(ends[0]), "last": clock.stamp(ends[-1])}
+    for k, end in enumerate(ends):
+        params[f"t{k}"] = clock.stamp(end)
+        params[f"stale{k}"] = clock.stamp(clock.parse_relative(f"-{stale}", end))
+        params[f"day{k}"] = end.astimezone(clock.local_tz()).date().isoformat()
+    source = (f"{_limits_sql(len(ends))} SELECT {{columns}} FROM {{items}}"
+              " LEFT JOIN limits l ON l.workflow = i.workflow AND l.key = i.stage"
+              " WHERE i.opened_at <= :last AND (i.closed_at IS NULL OR i.closed_at > :first)")
+    sums = [f"sum(CASE WHEN {_open_sql(k)} THEN {_stuck_sql(k)} ELSE 0 END)" for k in range(past)]
+    if live:  # now: the rules exactly, on the current rows
+        k = len(ends) - 1
+        sums.append(f"sum(CASE WHEN i.status IN ('open', 'blocked') THEN i.status = 'blocked'"
+                    f" OR i.last_activity_at < :stale{k} OR i.due < :day{k} OR i.stage_entered_at < l.cur{k}"
+                    " ELSE 0 END)")
+    row = store.one(source.format(columns=", ".join(sums), items="items i"), params)
+    counts = [int(value or 0) for value in row]
+    # blocked then, and not already counted as stuck for another reason
+    blocked = _blocked_spans(store, log)
+    if blocked and past:
+        flags = [f"{_open_sql(k)} AND NOT coalesce({_stuck_sql(k)}, 0)" for k in range(past)]
+        sql = source.format(columns="i.id, " + ", ".join(flags),
+                            items="json_each(:ids) j JOIN items i ON i.id = j.value")
         for row in store.query(sql, {**params, "ids": json.dumps(sorted(blocked))}):
-            for k, moment in enumerate(moments):
-                if not row["o"] <= moment < row["c"]:
-                    continue
-                stuck = any(max(row[s], row[lo]) <= moment < min(hi, row["c"]) for s, lo, hi in
-                            (("s1", "o", row["e"]), ("s2", "e", row["a2"]), ("s3", "a2", _FOREVER)))
-                if not stuck and any((a is None or a <= moment) and (b is None or b > moment)
-                                     for a, b in blocked[row["id"]]):
+            for k in range(past):
+                at = params[f"t{k}"]
+                if row[k + 1] and any((start is None or start <= at) and (end is None or end > at)
+                                      for start, end in blocked[row[0]]):
                     counts[k] += 1
     return counts
-
-
-def _stuck_now(store: Store, now: datetime, settings: dict) -> int:
-    """Stuck items now: the rules of :func:`opsweek.rules.stuck_reasons`, as one count."""
-    stale = rules.setting(settings, "stale_after")
-    return store.scalar(
-        "SELECT count(*) FROM items i LEFT JOIN stages s ON s.workflow = i.workflow AND s.key = i.stage"
-        " WHERE i.status IN ('open', 'blocked') AND (i.status = 'blocked' OR i.last_activity_at < ?"
-        " OR (i.due IS NOT NULL AND i.due < ?)"
-        " OR (s.max_days > 0 AND unixepoch(i.stage_entered_at) < ? - s.max_days * 86400))",
-        (clock.stamp(clock.parse_relative(f"-{stale}", now)), now.astimezone(clock.local_tz()).date().isoformat(),
-         int(now.timestamp())))
 
 
 # --- overdue handoffs ----------------------------------------------------------------
 
 
-def _overdue_counts(store: Store, ends: list[datetime], now: datetime) -> list[int]:
-    params: dict[str, object] = {"first": clock.stamp(ends[0]), "now": clock.stamp(now)}
-    columns = []
-    for k, end in enumerate(ends):
-        params[f"t{k}"] = clock.stamp(end)
-        columns.append(f"sum(CASE WHEN sent_at <= :t{k} AND due_at < :t{k} AND gone > :t{k}"
-                       f" AND (accepted_at IS NULL OR accepted_at > :t{k}) THEN 1 ELSE 0 END)")
-    # live handoffs, plus those the log shows were deleted (withdrawn) since
-    sql = f"""
-    WITH every AS (
-        SELECT sent_at, due_at, accepted_at, '9999' AS gone FROM handoffs
-        WHERE due_at < :now AND (accepted_at IS NULL OR accepted_at > :first)
-        UNION ALL
-        SELECT json_extract(e.before, '$.sent_at'), json_extract(e.before, '$.due_at'),
-               json_extract(e.before, '$.accepted_at'), max(e.at)
-        FROM events e
-        WHERE e.entity = 'handoffs' AND e.after IS NULL AND e.before IS NOT NULL AND e.at > :first
-          AND CAST(e.entity_id AS INTEGER) NOT IN (SELECT id FROM handoffs)
-        GROUP BY e.entity_id
-    )
-    SELECT {', '.join(columns)} FROM every"""
-    row = store.one(sql, params)
-    return [int(value or 0) for value in row]
+def _deleted_handoffs(store: Store, log: list) -> list[tuple[str, str, str | None, str]]:
+    """(sent_at, due_at, accepted_at, deleted at) of handoffs the log shows deleted
+    (withdrawn when their item was closed, or undone) and not put back since."""
+    deleted: dict[str, tuple] = {}
+    for row in log:
+        if row["entity"] == "handoffs" and row["after"] is None and row["before"]:
+            before = json.loads(row["before"])
+            deleted[row["entity_id"]] = (before["sent_at"], before["due_at"], before.get("accepted_at"), row["at"])
+    if not deleted:
+        return []
+    back = {str(r[0]) for r in store.query("SELECT id FROM handoffs WHERE id IN (SELECT value FROM json_each(?))",
+                                           (json.dumps([int(k) for k in deleted]),))}
+    return [value for key, value in deleted.items() if key not in back]
+
+
+def _overdue_counts(store: Store, ends: list[datetime], now: datetime, log: list) -> list[int]:
+    counts = [0] * len(ends)
+    past = ends[:-1] if ends[-1] == now else ends
+    if ends[-1] == now:
+        counts[-1] = store.scalar("SELECT count(*) FROM handoffs WHERE accepted_at IS NULL AND due_at < ?",
+                                  (clock.stamp(now),))
+    if not past:
+        return counts
+    moments = [clock.stamp(end) for end in past]
+    params = {f"t{k}": at for k, at in enumerate(moments)}
+    params.update(first=moments[0], last=moments[-1])
+    sums = [f"sum(CASE WHEN due_at < :t{k} AND sent_at <= :t{k} AND (accepted_at IS NULL OR accepted_at > :t{k})"
+            f" THEN 1 ELSE 0 END)" for k in range(len(past))]
+    row = store.one(f"SELECT {', '.join(sums)} FROM handoffs WHERE due_at < :last"
+                    " AND (accepted_at IS NULL OR accepted_at > :first)", params)
+    for k, value in enumerate(row):
+        counts[k] = int(value or 0)
+    for sent_at, due_at, accepted_at, deleted_at in _deleted_handoffs(store, log):
+        for k, at in enumerate(moments):
+            if sent_at <= at and due_at < at and deleted_at > at and (accepted_at is None or accepted_at > at):
+                counts[k] += 1
+    return counts
 
 
 # --- actions -------------------------------------------------------------------------

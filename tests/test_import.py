@@ -271,6 +271,12 @@ BAD_TEAM = {
     "away not a date": (PERSON + 'away = [{ from = "soon", to = "2026-12-01" }]\n', ["'soon' is not a date"]),
     "active not bool": (PERSON + 'active = "maybe"\n', ["people[1] active", "'maybe' is not true/false"]),
     "people not a list": ('people = "ana"\n', ["people must be a list"]),
+    "person not a table": ("people = [1]\n", ["people[1]", "1 is not a table"]),
+    "away not a list": (PERSON + 'away = "2026-12-01"\n', ["people[1] away", "is not a list"]),
+    "away without end": (PERSON + 'away = [{ from = "2026-12-01" }]\n', ["people[1] away.0.to", "is required"]),
+    "handle not text": ('[[people]]\nhandle = 5\nname = "Cy"\n', ["people[1] handle", "5 is not text"]),
+    "settings not a table": ("settings = 5\n", ["[settings] must be a table"]),
+    "stages not a list": ('[[workflows]]\nkey = "w"\nname = "W"\nstages = "x"\n', ["stages must be a list"]),
     "unknown owner": ('[[workflows]]\nkey = "w"\nname = "W"\nowner = "zed"\n',
                       ["workflows[1] owner", "unknown person 'zed'"]),
     "unknown stage owner": ('[[workflows]]\nkey = "w"\nname = "W"\n[[workflows.stages]]\nkey = "s"\nname = "S"\n'
@@ -541,6 +547,23 @@ def test_demo_rebuilds_an_earlier_demo(tmp_path, capsys, frozen_now):
     code, out, err = run(capsys, "--db", db, "demo", "--no-tui")
     assert code == 0, err
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_an_interrupted_demo_build_leaves_nothing_that_blocks_the_next(tmp_path, capsys, frozen_now,
+                                                                       monkeypatch):
+    from opsweek import demo
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    db = tmp_path / "demo.db"
+    original = demo._last_meeting
+    monkeypatch.setattr(demo, "_last_meeting", interrupted)
+    assert run(capsys, "--db", db, "demo", "--no-tui")[0] == 130
+    assert not db.exists()
+    monkeypatch.setattr(demo, "_last_meeting", original)
+    code, _, err = run(capsys, "--db", db, "demo", "--no-tui")
+    assert code == 0, err
 
 
 def test_demo_scale_builds_the_synthetic_team(tmp_path, capsys, frozen_now):

@@ -297,11 +297,13 @@ def test_escaped_text_stays_in_its_table_cell(left, right):
         assert {c.type for c in cell.children} <= {"text"}
 
 
-def test_md_escapes_what_starts_a_block():
+def test_md_examples():
     assert notes.md("# x") == "\\# x"
     assert notes.md("- x") == "\\- x"
     assert notes.md("12. x") == "12\\. x"
     assert notes.md("> x") == "&gt; x"
+    assert notes.md("<script>a & b</script>") == "&lt;script&gt;a &amp; b&lt;/script&gt;"
+    assert notes.md("`x` [y](z) a|b *c*") == "\\`x\\` \\[y\\](z) a\\|b \\*c\\*"
     assert notes.md("a\nb") == "a b"
     assert notes.md(None) == ""
     assert notes.md("\x1b[31mred") == "[31mred".replace("[", "\\[")

@@ -143,10 +143,11 @@ def test_a_failing_event_write_takes_the_row_edit_back_with_it(store, monkeypatc
     def broken(self, *args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
 
+    original = Change._event
     monkeypatch.setattr(Change, "_event", broken)
     with pytest.raises(sqlite3.OperationalError):
         changes.reassign_item(store, team, item_id, "ana", actor="carla")
-    monkeypatch.undo()
+    monkeypatch.setattr(Change, "_event", original)
     assert read.item(store, item_id).owner == "ben"
     assert count(store, "events") == before
 

@@ -161,7 +161,8 @@ class Mine:
         self.settings = _settings(store)
         self.people = _people(store)
         if me not in self.people:
-            raise NotFound("--me: " + unknown("person", me, self.people))
+            hint = "" if self.people else " (the team has no people yet: opsweek import team.toml)"
+            raise NotFound("--me: " + unknown("person", me, self.people) + hint)
         self.stages = _stages(store)
         self.incoming = _handoffs(store, "to_owner", me)
         # a handoff I sent to myself already shows as one to accept

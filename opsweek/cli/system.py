@@ -80,7 +80,8 @@ def _away_handles(text: str, people: dict) -> list[str]:
         raise InputError("--away: no handles given (accepted: ana or ana,ben)")
     for handle in handles:
         if handle not in people:
-            raise NotFound("--away: " + unknown("person", handle, people))
+            hint = "" if people else " (the team has no people yet: opsweek import team.toml)"
+            raise NotFound("--away: " + unknown("person", handle, people) + hint)
     return sorted(set(handles))
 
 

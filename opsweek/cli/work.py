@@ -31,7 +31,8 @@ def _open(ctx):
     try:
         team = read.team(store)
         if ctx.me and ctx.me not in team.people:
-            raise NotFound("--me: " + unknown("person", ctx.me, team.people))
+            hint = "" if team.people else " (the team has no people yet: opsweek import team.toml)"
+            raise NotFound("--me: " + unknown("person", ctx.me, team.people) + hint)
     except BaseException:
         store.close()
         raise
@@ -149,18 +150,12 @@ def unblock(ctx) -> int:
     return _say(f"#{ctx.args.item} unblocked{was}")
 
 
-def _withdrawn(store, item_id: int):
-    from opsweek.store import read
-
-    return read.pending_handoff_for(store, item_id)
-
-
 def done(ctx) -> int:
-    from opsweek.store import changes
+    from opsweek.store import changes, read
 
     store, team = _open(ctx)
     with store:
-        pending = _withdrawn(store, ctx.args.item)
+        pending = read.pending_handoff_for(store, ctx.args.item)  # closing the item withdraws it
         changes.finish_item(store, ctx.args.item, actor=ctx.actor)
     extra = ""
     if pending:
@@ -169,11 +164,11 @@ def done(ctx) -> int:
 
 
 def drop(ctx) -> int:
-    from opsweek.store import changes
+    from opsweek.store import changes, read
 
     store, team = _open(ctx)
     with store:
-        pending = _withdrawn(store, ctx.args.item)
+        pending = read.pending_handoff_for(store, ctx.args.item)  # closing the item withdraws it
         changes.drop_item(store, ctx.args.item, ctx.args.reason, actor=ctx.actor)
     extra = ""
     if pending:

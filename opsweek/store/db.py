@@ -74,7 +74,24 @@ def _prepare_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+# Files this process has open through SQLite, by (device, inode). Closing *any* file
+# descriptor of a file drops every POSIX lock the process holds on it, SQLite's too; then
+# another process closing the database deletes the WAL under our open connection, and
+# what we write next is lost. So the header is never read with open() while it is open here.
+_OPEN_HERE: dict[tuple[int, int], int] = {}
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _check_header(path: Path) -> None:
+    if _file_key(path) in _OPEN_HERE:
+        return  # already open (and checked) in this process: see _OPEN_HERE
     try:
         with open(path, "rb") as handle:
             header = handle.read(16)
@@ -126,16 +143,19 @@ class Store:
         except sqlite3.Error as error:
             raise DatabaseUnusable(f"cannot open {path}: {error}") from None
         store = cls(conn, path)
+        store._key = _file_key(path)
+        if store._key is not None:
+            _OPEN_HERE[store._key] = _OPEN_HERE.get(store._key, 0) + 1
         try:
             # the version check comes first: switching to WAL writes the file, and a
             # database we refuse must stay byte-identical
             store._check_version(migrate=migrate)
             store._configure()
         except sqlite3.DatabaseError as error:
-            conn.close()
+            store.close()
             raise _unusable(path, error) from None
         except BaseException:
-            conn.close()
+            store.close()
             raise
         return store
 
@@ -207,6 +227,12 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        key = getattr(self, "_key", None)
+        if key is not None and key in _OPEN_HERE:
+            _OPEN_HERE[key] -= 1
+            if _OPEN_HERE[key] <= 0:
+                del _OPEN_HERE[key]
+            self._key = None
 
     def __enter__(self):
         return self
@@ -326,11 +352,12 @@ class Change:
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             [[row.get(c) for c in columns] for row in rows],
         )
+        encode = json.JSONEncoder(sort_keys=True, default=str).encode  # one encoder, not one per row
         self.store.conn.executemany(
             "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
             " before, after, reason, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [(self.id, self.at, self.actor, self.meeting_id, self.action, table, str(row[pk]), None,
-              json.dumps(row, sort_keys=True, default=str), self.reason, self.undoes) for row in rows],
+              encode(row), self.reason, self.undoes) for row in rows],
         )
         self.events += len(rows)
         return [row[pk] for row in rows]

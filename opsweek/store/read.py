@@ -221,34 +221,28 @@ def pending_handoff_for(store: Store, item_id: int) -> Handoff | None:
 # --- the rules pushed into SQL, for counts and pages at scale ------------------------
 
 
+# Stuck items are selected FROM this join, so that each item meets its own stage's max_days.
+_STUCK_FROM = "items i LEFT JOIN stages s ON s.workflow = i.workflow AND s.key = i.stage"
+
+
 def _stuck_filter(team: Team, now: datetime, today: date) -> tuple[str, list]:
-    """SQL condition (on ``items i``) matching exactly the items rules.stuck_reasons flags."""
+    """SQL condition (on ``_STUCK_FROM``) matching exactly the items rules.stuck_reasons flags."""
     stale = rules.setting(team.settings, "stale_after")
     stale_before = clock.stamp(clock.parse_relative(f"-{stale}", now))
-    cases, params = [], []
-    for stage in team.stages:
-        if stage.max_days:
-            cases.append("(i.workflow = ? AND i.stage = ? AND i.stage_entered_at < ?)")
-            params += [stage.workflow, stage.key, clock.stamp(now - _days(stage.max_days))]
-    in_stage = " OR ".join(cases) if cases else "0"
     condition = (
         "i.status IN ('open', 'blocked') AND (i.status = 'blocked' OR i.last_activity_at < ?"
-        f" OR (i.due IS NOT NULL AND i.due < ?) OR {in_stage})"
+        " OR (i.due IS NOT NULL AND i.due < ?)"
+        " OR (s.max_days IS NOT NULL AND i.stage_entered_at < strftime('%Y-%m-%dT%H:%M:%SZ', ?,"
+        " printf('-%d seconds', CAST(s.max_days * 86400 AS INTEGER)))))"
     )
-    return condition, [stale_before, today.isoformat(), *params]
-
-
-def _days(value: float):
-    from datetime import timedelta
-
-    return timedelta(days=value)
+    return condition, [stale_before, today.isoformat(), clock.stamp(now)]
 
 
 def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: str = "1",
                params=(), limit: int = 200, offset: int = 0) -> list[tuple[Item, list[rules.Reason]]]:
     """Stuck items with their reasons, longest in stage first, one page at a time."""
     condition, stuck_params = _stuck_filter(team, now, today)
-    sql = (f"SELECT i.* FROM items i WHERE {condition} AND ({where}) "
+    sql = (f"SELECT i.* FROM {_STUCK_FROM} WHERE {condition} AND ({where}) "
            f"ORDER BY i.stage_entered_at, i.id LIMIT {int(limit)} OFFSET {int(offset)}")
     page = [item_from(r) for r in store.query(sql, [*stuck_params, *params])]
     return [(it, rules.stuck_reasons(it, team.stage_map.get((it.workflow, it.stage)), now, today,
@@ -257,8 +251,18 @@ def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: s
 
 def stuck_count(store: Store, team: Team, now: datetime, today: date, *, where: str = "1", params=()) -> int:
     condition, stuck_params = _stuck_filter(team, now, today)
-    return store.scalar(f"SELECT count(*) FROM items i WHERE {condition} AND ({where})",
+    return store.scalar(f"SELECT count(*) FROM {_STUCK_FROM} WHERE {condition} AND ({where})",
                         [*stuck_params, *params])
+
+
+def stuck_counts(store: Store, team: Team, now: datetime, today: date, *, by: str = "workflow",
+                 where: str = "1", params=()) -> dict[str, int]:
+    """Stuck items counted per ``by`` (an items column: workflow, stage, owner)."""
+    if by not in ("workflow", "stage", "owner"):
+        raise ValueError(by)
+    condition, stuck_params = _stuck_filter(team, now, today)
+    return dict(store.query(f"SELECT i.{by}, count(*) FROM {_STUCK_FROM} WHERE {condition} AND ({where})"
+                            f" GROUP BY i.{by}", [*stuck_params, *params]))
 
 
 def overdue_page(store: Store, now: datetime, *, where: str = "1", params=(), limit: int = 200,
@@ -292,9 +296,7 @@ def health(store: Store, team: Team, now: datetime, today: date) -> list[Workflo
     """Per workflow: open items, stuck items, overdue handoffs and the audit score."""
     opened = dict(store.query(
         "SELECT workflow, count(*) FROM items WHERE status IN ('open', 'blocked') GROUP BY workflow"))
-    condition, params = _stuck_filter(team, now, today)
-    stuck = dict(store.query(f"SELECT i.workflow, count(*) FROM items i WHERE {condition} GROUP BY i.workflow",
-                             params))
+    stuck = stuck_counts(store, team, now, today)
     overdue = dict(store.query(
         "SELECT i.workflow, count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
         " WHERE h.accepted_at IS NULL AND h.due_at < ? GROUP BY i.workflow", (clock.stamp(now),)))

@@ -49,7 +49,7 @@ class ItemDetails(ModalScreen[None]):
         pending = read.pending_handoff_for(store, it.id)
 
         def row(label: str, *value) -> Static:
-            return Static(join((f"{label:<14}", "dim"), *value), classes="detail-row")
+            return Static(join((f"{label:<16}", "dim"), *value), classes="detail-row")
 
         with Vertical(classes="dialog details"):
             yield Label(join((f"#{it.id} ", "bold"), (it.title, "bold")), classes="dialog-title")

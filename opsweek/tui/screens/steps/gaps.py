@@ -76,7 +76,8 @@ class OwnershipGapsStep(ItemActions, Step):
 
     def body(self) -> ComposeResult:
         table = PagedTable(id="gaps-table")
-        table.add_columns("what", "", "owner", "problem", "suggested")
+        table.add_columns("what", "owner", "problem", "suggested")
+        table.add_column("", width=34)
         yield table
 
     def on_mount(self) -> None:
@@ -86,15 +87,21 @@ class OwnershipGapsStep(ItemActions, Step):
         return gaps_count(self.app.store, self.app.team, self.session.week)
 
     def page(self, offset: int, limit: int) -> list[Row]:
+        team = self.app.team
+        names = {w.key: w.name for w in team.workflows}
         rows = []
-        for gap, title in gaps_page(self.app.store, self.app.team, self.session.week, offset, limit):
-            label = {"workflow": "workflow", "stage": "stage", "item": "item"}[gap.subject]
-            what = Text.assemble((f"{label} ", "dim"), (gap.label, "bold"))
-            detail = cell(title) if title is not None else cell(
-                gap.workflow if gap.subject == "workflow" else f"{gap.workflow} / {gap.stage}")
+        for gap, title in gaps_page(self.app.store, team, self.session.week, offset, limit):
+            what = Text.assemble((f"{gap.subject} ", "dim"), (gap.label, "bold"))
+            if gap.subject == "item":
+                detail = title
+            elif gap.subject == "stage":
+                stage = team.stage_map.get((gap.workflow, gap.stage))
+                detail = f"{stage.name if stage else gap.stage} ({names.get(gap.workflow, gap.workflow)})"
+            else:
+                detail = names.get(gap.workflow, gap.workflow)
             rows.append(Row(f"{gap.subject}:{gap.label}", (
-                what, detail, self.owner_cell(gap.owner), cell(gap.problem, "yellow"),
-                cell(gap.suggestion or "", "bold green")), gap))
+                what, self.owner_cell(gap.owner), cell(gap.problem, "yellow"),
+                cell(gap.suggestion or "", "bold green"), cell(detail)), gap))
         return rows
 
     def load(self) -> None:

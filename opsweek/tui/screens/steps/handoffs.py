@@ -33,7 +33,9 @@ class OverdueHandoffsStep(Step):
 
     def body(self) -> ComposeResult:
         table = PagedTable(id="handoffs-table")
-        table.add_columns("handoff", "item", "from → to", "who", "late by", "escalation")
+        table.add_column("handoff")
+        table.add_column("item", width=30)
+        table.add_columns("from → to", "late by", "escalation", "stages")
         yield table
 
     def on_mount(self) -> None:
@@ -62,9 +64,9 @@ class OverdueHandoffsStep(Step):
             who = Text.assemble(self.owner_cell(h.from_owner), " → ", self.owner_cell(h.to_owner))
             rows.append(Row(str(h.id), (
                 Text(str(h.id), style="bold"),
-                Text.assemble((f"#{h.item_id} ", "bold"), cell(titles.get(h.item_id, ""))),
-                cell(f"{h.workflow}: {h.from_stage} → {h.to_stage}"), who,
-                cell(clock.humanize(rules.lateness(h, now)), LATE_STYLE), state), h))
+                Text.assemble((f"#{h.item_id} ", "bold"), cell(titles.get(h.item_id, ""))), who,
+                cell(clock.humanize(rules.lateness(h, now)), LATE_STYLE), state,
+                cell(f"{h.workflow}: {h.from_stage} → {h.to_stage}")), h))
         return rows
 
     def load(self) -> None:

@@ -29,8 +29,8 @@ _CHANGE_WORDS = {
     "workflow.owner": "workflow owner", "person.cover": "cover", "handoff.escalate": "escalated",
     "handoff.accept": "accepted", "handoff.send": "handed off", "item.block": "blocked",
     "item.unblock": "unblocked", "item.done": "done", "item.drop": "dropped", "item.add": "added",
-    "action.done": "action done", "action.dropped": "action dropped", "action.open": "action reopened",
-    "action.carry": "action carried over", "undo": "undo",
+    "action.done": "done", "action.dropped": "dropped", "action.open": "reopened",
+    "action.carry": "carried over", "undo": "undo",
 }
 _SKIP = (*BOOKKEEPING, "meeting.start", "meeting.attendance", "meeting.rate", "meeting.close",
          "entry.decision", "entry.action", "entry.note")

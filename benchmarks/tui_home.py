@@ -1,0 +1,139 @@
+"""How fast the TUI is on a 100,000-item database: home screen up, and moving through lists.
+
+    python benchmarks/tui_home.py                    # builds (or reuses) the database
+    python benchmarks/tui_home.py --db /tmp/big.db   # reuse this one (env OPSWEEK_BENCH_DB)
+
+Measures, headless (Textual's ``run_test``, 120x40), in a fresh process:
+
+- **home**: from before ``opsweek.tui`` (and Textual) is imported to the home screen
+  painted with its health table and "needs attention" filled (``HomeScreen.Ready``).
+  Target (issue 4): within 1 s.
+- **lists**: in this week's session (on a copy of the database, so the original is
+  untouched), the first page of stuck items, overdue handoffs and ownership gaps, then
+  200 presses of ``down`` through each list (across a page boundary: the next page is
+  read from SQL in a worker) — the median and worst time per key press.
+
+Exit status 1 when the home screen takes longer than the target.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()  # before anything of opsweek or Textual is imported
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+TARGET_HOME_S = 1.0
+SCALE = 100_000
+PRESSES = 200
+
+
+def item_count(path: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT count(*) FROM items").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def ensure_db(path: Path) -> None:
+    if path.exists() and item_count(path) == SCALE:
+        print(f"reusing {path} ({SCALE:,} items)")
+        return
+    print(f"building {path} with {SCALE:,} items (about 15 s)…")
+    env = dict(os.environ, OPSWEEK_DB=str(path))
+    subprocess.run([sys.executable, "-m", "opsweek", "demo", "--no-tui", "--scale", str(SCALE)],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+async def measure_home(path: Path) -> float:
+    from opsweek.tui.app import make_app
+    from opsweek.tui.screens.home import HomeScreen
+
+    app = make_app(path, me=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not (isinstance(app.screen, HomeScreen) and app.screen.ready):
+            await pilot.pause(0.005)
+        elapsed = time.perf_counter() - STARTED
+        await pilot.pause()
+    return elapsed
+
+
+async def measure_lists(path: Path) -> dict[str, tuple[float, float, float]]:
+    """Per list: (first page s, median ms per key, worst ms per key)."""
+    from opsweek.tui.app import make_app
+    from opsweek.tui.widgets.paged_table import PagedTable
+
+    results = {}
+    app = make_app(path, me=None, start="meeting")
+    async with app.run_test(size=(120, 40)) as pilot:
+        async def settle() -> None:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        await settle()
+        for number, name in (("4", "stuck"), ("5", "handoffs"), ("6", "gaps")):
+            started = time.perf_counter()
+            await pilot.press(number)
+            table = app.screen.query_one(f"#{name}-table", PagedTable)
+            while table.loading_page or not table.rows_data:
+                await pilot.pause(0.002)
+                if time.perf_counter() - started > 30:
+                    break
+            first = time.perf_counter() - started
+            await settle()
+            times = []
+            for _ in range(min(PRESSES, max(0, table.total - 1))):
+                before = (table.page_offset, table.cursor_row)
+                started = time.perf_counter()
+                await pilot.press("down")
+                # a key that crosses a page waits for the next page from the worker
+                while (table.page_offset, table.cursor_row) == before or table.loading_page:
+                    await pilot.pause(0.001)
+                times.append((time.perf_counter() - started) * 1000)
+            results[name] = (first, statistics.median(times) if times else 0.0, max(times) if times else 0.0)
+            print(f"  {name:<9} {table.total:>7,} rows · first page {first * 1000:6.0f} ms · "
+                  f"down: median {results[name][1]:5.1f} ms, worst {results[name][2]:6.1f} ms "
+                  f"(at row {table.page_offset + table.cursor_row + 1:,})")
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", default=os.environ.get("OPSWEEK_BENCH_DB"))
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="opsweek-tui-bench-"))
+    try:
+        source = Path(args.db) if args.db else work / "big.db"
+        ensure_db(source)
+        global STARTED
+        STARTED = time.perf_counter()
+        home = asyncio.run(measure_home(source))
+        verdict = "ok" if home <= TARGET_HOME_S else "TOO SLOW"
+        print(f"home screen painted with its tables filled: {home * 1000:.0f} ms "
+              f"(target {TARGET_HOME_S * 1000:.0f} ms) {verdict}")
+        copy = work / "session.db"
+        shutil.copy(source, copy)
+        print("moving through the session's lists (a copy of the database):")
+        asyncio.run(measure_lists(copy))
+        return 0 if home <= TARGET_HOME_S else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

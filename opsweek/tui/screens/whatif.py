@@ -1,0 +1,285 @@
+"""What-if: pick people to mark away (and a volume multiplier) and see what would break.
+
+Stages, workflows, items and pending handoffs that lose their owner, who would cover
+them, which handoffs would reach nobody, which stages would breach their SLA, and whose
+load would grow. Nothing is written: this is :func:`opsweek.rules.what_if` on the
+current data, recomputed in a worker as the selection changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, SelectionList
+from textual.widgets.selection_list import Selection
+from textual.worker import get_current_worker
+
+from opsweek import clock, rules
+from opsweek.store import read
+from opsweek.tui.widgets.text import cell, join
+
+SHOWN = 200  # rows per section; the count says how many there are in all
+LATE = "bold red"
+WARN = "yellow"
+GOOD = "green"
+VOLUME_RANGE = (0.1, 100.0)
+
+
+def parse_volume(text: str) -> float:
+    """The volume multiplier typed by the user; ValueError with what is accepted."""
+    text = (text or "").strip().lower().removeprefix("x").removesuffix("x").strip() or "1"
+    value = float(text)
+    if not VOLUME_RANGE[0] <= value <= VOLUME_RANGE[1]:
+        raise ValueError
+    return value
+
+
+class WhatIfScreen(Screen):
+    """People on the left (space marks away, type to filter), the consequences on the right."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+r", "clear", "Nobody away"),
+        Binding("f", "focus_filter", "Filter people", show=False),
+        Binding("v", "focus_volume", "Volume", show=False),
+    ]
+
+    @dataclass
+    class Computed(Message):
+        result: rules.WhatIf
+        first: object
+        last: object
+
+    def __init__(self, away: list[str] | None = None, volume: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.away: set[str] = set(away or [])
+        self.volume = volume
+        self.data: tuple[list, list] | None = None  # open items, pending handoffs (read once)
+
+    def compose(self) -> ComposeResult:
+        yield Label("What-if: pressure-test the team  —  nothing is written", classes="screen-title")
+        with Horizontal(id="whatif"):
+            with Vertical(id="whatif-controls"):
+                yield Label("Mark away (space)", classes="section-title")
+                yield Input(placeholder="filter people", id="whatif-filter")
+                yield SelectionList[str](id="whatif-people")
+                yield Label("Volume multiplier", classes="section-title")
+                yield Input(value=f"{self.volume:g}", placeholder="1.5 = 50% more work", id="whatif-volume")
+            with VerticalScroll(id="whatif-results"):
+                yield Label("", id="whatif-summary")
+                for key, title in SECTIONS.items():
+                    yield Label(title, classes="section-title", id=f"whatif-{key}-title")
+                    yield DataTable(id=f"whatif-{key}", classes="whatif-table", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for key, columns in COLUMNS.items():
+            self.query_one(f"#whatif-{key}", DataTable).add_columns(*columns)
+        self.fill_people("")
+        self.query_one("#whatif-people", SelectionList).focus()
+        self.recompute()
+
+    # -- the people list ----------------------------------------------------------------
+
+    def person_prompt(self, handle: str) -> Content:
+        team = self.app.team
+        person = team.people[handle]
+        today = self.app.today()
+        parts: list = [(handle, "bold"), "  ", person.name or ""]
+        if not person.active:
+            parts.append(("  inactive", "dim"))
+        elif rules.is_away(person, today, today):
+            parts.append(("  away now", WARN))
+        if person.active and not person.cover:
+            parts.append(("  no cover", LATE))
+        elif person.active:
+            parts.append((f"  cover {person.cover}", "dim"))
+        return join(*parts)
+
+    def fill_people(self, text: str) -> None:
+        needle = text.strip().lower()
+        people = self.app.team.people
+        handles = [h for h in sorted(people) if people[h].active and
+                   (not needle or needle in h or needle in (people[h].name or "").lower())]
+        selection = self.query_one("#whatif-people", SelectionList)
+        selection.clear_options()
+        selection.add_options([Selection(self.person_prompt(h), h, h in self.away) for h in handles])
+
+    @on(Input.Changed, "#whatif-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.fill_people(event.value)
+
+    @on(Input.Submitted, "#whatif-filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#whatif-people", SelectionList).focus()
+
+    @on(SelectionList.SelectedChanged, "#whatif-people")
+    def people_changed(self, event: SelectionList.SelectedChanged) -> None:
+        selection = event.selection_list
+        visible = {selection.get_option_at_index(n).value for n in range(selection.option_count)}
+        away = (self.away - visible) | set(selection.selected)
+        if away != self.away:
+            self.away = away
+            self.recompute()
+
+    @on(Input.Changed, "#whatif-volume")
+    def volume_changed(self, event: Input.Changed) -> None:
+        try:
+            volume = parse_volume(event.value)
+        except ValueError:
+            self.query_one("#whatif-summary", Label).update(join(
+                ("volume: ", LATE), (repr(event.value), "bold"),
+                (f" is not a multiplier (accepted: a number from {VOLUME_RANGE[0]:g} to {VOLUME_RANGE[1]:g},"
+                 " like 1.5)", LATE)))
+            return
+        if volume != self.volume:
+            self.volume = volume
+            self.recompute()
+
+    # -- computing ----------------------------------------------------------------------
+
+    def recompute(self) -> None:
+        if not self.away:
+            self.show_summary_text(join(("Mark people away on the left (space) to see what would break. ",
+                                         "dim"), ("People with no cover are the risk.", "dim")))
+            for key in SECTIONS:
+                self.query_one(f"#whatif-{key}", DataTable).clear()
+                self.query_one(f"#whatif-{key}-title", Label).update(SECTIONS[key])
+            return
+        self.show_summary_text(join(("working it out…", "dim")))
+        self._compute(sorted(self.away), self.volume)
+
+    def show_summary_text(self, content: Content) -> None:
+        self.query_one("#whatif-summary", Label).update(content)
+
+    @work(thread=True, exclusive=True, group="whatif", exit_on_error=False)
+    def _compute(self, away: list[str], volume: float) -> None:
+        app = self.app
+        now = app.now()
+        first, last = clock.week_bounds(clock.iso_week(now))
+        team = app.team
+        if self.data is None:
+            self.data = self._read(app)
+        if get_current_worker().is_cancelled:
+            return
+        items, pending = self.data
+        result = rules.what_if(away, volume, team.people, team.workflows, team.stages, items, pending, now,
+                               first, last)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Computed(result, first, last))
+
+    @staticmethod
+    def _read(app) -> tuple[list, list]:
+        """Open items and pending handoffs, on a connection of the worker's own."""
+        from opsweek.store import Store
+
+        path = getattr(app, "db_path", None)
+        store = Store.open(path, migrate=False) if path is not None and path.exists() else app.store
+        try:
+            return (read.items(store, "i.status IN ('open', 'blocked')"),
+                    read.handoffs(store, "h.accepted_at IS NULL"))
+        finally:
+            if store is not app.store:
+                store.close()
+
+    @on(Computed)
+    def show(self, message: Computed) -> None:
+        result = message.result
+        if sorted(self.away) != result.away or self.volume != result.volume:
+            return  # a newer computation is on its way
+        names = ", ".join(result.away)
+        scale = f" with ×{result.volume:g} the work" if result.volume != 1 else ""
+        nobody = result.to_nobody
+        uncovered_stages = [s for s in result.stages if s.cover is None]
+        lines = [
+            join(("What if ", "bold"), (names, "bold"), (f" {'is' if len(result.away) == 1 else 'are'} away", "bold"),
+                 f" ({message.first:%a %d %b} – {message.last:%a %d %b}){scale}"),
+            join(f"{len(result.stages)} stages lose their owner (",
+                 (f"{len(uncovered_stages)} with nobody to cover", LATE if uncovered_stages else GOOD), ")  ·  ",
+                 f"{len(result.items):,} items  ·  ",
+                 (f"{len(nobody)} handoffs would reach nobody", LATE if nobody else GOOD), "  ·  ",
+                 (f"{len(result.breaches)} stages would breach", LATE if result.breaches else GOOD)),
+        ]
+        if nobody or uncovered_stages:
+            lines.append(join(("Name a cover before they leave: ", LATE),
+                              ", ".join(sorted({x.owner for x in [*nobody, *uncovered_stages]}))))
+        elif not result.breaches:
+            lines.append(join(("The system holds: every stage and handoff has someone.", GOOD)))
+        self.show_summary_text(Content("\n").join(lines))
+
+        def covered(lost) -> Text:
+            return Text(lost.cover, style=GOOD) if lost.cover else Text("nobody", style=LATE)
+
+        rows = {
+            "stages": [[cell(x.label), cell(x.owner), covered(x)] for x in result.stages],
+            "workflows": [[cell(x.label), cell(x.owner), covered(x)] for x in result.workflows],
+            "handoffs": [[cell(x.label), cell(f"{x.workflow}/{x.stage}"), cell(x.owner), covered(x)]
+                         for x in sorted(result.handoffs, key=lambda x: (x.cover is not None, x.label))],
+            "breaches": [[cell(f"{b.workflow}/{b.stage}"), cell(b.why, LATE)] for b in result.breaches],
+            "items": [[cell(x.label), cell(f"{x.workflow}/{x.stage}"), cell(x.owner), covered(x)]
+                      for x in sorted(result.items, key=lambda x: (x.cover is not None, x.workflow, x.label))],
+            "load": [[cell(h), cell(f"{n:g}"), Text(f"{t:g}", style=WARN if t > n else "")]
+                     for h, n, t in sorted(((h, n, t) for h, (n, t) in result.load.items() if n != t),
+                                           key=lambda r: (-(r[2] - r[1]), r[0]))],
+        }
+        for key, title in SECTIONS.items():
+            table = self.query_one(f"#whatif-{key}", DataTable)
+            table.clear()
+            section = rows[key]
+            for row in section[:SHOWN]:
+                table.add_row(*row)
+            more = f" — showing {SHOWN:,} of {len(section):,}" if len(section) > SHOWN else ""
+            self.query_one(f"#whatif-{key}-title", Label).update(
+                join((title, ""), (f" ({len(section):,})", "bold" if section else "dim"), more))
+            table.display = bool(section)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def action_clear(self) -> None:
+        self.away = set()
+        self.fill_people(self.query_one("#whatif-filter", Input).value)
+        self.recompute()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#whatif-filter", Input).focus()
+
+    def action_focus_volume(self) -> None:
+        self.query_one("#whatif-volume", Input).focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def reload(self) -> None:
+        """Data changed (an undo, or back from another screen): read it again."""
+        self.data = None
+        self.recompute()
+
+    def on_screen_resume(self) -> None:
+        if self.data is not None:  # back from another screen: the data may have changed
+            self.reload()
+
+
+SECTIONS = {
+    "stages": "Stages that lose their owner",
+    "handoffs": "Pending handoffs that lose their receiver",
+    "breaches": "Stages that would breach their SLA",
+    "workflows": "Workflows that lose their owner",
+    "items": "Open items that lose their owner",
+    "load": "Load that moves (open items per person, now → then)",
+}
+COLUMNS = {
+    "stages": ("Stage", "Owner", "Covered by"),
+    "workflows": ("Workflow", "Owner", "Covered by"),
+    "handoffs": ("Handoff", "Into", "Receiver", "Covered by"),
+    "breaches": ("Stage", "Why"),
+    "items": ("Item", "Where", "Owner", "Covered by"),
+    "load": ("Person", "Now", "Then"),
+}

@@ -1,0 +1,430 @@
+"""The workflow map: one workflow's stages in order, with the handoffs between them.
+
+Each stage shows its owner (and whether they are away), its SOP, the handoff SLA into
+it and its time limit, how many items wait there and how long the oldest has waited.
+The bottleneck — the stage where work piles up — is marked. The selected stage's items
+are listed below it, a page at a time; enter on an item shows it in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Label, Select, Static
+
+from opsweek import clock, rules
+from opsweek.model import Stage
+from opsweek.store import read
+from opsweek.text import one_line
+from opsweek.tui.modal.item_details import ItemDetails
+from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
+from opsweek.tui.widgets.text import cell, join
+
+LATE = "bold red"
+WARN = "yellow"
+GOOD = "green"
+
+
+# --- what the map shows, read from the store -----------------------------------------
+
+
+@dataclass
+class StageLoad:
+    """One stage as the map shows it."""
+
+    stage: Stage
+    waiting: int = 0           # open or blocked items in the stage
+    stuck: int = 0
+    oldest: datetime | None = None  # stage_entered_at of the item waiting longest
+    incoming: int = 0          # pending handoffs into the stage
+    incoming_late: int = 0
+    owner_problem: str | None = None
+    cover: str | None = None
+    away_note: str = ""        # "away 11-22→11-27" when the owner is away this week
+
+    @property
+    def pressure(self) -> tuple:
+        """What makes a bottleneck: stuck work and late handoffs, then volume, then age."""
+        return (self.stuck + self.incoming_late, self.waiting + self.incoming,
+                -(self.oldest.timestamp()) if self.oldest else 0)
+
+
+@dataclass
+class WorkflowLoad:
+    key: str
+    stages: list[StageLoad] = field(default_factory=list)
+
+    @property
+    def bottleneck(self) -> StageLoad | None:
+        busy = [s for s in self.stages if s.waiting or s.incoming]
+        return max(busy, key=lambda s: s.pressure) if busy else None
+
+
+def load_workflow(store, team: read.Team, workflow: str, now: datetime) -> WorkflowLoad:
+    """Per stage of ``workflow``: items waiting, stuck, oldest wait, handoffs coming in, owner."""
+    today = now.astimezone(clock.local_tz()).date()
+    first, last = clock.week_bounds(clock.iso_week(now))
+    stages = team.stages_by_workflow.get(workflow, [])
+    loads = {s.key: StageLoad(s) for s in stages}
+    for row in store.query(
+            "SELECT stage, count(*) AS n, min(stage_entered_at) AS oldest FROM items"
+            " WHERE status IN ('open', 'blocked') AND workflow = ? GROUP BY stage", (workflow,)):
+        if row["stage"] in loads:
+            loads[row["stage"]].waiting = row["n"]
+            loads[row["stage"]].oldest = clock.parse_stamp(row["oldest"])
+    stuck = read.stuck_counts(store, team, now, today, by="stage", where="i.workflow = ?", params=(workflow,))
+    for stage_key, count in stuck.items():
+        if stage_key in loads:
+            loads[stage_key].stuck = count
+    for row in store.query(
+            "SELECT h.to_stage, count(*), sum(h.due_at < ?) FROM handoffs h JOIN items i ON i.id = h.item_id"
+            " WHERE h.accepted_at IS NULL AND i.workflow = ? GROUP BY h.to_stage", (clock.stamp(now), workflow)):
+        if row[0] in loads:
+            loads[row[0]].incoming, loads[row[0]].incoming_late = row[1], row[2] or 0
+    for load in loads.values():
+        owner = load.stage.owner
+        load.owner_problem, load.cover = rules.owner_problem(owner, team.people, today, today)
+        person = team.people.get(owner) if owner else None
+        if person is not None and not load.owner_problem:
+            periods = [p for p in person.away or [] if p.start <= last and p.end >= first]
+            if periods:
+                load.away_note = "away " + ", ".join(f"{p.start:%m-%d}→{p.end:%m-%d}" for p in periods)
+    return WorkflowLoad(workflow, [loads[s.key] for s in stages])
+
+
+# --- widgets -------------------------------------------------------------------------
+
+
+def stage_card(load: StageLoad, now: datetime, position: int) -> Content:
+    """The text inside a stage's box (user text literal, never markup)."""
+    stage = load.stage
+    lines: list[Content] = []
+    if not stage.owner:
+        lines.append(join(("no owner", LATE)))
+    elif load.owner_problem and load.cover:
+        lines.append(join(stage.owner, (f" away → {load.cover}", WARN)))
+    elif load.owner_problem:
+        lines.append(join(stage.owner, " ", (load.owner_problem.removeprefix(f"{stage.owner} "), LATE)))
+    elif load.away_note:
+        lines.append(join(stage.owner, " ", (load.away_note, WARN)))
+    else:
+        lines.append(join(stage.owner))
+    lines.append(join(("SOP ✓", GOOD)) if stage.sop else join(("no SOP", LATE)))
+    sla = stage.handoff_sla or "default SLA"
+    limit = f"max {rules._days(stage.max_days)}" if stage.max_days else "no limit"
+    lines.append(join(f"{sla} · {limit}"))
+    if load.waiting:
+        oldest = clock.humanize(now - load.oldest) if load.oldest else "?"
+        lines.append(join((f"{load.waiting:,} waiting", "bold"), f" · oldest {oldest}"))
+    else:
+        lines.append(join(("nothing waiting", "dim")))
+    parts: list = []
+    if load.stuck:
+        parts.append((f"{load.stuck:,} stuck", LATE))
+    if load.incoming:
+        if parts:
+            parts.append(" · ")
+        parts.append(f"{load.incoming:,} in")
+        if load.incoming_late:
+            parts.append((f", {load.incoming_late:,} late", LATE))
+    lines.append(join(*parts) if parts else join(("", "")))
+    return Content("\n").join(lines)
+
+
+class StageBox(Static):
+    """One stage of the map."""
+
+    def __init__(self, load: StageLoad, position: int, now: datetime, *, bottleneck: bool):
+        super().__init__(stage_card(load, now, position), classes="stage-box", markup=False)
+        self.load = load
+        self.position = position
+        self.border_title = Content(f"{position} {one_line(load.stage.name)}")
+        if bottleneck:
+            self.add_class("bottleneck")
+            self.border_subtitle = Content("◆ bottleneck")
+
+
+class StageArrow(Static):
+    """The handoff between two stages, with the SLA of the receiving stage."""
+
+    def __init__(self, sla: str | None):
+        text = Content("\n").join([Content(""), Content(""), Content.styled("──▶", "bold"),
+                                    Content.styled(one_line(sla), "dim")])
+        super().__init__(text, classes="stage-arrow", markup=False)
+
+
+class StageMap(Horizontal, can_focus=True):
+    """The stages side by side; left/right select a stage, enter lists its items."""
+
+    BINDINGS = [
+        Binding("left", "move(-1)", "Previous stage", show=False),
+        Binding("right", "move(1)", "Next stage", show=False),
+        Binding("home", "move(-99)", show=False),
+        Binding("end", "move(99)", show=False),
+        Binding("enter", "open", "Items of stage"),
+    ]
+
+    @dataclass
+    class Selected(Message):
+        stage_map: "StageMap"
+        index: int
+
+    @dataclass
+    class Opened(Message):
+        stage_map: "StageMap"
+        index: int
+
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id)
+        self.index = 0
+
+    @property
+    def boxes(self) -> list[StageBox]:
+        return list(self.query(StageBox))
+
+    def show(self, load: WorkflowLoad, now: datetime, index: int = 0) -> None:
+        self.remove_children()
+        bottleneck = load.bottleneck
+        widgets: list[Widget] = []
+        for position, stage_load in enumerate(load.stages, start=1):
+            if position > 1:
+                widgets.append(StageArrow(stage_load.stage.handoff_sla))
+            widgets.append(StageBox(stage_load, position, now, bottleneck=stage_load is bottleneck))
+        if not widgets:
+            widgets.append(Label("this workflow has no stages yet; add them in the team file", classes="dim"))
+        self.mount_all(widgets)
+        self.index = max(0, min(index, len(load.stages) - 1))
+        self.call_after_refresh(self._mark)
+
+    def _mark(self) -> None:
+        for n, box in enumerate(self.boxes):
+            box.set_class(n == self.index, "-selected")
+        if self.boxes:
+            self.boxes[self.index].scroll_visible()
+            self.post_message(self.Selected(self, self.index))
+
+    def action_move(self, step: int) -> None:
+        boxes = self.boxes
+        if not boxes:
+            return
+        self.index = max(0, min(len(boxes) - 1, self.index + step))
+        self._mark()
+
+    def action_open(self) -> None:
+        if self.boxes:
+            self.post_message(self.Opened(self, self.index))
+
+    def on_click(self, event) -> None:
+        widget = event.widget
+        while widget is not None and not isinstance(widget, StageBox):
+            widget = widget.parent if widget is not self else None
+        if isinstance(widget, StageBox):
+            self.index = self.boxes.index(widget)
+            self._mark()
+
+
+# --- the screen ----------------------------------------------------------------------
+
+
+class WorkflowMapScreen(Screen):
+    """The map of one workflow; ``[`` / ``]`` (or the selector) switch workflow."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("left_square_bracket", "workflow(-1)", "Previous workflow", key_display="["),
+        Binding("right_square_bracket", "workflow(1)", "Next workflow", key_display="]"),
+        Binding("i", "focus_items", "Items"),
+        Binding("m", "focus_map", "Map", show=False),
+        Binding("r", "reload", "Refresh", show=False),
+    ]
+
+    def __init__(self, workflow: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.requested = workflow
+        self.workflow: str | None = None
+        self.load: WorkflowLoad | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="map-head"):
+            yield Label("Workflow map", id="map-title")
+            options = [(f"{one_line(wf.name)} ({wf.key})", wf.key) for wf in self.app.team.workflows
+                       if wf.key in self.workflow_keys]
+            yield Select(options, id="map-select", allow_blank=not options, prompt="workflow")
+        yield Label("", id="map-about", markup=False)
+        yield StageMap(id="map")
+        with Vertical(id="map-detail"):
+            yield Label("", id="map-stage", markup=False)
+            yield PagedTable(id="map-items")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#map-items", PagedTable)
+        table.add_columns("#", "Item", "Owner", "In stage", "Last activity", "Due", "Why stuck")
+        keys = self.workflow_keys
+        if not keys:
+            self.query_one("#map-about", Label).update("no workflows yet: import a team file (opsweek import team.toml)")
+            return
+        target = self.requested if self.requested in keys else keys[0]
+        if self.requested and self.requested not in keys:
+            self.notify(f"no workflow {self.requested!r}; showing {target}", severity="warning", markup=False)
+        self.show_workflow(target)
+        self.query_one(StageMap).focus()
+
+    # -- showing ------------------------------------------------------------------------
+
+    @property
+    def workflow_keys(self) -> list[str]:
+        return [wf.key for wf in self.app.team.workflows if wf.status != "retired"] or \
+            [wf.key for wf in self.app.team.workflows]
+
+    def show_workflow(self, key: str, stage_index: int = 0) -> None:
+        app = self.app
+        self.workflow = key
+        wf = app.team.workflow(key)
+        now = app.now()
+        self.load = load_workflow(app.store, app.team, key, now)
+        select = self.query_one("#map-select", Select)
+        if select.value != key:
+            with select.prevent(Select.Changed):
+                select.value = key
+        keys = self.workflow_keys
+        position = f"{keys.index(key) + 1} of {len(keys)}" if key in keys else ""
+        head: list = [(one_line(wf.name), "bold"), f"  {position}  ·  owner ",
+                      (wf.owner or "nobody", "" if wf.owner else LATE)]
+        if wf.status != "active":
+            head += ["  ·  ", (wf.status, WARN)]
+        bottleneck = self.load.bottleneck
+        if bottleneck:
+            head += ["  ·  work piles up at ", (one_line(bottleneck.stage.name), LATE)]
+        trigger = join("starts when: ", wf.trigger) if wf.trigger else \
+            join(("no trigger: nothing says when this workflow starts", LATE))
+        about = Content("\n").join([join(*head), trigger])
+        self.query_one("#map-about", Label).update(about)
+        self.query_one(StageMap).show(self.load, now, stage_index)
+
+    @on(StageMap.Selected)
+    def stage_selected(self, message: StageMap.Selected) -> None:
+        if self.load is None or not self.load.stages:
+            return
+        load = self.load.stages[message.index]
+        stage = load.stage
+        now = self.app.now()
+        parts: list = [(one_line(stage.name), "bold"), f" ({stage.key})  ·  owner "]
+        if stage.owner:
+            person = self.app.team.people.get(stage.owner)
+            parts.append((stage.owner, "bold"))
+            if person is not None:
+                parts.append(f" {person.name}")
+            if load.owner_problem:
+                parts.append(("  " + load.owner_problem + (f", {load.cover} covers" if load.cover else ""),
+                              WARN if load.cover else LATE))
+            elif load.away_note:
+                parts.append(("  " + load.away_note, WARN))
+        else:
+            parts.append(("nobody", LATE))
+        sop = join("SOP ", stage.sop) if stage.sop else join("SOP ", ("none linked", LATE))
+        waited = f", the oldest for {clock.humanize(now - load.oldest)}" if load.oldest else ""
+        counts = join(f"{load.waiting:,} items waiting{waited}  ·  {load.stuck:,} stuck  ·  "
+                      f"{load.incoming:,} handoffs coming in ({load.incoming_late:,} late)")
+        self.query_one("#map-stage", Label).update(Content("\n").join([join(*parts), sop, counts]))
+        self.list_items(stage)
+
+    def list_items(self, stage: Stage) -> None:
+        app = self.app
+        store, team = app.store, app.team
+        now, today = app.now(), app.today()
+        where = "i.workflow = ? AND i.stage = ? AND i.status IN ('open', 'blocked')"
+        params = (stage.workflow, stage.key)
+
+        def page(offset: int, limit: int) -> list[Row]:
+            items = read.items(store, where, params, order="i.stage_entered_at, i.id", limit=limit, offset=offset)
+            rows = []
+            for it in items:
+                reasons = rules.stuck_reasons(it, stage, now, today, team.settings)
+                rows.append(Row(str(it.id), [
+                    cell(f"#{it.id}"), cell(it.title), owner_cell(it.owner, team, today),
+                    cell(clock.humanize(now - it.stage_entered_at)),
+                    cell(clock.humanize(now - it.last_activity_at) + " ago"),
+                    cell(it.due.isoformat() if it.due else "", LATE if it.due and it.due < today else ""),
+                    cell("; ".join(r.text for r in reasons), LATE if reasons else ""),
+                ], it.id))
+            return rows
+
+        def count() -> int:
+            return store.scalar(f"SELECT count(*) FROM items i WHERE {where}", params)
+
+        table = self.query_one("#map-items", PagedTable)
+        table.source = Source(page, count)
+        table.load(0)
+
+    # -- actions ------------------------------------------------------------------------
+
+    @on(StageMap.Opened)
+    def stage_opened(self, message: StageMap.Opened) -> None:
+        self.action_focus_items()
+
+    @on(DataTable.RowSelected, "#map-items")
+    def item_chosen(self, event: DataTable.RowSelected) -> None:
+        row = self.query_one("#map-items", PagedTable).current
+        if row is not None:
+            self.app.push_screen(ItemDetails(row.data))
+
+    @on(Select.Changed, "#map-select")
+    def workflow_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.workflow:
+            self.show_workflow(event.value)
+            self.query_one(StageMap).focus()
+
+    def action_workflow(self, step: int) -> None:
+        keys = self.workflow_keys
+        if not keys or self.workflow is None:
+            return
+        index = keys.index(self.workflow) if self.workflow in keys else 0
+        self.show_workflow(keys[(index + step) % len(keys)])
+
+    def action_focus_items(self) -> None:
+        self.query_one("#map-items", PagedTable).focus()
+
+    def action_focus_map(self) -> None:
+        self.query_one(StageMap).focus()
+
+    def action_back(self) -> None:
+        if self.query_one("#map-items", PagedTable).has_focus:
+            self.action_focus_map()
+        else:
+            self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the map again (after a change or an undo), keeping the selected stage."""
+        if self.workflow is not None:
+            self.show_workflow(self.workflow, self.query_one(StageMap).index)
+
+    def on_screen_resume(self) -> None:
+        if self.load is not None:
+            self.reload()
+
+
+def owner_cell(handle: str | None, team: read.Team, today) -> Text:
+    """An owner cell, flagged when nobody owns it or the owner is away or inactive."""
+    if not handle:
+        return Text("nobody", style=LATE)
+    problem, cover = rules.owner_problem(handle, team.people, today, today)
+    if problem and cover:
+        return Text.assemble(one_line(handle), (f" away → {cover}", WARN))
+    if problem:
+        return Text.assemble(one_line(handle), (" " + problem.removeprefix(f"{handle} "), LATE))
+    return Text(one_line(handle))
+
