@@ -61,7 +61,7 @@ ERRORS = [
     ("reassigning to the current owner", ["--me", "ben", "reassign", "31", "--to", "ben"],
      "item #31 is already owned by ben"),
     ("handoff to a stage with no owner", ["--me", "ivan", "handoff", "6"],
-     "stage hiring/references has no owner; name who receives it with --owner HANDLE"),
+     "stage hiring/references has no owner; name who receives it (--owner HANDLE)"),
     ("handoff while one waits", ["--me", "ben", "handoff", "36"], "item #36 already has handoff 10"),
     ("blocking a done item", ["--me", "ben", "block", "41", "--reason", "x"], "item #41 is done"),
     ("unblocking an open item", ["--me", "ben", "unblock", "31"], "item #31 is not blocked"),

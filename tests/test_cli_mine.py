@@ -19,6 +19,12 @@ from opsweek.cli.output import Cell, Printer, width
 from opsweek.store import Store
 
 
+@pytest.fixture(autouse=True)
+def _no_forced_colour(monkeypatch):
+    """Output is compared as plain text: a developer's FORCE_COLOR must not leak in."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
 def run(db: Path, capsys, *argv: str) -> tuple[int, str, str]:
     code = main(["--db", str(db), *argv])
     out, err = capsys.readouterr()

@@ -13,8 +13,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from opsweek.cli.main import main
 from opsweek.store import Store
+
+
+@pytest.fixture(autouse=True)
+def _no_forced_colour(monkeypatch):
+    """Output is compared as plain text: a developer's FORCE_COLOR must not leak in."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
 
 
 def run(db: Path, capsys, *argv: str, me: str | None = "ben") -> tuple[int, str, str]:

@@ -634,3 +634,76 @@ def test_subprocess_init_and_import_spec_examples(tmp_path, files):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     due = conn.execute("SELECT due_at FROM handoffs").fetchone()[0]
     assert due == "2026-11-25T04:00:00Z"
+
+
+# --- the quick row check agrees with the model -----------------------------------------------
+
+TRICKY = {
+    "workflow": ["complaints", "Complaints", "nope", "", "com plaints", "ｃomplaints"],
+    "stage": ["triage", "resolve", "Triage", "", "nope"],
+    "title": ["Refund", "  spaced  ", "\x1b[31m", "\x07", "[bold]x[/]", "tab\there", "", "日本語"],
+    "owner": ["ben", "ana", "", "zed", "Ben", "b en"],
+    "status": ["open", "blocked", "done", "dropped", "", "Open", "closed"],
+    "due": ["", "2026-12-01", "2026-02-30", "1 Dec", "+3d", "fri", "2026-1-5", "２０２６-１２-０１", "soon"],
+    "ref": ["", "ZD-1", "\x1b", " \x07 "],
+    "blocked_reason": ["", "vendor", "\x1b[0m", "\x00"],
+}
+
+
+def _parse_both(tmp_path, catalog, now, text, monkeypatch):
+    from opsweek import importing
+    from opsweek.errors import InputError
+
+    path = tmp_path / "rows.csv"
+    path.write_text(text, encoding="utf-8")
+    results = []
+    for quick in (True, False):
+        if not quick:
+            monkeypatch.setattr(importing, "_plain_item", lambda fields, catalog: None)
+        try:
+            results.append(importing.parse_items(path, catalog, now))
+        except InputError as error:
+            results.append(str(error))
+    return results
+
+
+def test_the_quick_row_check_gives_the_same_rows_and_messages_as_the_model(tmp_path, files, frozen_now,
+                                                                            monkeypatch):
+    """Every combination that matters, through the quick path and through pydantic."""
+    import random
+
+    from opsweek import importing
+    from opsweek.store import Store
+
+    team, _ = files
+    store = Store.memory()
+    catalog = importing._Catalog(store, [importing.parse_team(team)])
+    original = importing._plain_item
+    rng = random.Random(7)
+    columns = list(TRICKY)
+    # mostly valid cells, so that both whole rows and single problems are compared
+    rows = [{c: TRICKY[c][0] if rng.random() < 0.8 else rng.choice(TRICKY[c]) for c in columns}
+            for _ in range(300)]
+    checked = 0
+    for cells in rows:
+        line = ",".join(f'"{cells[c]}"' for c in columns)
+        monkeypatch.setattr(importing, "_plain_item", original)
+        quick, model = _parse_both(tmp_path, catalog, frozen_now, f"{','.join(columns)}\n{line}\n", monkeypatch)
+        assert quick == model, cells
+        checked += isinstance(quick, tuple)
+    assert checked > 50  # many rows were valid, so the rows themselves were compared
+    store.close()
+
+
+def test_the_sample_items_parse_the_same_through_either_path(frozen_now, monkeypatch):
+    from opsweek import demo, importing
+    from opsweek.store import Store
+
+    data = demo.sample_dir()
+    store = Store.memory()
+    catalog = importing._Catalog(store, [importing.parse_team(data / "team.toml")])
+    quick = importing.parse_items(data / "items.csv", catalog, frozen_now)
+    monkeypatch.setattr(importing, "_plain_item", lambda fields, catalog: None)
+    assert importing.parse_items(data / "items.csv", catalog, frozen_now) == quick
+    assert len(quick[0]) >= 40
+    store.close()

@@ -77,14 +77,6 @@ def handoff(ctx) -> int:
     args = ctx.args
     store, team = _open(ctx)
     with store:
-        it = read.item(store, args.item)
-        if not args.owner and it.status == "open" and read.pending_handoff_for(store, it.id) is None:
-            # sending work to nobody would leave it waiting with no one to accept it
-            target = (team.stage(it.workflow, args.to_stage) if args.to_stage
-                      else team.next_stage(it.workflow, it.stage))
-            if target is not None and target.key != it.stage and not target.owner:
-                raise InputError(f"stage {it.workflow}/{target.key} has no owner; name who receives it with"
-                                 " --owner HANDLE")
         handoff_id = changes.hand_off(store, team, args.item, to_stage=args.to_stage, owner=args.owner,
                                       note=args.note, actor=ctx.actor)
         h = read.handoff(store, handoff_id)

@@ -43,10 +43,11 @@ def _person(team: read.Team, handle: str, field: str = "owner") -> str:
     return handle
 
 
-def _open_item(store: Store, item_id: int, doing: str):
+def _open_item(store: Store, item_id: int, done_to_it: str):
+    """The item, if it is still open or blocked; ``done_to_it`` reads "handed off", "blocked"..."""
     it = read.item(store, item_id)
     if it.status in ("done", "dropped"):
-        raise InputError(f"item #{item_id} is {it.status}; cannot {doing} it")
+        raise InputError(f"item #{item_id} is {it.status}; it cannot be {done_to_it}")
     return it
 
 
@@ -88,7 +89,7 @@ def add_item(store: Store, team: read.Team, workflow: str, title: str, *, owner:
 def reassign_item(store: Store, team: read.Team, item_id: int, to: str, *, reason: str | None = None,
                   actor: str, meeting_id: int | None = None, now: datetime | None = None) -> None:
     """A new owner for an item (an edit: time in stage keeps counting)."""
-    it = _open_item(store, item_id, "reassign")
+    it = _open_item(store, item_id, "reassigned")
     _person(team, to)
     if it.owner == to:
         raise InputError(f"item #{item_id} is already owned by {to}")
@@ -98,7 +99,7 @@ def reassign_item(store: Store, team: read.Team, item_id: int, to: str, *, reaso
 
 def block_item(store: Store, item_id: int, reason: str, *, actor: str, meeting_id: int | None = None,
                now: datetime | None = None) -> None:
-    it = _open_item(store, item_id, "block")
+    it = _open_item(store, item_id, "blocked")
     reason = _text(reason, "reason", required=True)
     if it.status == "blocked":
         raise InputError(f"item #{item_id} is already blocked ({it.blocked_reason})")
@@ -119,7 +120,7 @@ def unblock_item(store: Store, item_id: int, *, reason: str | None = None, actor
 
 def _close_item(store: Store, item_id: int, status: str, reason: str | None, actor: str,
                 meeting_id: int | None, now: datetime | None) -> None:
-    _open_item(store, item_id, "mark done" if status == "done" else "drop")
+    _open_item(store, item_id, "marked done" if status == "done" else "dropped")
     stamp = clock.stamp(_now(now))
     with store.change(f"item.{'done' if status == 'done' else 'drop'}", actor=actor,
                       meeting_id=meeting_id, reason=reason) as c:
@@ -153,7 +154,7 @@ def hand_off(store: Store, team: read.Team, item_id: int, *, to_stage: str | Non
     The receiver defaults to the stage owner, or their cover when the owner is away today.
     """
     now = _now(now)
-    it = _open_item(store, item_id, "hand off")
+    it = _open_item(store, item_id, "handed off")
     if it.status == "blocked":
         raise InputError(f"item #{item_id} is blocked ({it.blocked_reason}); unblock it before handing it off")
     pending = read.pending_handoff_for(store, item_id)
@@ -170,6 +171,9 @@ def hand_off(store: Store, team: read.Team, item_id: int, *, to_stage: str | Non
     if stage.key == it.stage:
         raise InputError(f"item #{item_id} is already in {stage.key}; hand it to another stage")
     receiver = _person(team, owner) if owner else _available_owner(team, stage.owner, now.date())
+    if not receiver:
+        # sent to nobody, it would wait with no one to accept it
+        raise InputError(f"stage {it.workflow}/{stage.key} has no owner; name who receives it (--owner HANDLE)")
     due_at = rules.handoff_due_at(now, stage.handoff_sla, team.settings)
     stamp = clock.stamp(now)
     with store.change("handoff.send", actor=actor, meeting_id=meeting_id) as c:

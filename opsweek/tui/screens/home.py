@@ -111,7 +111,6 @@ class HomeScreen(Screen):
                 yield Static("", id="session-state")
         yield Label("Workflow health  —  enter opens a workflow's stages", classes="panel-title", id="health-title")
         yield HealthTable(id="home-health")
-        yield TrendPanel(id="home-trend")
         yield Footer()
 
     def title_line(self) -> Content:
@@ -161,6 +160,9 @@ class HomeScreen(Screen):
             lines.append(join(("away today: ", "dim"), ", ".join(shown), more))
         self.query_one("#attention", Static).update(Content("\n").join(lines))
         self.query_one("#session-state", Static).update(self.session_state(attention))
+        if not self.query(TrendPanel):
+            # mounted once the numbers are in: its own worker then does not slow the first paint
+            self.mount(TrendPanel(id="home-trend"), before=self.query_one(Footer))
         self.ready = True
         self.post_message(self.Ready(self))
 

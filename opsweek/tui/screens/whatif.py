@@ -48,8 +48,8 @@ class WhatIfScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+r", "clear", "Nobody away"),
-        Binding("f", "focus_filter", "Filter people", show=False),
-        Binding("v", "focus_volume", "Volume", show=False),
+        Binding("ctrl+f", "focus_filter", "Filter people"),
+        Binding("ctrl+v", "focus_volume", "Volume", show=False),
     ]
 
     @dataclass
@@ -112,6 +112,8 @@ class WhatIfScreen(Screen):
         selection = self.query_one("#whatif-people", SelectionList)
         selection.clear_options()
         selection.add_options([Selection(self.person_prompt(h), h, h in self.away) for h in handles])
+        if handles:
+            selection.highlighted = 0
 
     @on(Input.Changed, "#whatif-filter")
     def filter_changed(self, event: Input.Changed) -> None:

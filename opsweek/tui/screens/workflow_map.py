@@ -259,7 +259,9 @@ class WorkflowMapScreen(Screen):
             yield Label("Workflow map", id="map-title")
             options = [(f"{one_line(wf.name)} ({wf.key})", wf.key) for wf in self.app.team.workflows
                        if wf.key in self.workflow_keys]
-            yield Select(options, id="map-select", allow_blank=not options, prompt="workflow")
+            keys = self.workflow_keys
+            initial = self.requested if self.requested in keys else (keys[0] if keys else Select.NULL)
+            yield Select(options, id="map-select", allow_blank=not options, prompt="workflow", value=initial)
         yield Label("", id="map-about", markup=False)
         yield StageMap(id="map")
         with Vertical(id="map-detail"):

@@ -44,8 +44,12 @@ def structural_gaps(team: read.Team, week: tuple[date, date]) -> list[rules.Gap]
 
 
 def gaps_count(store: Store, team: read.Team, week: tuple[date, date]) -> int:
-    where, params = _item_condition(team, week)
-    return len(structural_gaps(team, week)) + store.scalar(f"SELECT count(*) FROM items i WHERE {where}", params)
+    # open items per owner (a scan of the owner/status index), then the owners with a problem
+    bad = set(_unusable_owners(team, week))
+    per_owner = store.query("SELECT owner, count(*) AS n FROM items WHERE status IN ('open', 'blocked')"
+                            " AND owner IS NOT NULL GROUP BY owner")
+    items = sum(row["n"] for row in per_owner if row["owner"] in bad or row["owner"] not in team.people)
+    return len(structural_gaps(team, week)) + items
 
 
 def gaps_page(store: Store, team: read.Team, week: tuple[date, date], offset: int, limit: int) -> list[tuple]:
