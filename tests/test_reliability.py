@@ -23,7 +23,7 @@ from opsweek.store import Store, changes, read
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork semantics")
 
 TRACKED = ("items", "handoffs", "entries", "people", "workflows", "stages", "meetings", "attendance")
-ROUNDS = 24
+ROUNDS = 21
 
 # The child: open the store, say "ready", then make changes as fast as it can until killed.
 WRITER = textwrap.dedent("""

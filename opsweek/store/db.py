@@ -67,6 +67,8 @@ def _prepare_file(path: Path) -> None:
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
+        if path.stat().st_size == 0:  # an empty file someone made: it becomes the database, private
+            os.chmod(path, 0o600)
         return
     except OSError as error:
         raise DatabaseUnusable(f"cannot create {path}: {error.strerror}") from None
@@ -134,6 +136,8 @@ class Store:
                 raise DatabaseUnusable(
                     f"no opsweek database at {path} (create one with 'opsweek init' or 'opsweek demo')"
                 )
+            _prepare_file(path)
+        elif path.stat().st_size == 0:
             _prepare_file(path)
         _check_header(path)
         try:

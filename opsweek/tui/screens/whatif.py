@@ -49,7 +49,6 @@ class WhatIfScreen(Screen):
         Binding("escape", "back", "Back"),
         Binding("ctrl+r", "clear", "Nobody away"),
         Binding("ctrl+f", "focus_filter", "Filter people"),
-        Binding("ctrl+v", "focus_volume", "Volume", show=False),
     ]
 
     @dataclass
@@ -252,9 +251,6 @@ class WhatIfScreen(Screen):
 
     def action_focus_filter(self) -> None:
         self.query_one("#whatif-filter", Input).focus()
-
-    def action_focus_volume(self) -> None:
-        self.query_one("#whatif-volume", Input).focus()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -257,7 +257,7 @@ class WorkflowMapScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="map-head"):
             yield Label("Workflow map", id="map-title")
-            options = [(f"{one_line(wf.name)} ({wf.key})", wf.key) for wf in self.app.team.workflows
+            options = [(Content(f"{one_line(wf.name)} ({wf.key})"), wf.key) for wf in self.app.team.workflows
                        if wf.key in self.workflow_keys]
             keys = self.workflow_keys
             initial = self.requested if self.requested in keys else (keys[0] if keys else Select.NULL)

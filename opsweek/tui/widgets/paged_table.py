@@ -63,6 +63,8 @@ class PagedTable(DataTable):
         self.rows_data: list[Row] = []
         self.loading_page = False
         self.keep_key: str | None = None
+        self.cache: dict[int, list[Row]] = {}  # offset -> rows of this generation
+        self.generation = 0
         if page_size:
             self.page_size = page_size
 
@@ -93,13 +95,19 @@ class PagedTable(DataTable):
         offset = self.page_offset if keep_cursor else 0
         current = self.current
         self.keep_key = current.key if keep_cursor and current else None
+        self.generation += 1  # pages read before the change are stale
+        self.cache.clear()
         self.load(offset, max(cursor, 0), count=count)
 
     def load(self, offset: int, cursor: int = 0, *, count: bool = True) -> None:
         if self.source is None:
             return
+        offset = max(0, offset)
+        if not count and offset in self.cache:  # read ahead while the previous page was shown
+            self._fill(self.cache[offset], offset, cursor, self.total)
+            return
         self.loading_page = True
-        self._fetch(self.source, max(0, offset), cursor, count)
+        self._fetch(self.source, offset, cursor, count, self.generation)
 
     @dataclass
     class Fetched(Message):
@@ -107,11 +115,12 @@ class PagedTable(DataTable):
 
         rows: list[Row]
         offset: int
-        cursor: int
+        cursor: int | None  # None: read ahead, only to be cached
         total: int
+        generation: int
 
     @work(thread=True, exclusive=True, group="page", exit_on_error=False)
-    def _fetch(self, source: Source, offset: int, cursor: int, count: bool) -> None:
+    def _fetch(self, source: Source, offset: int, cursor: int, count: bool, generation: int) -> None:
         try:
             total = source.count() if count or not self.total else self.total
             if offset >= total and total:
@@ -122,15 +131,34 @@ class PagedTable(DataTable):
             self.app.notify(f"could not read the list: {error}", severity="error", markup=False)
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Fetched(rows, offset, cursor, total))
+            self.post_message(self.Fetched(rows, offset, cursor, total, generation))
+
+    @work(thread=True, exclusive=True, group="read-ahead", exit_on_error=False)
+    def _read_ahead(self, source: Source, offsets: list[int], generation: int) -> None:
+        for offset in offsets:
+            try:
+                rows = source.page(offset, self.page_size)
+            except Exception:
+                return  # only a read-ahead: the page is read again when it is needed
+            if get_current_worker().is_cancelled:
+                return
+            self.post_message(self.Fetched(rows, offset, None, self.total, generation))
 
     def on_paged_table_fetched(self, message: Fetched) -> None:
         message.stop()
+        if message.generation != self.generation:
+            if message.cursor is not None:
+                self.loading_page = False
+            return
+        if message.cursor is None:
+            self.cache[message.offset] = message.rows
+            return
         self._fill(message.rows, message.offset, message.cursor, message.total)
 
     def _fill(self, rows: list[Row], offset: int, cursor: int, total: int) -> None:
         self.loading_page = False
         self.page_offset, self.total, self.rows_data = offset, total, rows
+        self.cache[offset] = rows
         self.clear()
         seen: set[str] = set()
         for row in rows:
@@ -144,6 +172,13 @@ class PagedTable(DataTable):
         if rows:
             self.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=True)
         self.post_message(self.PageLoaded(self, offset, total))
+        # read the pages on either side now, so that crossing into them is immediate
+        ahead = [o for o in (offset + self.page_size, offset - self.page_size)
+                 if 0 <= o < total and o not in self.cache]
+        if ahead and self.source is not None:
+            self._read_ahead(self.source, ahead, self.generation)
+        for stale in [o for o in self.cache if abs(o - offset) > 2 * self.page_size]:
+            del self.cache[stale]
 
     # -- moving past the ends of the page -----------------------------------------------
 
