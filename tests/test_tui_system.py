@@ -7,6 +7,7 @@ import pytest
 from textual.widgets import DataTable, Input, SelectionList
 
 from opsweek.store import Store
+from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.app import make_app
 from opsweek.tui.screens.audit import AuditScreen
 from opsweek.tui.screens.my_handoffs import MyHandoffsScreen
@@ -69,6 +70,11 @@ async def test_the_map_lists_a_stages_items_and_switches_workflow(demo_db):
         await pilot.press("enter")  # into the list
         await settle(pilot)
         assert table.has_focus
+        await pilot.press("enter")  # the highlighted item in full, with its SOP
+        await settle(pilot)
+        assert isinstance(app.screen, ItemDetails)
+        await pilot.press("escape")
+        await settle(pilot)
         await pilot.press("escape", "right_square_bracket")  # back to the map, next workflow
         await settle(pilot)
         assert screen.workflow == "client-delivery"  # hiring was the last: wraps round

@@ -27,10 +27,10 @@ LAYER_TITLES = {"ownership": "Ownership", "triggers": "Triggers", "connections":
                 "visibility": "Visibility", "rhythm": "Rhythm"}
 HOW_TO_FIX = {
     "ownership": "o: pick an owner",
-    "triggers": "add trigger = \"…\" to the workflow in the team file",
-    "connections": "add handoff_sla to the stage in the team file",
-    "visibility": "add sop = \"…\" to the stage in the team file",
-    "rhythm": "review it in this week's session (m on the home screen)",
+    "triggers": "team file: trigger = … on the workflow",
+    "connections": "team file: handoff_sla on the stage",
+    "visibility": "team file: sop = … on the stage",
+    "rhythm": "review it in this week's session (m)",
 }
 
 

@@ -27,10 +27,15 @@ from opsweek.model import Meeting
 from opsweek.store import changes, read
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
-from opsweek.tui.screens.steps import STEP_WIDGETS
-from opsweek.tui.screens.steps.actions import to_decide
+from opsweek.tui.screens.steps.actions import ActionsStep, to_decide
+from opsweek.tui.screens.steps.attendance import AttendanceStep
 from opsweek.tui.screens.steps.base import About, Step
-from opsweek.tui.screens.steps.gaps import gaps_count
+from opsweek.tui.screens.steps.gaps import OwnershipGapsStep
+from opsweek.tui.screens.steps.handoffs import OverdueHandoffsStep
+from opsweek.tui.screens.steps.stuck import StuckItemsStep
+from opsweek.tui.screens.steps.workflows import WorkflowsStep
+from opsweek.tui.screens.steps.wrapup import WrapUpStep
+from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.widgets.stepper import Stepper, StepLine
 from opsweek.tui.widgets.text import join
 
@@ -38,6 +43,16 @@ from opsweek.tui.widgets.text import join
 # demos) or a clock change never distorts it; tests replace it to pin the stepper
 monotonic: Callable[[], float] = time.monotonic
 FLUSH_SECONDS = 60
+
+STEP_WIDGETS = {
+    "attendance": AttendanceStep,
+    "actions": ActionsStep,
+    "workflows": WorkflowsStep,
+    "stuck": StuckItemsStep,
+    "handoffs": OverdueHandoffsStep,
+    "gaps": OwnershipGapsStep,
+    "wrapup": WrapUpStep,
+}
 
 
 class SessionScreen(Screen):

@@ -124,20 +124,17 @@ def stage_card(load: StageLoad, now: datetime, position: int) -> Content:
     limit = f"max {rules._days(stage.max_days)}" if stage.max_days else "no limit"
     lines.append(join(f"{sla} · {limit}"))
     if load.waiting:
-        oldest = clock.humanize(now - load.oldest) if load.oldest else "?"
-        lines.append(join((f"{load.waiting:,} waiting", "bold"), f" · oldest {oldest}"))
+        lines.append(join((f"{load.waiting:,} waiting", "bold")))
+        lines.append(join(f"oldest {clock.humanize(now - load.oldest)}" if load.oldest else ""))
     else:
         lines.append(join(("nothing waiting", "dim")))
-    parts: list = []
-    if load.stuck:
-        parts.append((f"{load.stuck:,} stuck", LATE))
+        lines.append(join(""))
+    lines.append(join((f"{load.stuck:,} stuck", LATE)) if load.stuck else join(""))
     if load.incoming:
-        if parts:
-            parts.append(" · ")
-        parts.append(f"{load.incoming:,} in")
-        if load.incoming_late:
-            parts.append((f", {load.incoming_late:,} late", LATE))
-    lines.append(join(*parts) if parts else join(("", "")))
+        late = [(f", {load.incoming_late:,} late", LATE)] if load.incoming_late else []
+        lines.append(join(f"{load.incoming:,} coming in", *late))
+    else:
+        lines.append(join(""))
     return Content("\n").join(lines)
 
 

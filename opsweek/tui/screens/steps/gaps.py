@@ -1,12 +1,7 @@
-"""Ownership gaps: stages and workflows without a usable owner, items of absent owners.
-
-Structural gaps come from ``rules.ownership_gaps``; the items whose owner is away or
-inactive are counted and paged in SQL, as there can be thousands at 100,000 items.
-"""
+"""Ownership gaps: stages and workflows without a usable owner, items of absent owners;
+assign an owner or a cover. (The list itself: ``opsweek.tui.gap_list``.)"""
 
 from __future__ import annotations
-
-from datetime import date
 
 from rich.text import Text
 from textual import on
@@ -15,8 +10,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from opsweek import rules
-from opsweek.store import changes, read
-from opsweek.store.db import Store
+from opsweek.store import changes
+from opsweek.tui.gap_list import gaps_count, gaps_page
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.navigation import open_screen
@@ -24,46 +19,6 @@ from opsweek.tui.screens.steps.base import About, Step
 from opsweek.tui.screens.steps.stuck import ItemActions
 from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell
-
-
-def _unusable_owners(team: read.Team, week: tuple[date, date]) -> list[str]:
-    first, last = week
-    return [h for h, p in team.people.items() if not p.active or rules.is_away(p, first, last)]
-
-
-def _item_condition(team: read.Team, week: tuple[date, date]) -> tuple[str, list]:
-    """Open items whose owner is away in ``week``, inactive, or unknown (as rules.ownership_gaps)."""
-    bad = _unusable_owners(team, week)
-    marks = ",".join("?" * len(bad)) or "NULL"
-    return (f"i.status IN ('open', 'blocked') AND i.owner IS NOT NULL AND (i.owner IN ({marks})"
-            " OR i.owner NOT IN (SELECT handle FROM people))", bad)
-
-
-def structural_gaps(team: read.Team, week: tuple[date, date]) -> list[rules.Gap]:
-    return rules.ownership_gaps(team.people, team.workflows, team.stages, [], *week)
-
-
-def gaps_count(store: Store, team: read.Team, week: tuple[date, date]) -> int:
-    # open items per owner (a scan of the owner/status index), then the owners with a problem
-    bad = set(_unusable_owners(team, week))
-    per_owner = store.query("SELECT owner, count(*) AS n FROM items WHERE status IN ('open', 'blocked')"
-                            " AND owner IS NOT NULL GROUP BY owner")
-    items = sum(row["n"] for row in per_owner if row["owner"] in bad or row["owner"] not in team.people)
-    return len(structural_gaps(team, week)) + items
-
-
-def gaps_page(store: Store, team: read.Team, week: tuple[date, date], offset: int, limit: int) -> list[tuple]:
-    """``(gap, item title)`` rows: workflows and stages first, then items by owner."""
-    structural = structural_gaps(team, week)
-    found = [(gap, None) for gap in structural[offset:offset + limit]]
-    left = limit - len(found)
-    if left > 0:
-        where, params = _item_condition(team, week)
-        start = max(0, offset - len(structural))
-        for it in read.items(store, where, params, "i.owner, i.id", limit=left, offset=start):
-            problem, cover = rules.owner_problem(it.owner, team.people, *week)
-            found.append((rules.Gap("item", it.workflow, it.stage, it.id, it.owner, problem or "", cover), it.title))
-    return found
 
 
 class OwnershipGapsStep(ItemActions, Step):

@@ -126,8 +126,8 @@ def escalate(step: Step, handoff) -> None:
             step.session.apply(changes.escalate_handoff, step.app.store, handoff.id, reason=reason or None,
                                success=f"handoff {handoff.id} escalated to {owner}")
 
-    step.app.push_screen(TextPrompt(f"Escalate handoff {handoff.id} (#{handoff.item_id}) to the workflow owner, {owner}",
-                                    placeholder="note for the escalation (optional)"), reasoned)
+    title = f"Escalate handoff {handoff.id} (#{handoff.item_id}) to the workflow owner, {owner}"
+    step.app.push_screen(TextPrompt(title, placeholder="note for the escalation (optional)"), reasoned)
 
 
 class StuckItemsStep(ItemActions, Step):

@@ -53,7 +53,8 @@ def export_notes(store, meeting_id: int, directory: Path | None = None) -> Path:
 
 class WrapUpStep(Step):
     key = "wrapup"
-    hint = "r rate the session 1–10 · x export the notes (Markdown) · c close the session · d / a decision / action"
+    hint = ("r rate the session 1–10 · x export the notes (Markdown) · c close the session"
+            " · d / a decision / action")
 
     BINDINGS = [
         Binding("r", "rate", "Rate 1–10"),

@@ -1,0 +1,54 @@
+"""Helpers for the Pilot tests of the session and home screens (not a test module)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+
+async def settle(pilot) -> None:
+    """Let messages, workers (pages read in threads) and the repaint after them finish."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def press(pilot, *keys: str) -> None:
+    """Press keys one at a time, settling after each (dialogs open, pages load)."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+async def type_text(pilot, text: str) -> None:
+    """Type into the focused input: the first character as a key press, the rest pasted
+    (Pilot takes ~70 ms a key; a paste goes through the same Input events as typing)."""
+    from textual.widgets import Input
+
+    await pilot.press(text[0])
+    focused = pilot.app.focused
+    assert isinstance(focused, Input), f"typing into {focused!r}"
+    focused.insert_text_at_cursor(text[1:])
+    await settle(pilot)
+
+
+def screen_text(app) -> str:
+    """What the terminal shows right now, as plain text (every screen of the stack drawn)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+async def cursor_to(pilot, table, key: str) -> None:
+    """Press down (from the top) until the row with ``key`` is highlighted."""
+    keys = [row.key.value for row in table.ordered_rows]
+    assert key in keys, f"{key} not in {keys}"
+    while table.cursor_row > 0:
+        await pilot.press("up")
+    for _ in range(keys.index(key)):
+        await pilot.press("down")
+    await settle(pilot)
+    assert keys[table.cursor_row] == key
