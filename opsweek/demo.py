@@ -55,7 +55,7 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
             _build_sample(store, now)
         else:
             generate(store, scale, now)
-        with store.change("demo", actor=DEMO_ACTOR) as change:
+        with store.change("demo", actor=DEMO_ACTOR, at=now) as change:
             change.insert("settings", {"key": "demo", "value": "1"})
     except BaseException:
         store.close()
@@ -193,7 +193,7 @@ def generate(store: Store, n: int, now: datetime, seed: int = 7) -> dict[str, in
                 "due_at": clock.stamp(rules.handoff_due_at(sent, target["handoff_sla"])),
                 "accepted_at": None, "accepted_by": None, "note": None, "escalated_at": None,
             })
-    with store.change("demo.generate", actor=DEMO_ACTOR, reason=f"synthetic team of {n} items") as change:
+    with store.change("demo.generate", actor=DEMO_ACTOR, reason=f"synthetic team of {n} items", at=now) as change:
         change.insert_many("people", people)
         change.insert_many("away", away)
         change.insert_many("workflows", workflows)
@@ -243,7 +243,9 @@ def _past_meetings(store: Store, rng: random.Random, now: datetime, handles: lis
                                             meeting_id=meeting_id, owner=owner, due=due, item_id=item_id,
                                             actor=facilitator, now=started)
             if kind == "action" and weeks_ago > 1 and rng.random() < 0.7:
-                changes.set_action_status(store, entry_id, "done", meeting_id=meeting_id, actor=owner)
+                done_at = started + timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 8))
+                changes.set_action_status(store, entry_id, "done", meeting_id=meeting_id, actor=owner,
+                                          now=min(done_at, now))
         changes.rate_meeting(store, meeting_id, rng.randint(5, 9), actor=facilitator)
         changes.close_meeting(store, meeting_id, actor=facilitator, now=started + timedelta(minutes=50))
 

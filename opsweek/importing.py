@@ -394,7 +394,7 @@ def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime |
     catalog = _Catalog(store, team_files)
     item_batches = [parse_items(path, catalog, now) for path, kind in kinds.items() if kind == ".csv"]
     counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0}
-    with store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds)) as change:
+    with store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds), at=now) as change:
         for tf in team_files:
             _write_team(change, store, tf)
             counts["people"] += len(tf.people)

@@ -213,3 +213,19 @@ async def test_quitting_with_q_writes_the_time_spent(demo_db, monkeypatch, start
         await press(pilot, "q")
     with Store.open(demo_db) as store:
         assert read.step_seconds(store, meeting_id).get("attendance", 0) >= 30
+
+
+async def test_enter_shows_the_item_and_o_opens_its_sop(demo_db):
+    app = make_app(demo_db, me="ivan", start="meeting")
+    opened = []
+    app.open_url = lambda url, **kwargs: opened.append(url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "4", "enter")  # #1 Senior backend engineer, in hiring / sourcing
+        details = screen_text(app)
+        assert "Senior backend engineer" in details and "20d in Sourcing (max 10d)" in details
+        await press(pilot, "o", "escape")
+        assert isinstance(app.screen, SessionScreen)
+    with Store.open(demo_db) as store:
+        sop = read.team(store).stage("hiring", "sourcing").sop
+    assert opened == [sop] and sop.startswith("https://")

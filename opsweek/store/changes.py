@@ -78,7 +78,7 @@ def add_item(store: Store, team: read.Team, workflow: str, title: str, *, owner:
     first = ordered[0]
     owner = _person(team, owner) if owner else _available_owner(team, first.owner, now.date())
     stamp = clock.stamp(now)
-    with store.change("item.add", actor=actor, meeting_id=meeting_id) as change:
+    with store.change("item.add", actor=actor, meeting_id=meeting_id, at=now) as change:
         return change.insert("items", {
             "workflow": workflow, "stage": first.key, "title": title, "owner": owner, "status": "open",
             "opened_at": stamp, "stage_entered_at": stamp, "last_activity_at": stamp,
@@ -93,7 +93,7 @@ def reassign_item(store: Store, team: read.Team, item_id: int, to: str, *, reaso
     _person(team, to)
     if it.owner == to:
         raise InputError(f"item #{item_id} is already owned by {to}")
-    with store.change("item.reassign", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason")) as c:
+    with store.change("item.reassign", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"), at=now) as c:
         c.update("items", item_id, {"owner": to, "last_activity_at": clock.stamp(_now(now))})
 
 
@@ -103,7 +103,7 @@ def block_item(store: Store, item_id: int, reason: str, *, actor: str, meeting_i
     reason = _text(reason, "reason", required=True)
     if it.status == "blocked":
         raise InputError(f"item #{item_id} is already blocked ({it.blocked_reason})")
-    with store.change("item.block", actor=actor, meeting_id=meeting_id, reason=reason) as c:
+    with store.change("item.block", actor=actor, meeting_id=meeting_id, reason=reason, at=now) as c:
         c.update("items", item_id, {"status": "blocked", "blocked_reason": reason,
                                     "last_activity_at": clock.stamp(_now(now))})
 
@@ -113,7 +113,7 @@ def unblock_item(store: Store, item_id: int, *, reason: str | None = None, actor
     it = read.item(store, item_id)
     if it.status != "blocked":
         raise InputError(f"item #{item_id} is not blocked (it is {it.status})")
-    with store.change("item.unblock", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason")) as c:
+    with store.change("item.unblock", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"), at=now) as c:
         c.update("items", item_id, {"status": "open", "blocked_reason": None,
                                     "last_activity_at": clock.stamp(_now(now))})
 
@@ -123,7 +123,7 @@ def _close_item(store: Store, item_id: int, status: str, reason: str | None, act
     _open_item(store, item_id, "marked done" if status == "done" else "dropped")
     stamp = clock.stamp(_now(now))
     with store.change(f"item.{'done' if status == 'done' else 'drop'}", actor=actor,
-                      meeting_id=meeting_id, reason=reason) as c:
+                      meeting_id=meeting_id, reason=reason, at=now) as c:
         # a handoff still waiting for a closed item would stay overdue forever
         for row in store.query("SELECT id FROM handoffs WHERE item_id = ? AND accepted_at IS NULL", (item_id,)):
             c.delete("handoffs", row["id"])
@@ -176,7 +176,7 @@ def hand_off(store: Store, team: read.Team, item_id: int, *, to_stage: str | Non
         raise InputError(f"stage {it.workflow}/{stage.key} has no owner; name who receives it (--owner HANDLE)")
     due_at = rules.handoff_due_at(now, stage.handoff_sla, team.settings)
     stamp = clock.stamp(now)
-    with store.change("handoff.send", actor=actor, meeting_id=meeting_id) as c:
+    with store.change("handoff.send", actor=actor, meeting_id=meeting_id, at=now) as c:
         handoff_id = c.insert("handoffs", {
             "item_id": item_id, "from_stage": it.stage, "from_owner": it.owner,
             "to_stage": stage.key, "to_owner": receiver, "sent_at": stamp,
@@ -197,7 +197,7 @@ def accept_handoff(store: Store, handoff_id: int, *, actor: str, meeting_id: int
     if it.status in ("done", "dropped"):
         raise InputError(f"item #{it.id} is {it.status}; its handoff cannot be accepted")
     stamp = clock.stamp(_now(now))
-    with store.change("handoff.accept", actor=actor, meeting_id=meeting_id) as c:
+    with store.change("handoff.accept", actor=actor, meeting_id=meeting_id, at=now) as c:
         c.update("handoffs", handoff_id, {"accepted_at": stamp, "accepted_by": actor})
         c.update("items", it.id, {"stage": h.to_stage, "stage_entered_at": stamp, "last_activity_at": stamp,
                                   "owner": h.to_owner or it.owner})
@@ -227,7 +227,7 @@ def escalate_handoff(store: Store, handoff_id: int, *, reason: str | None = None
         raise InputError(f"handoff {handoff_id} is not overdue (due {clock.show(h.due_at)})")
     if h.escalated_at is not None:
         raise InputError(f"handoff {handoff_id} was already escalated on {clock.show(h.escalated_at)}")
-    with store.change("handoff.escalate", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason")) as c:
+    with store.change("handoff.escalate", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"), at=now) as c:
         c.update("handoffs", handoff_id, {"escalated_at": clock.stamp(now)})
 
 
@@ -278,7 +278,7 @@ def start_meeting(store: Store, team: read.Team, *, week: str | None = None, fac
     first, last = clock.week_bounds(week)
     if facilitator:
         _person(team, facilitator, "facilitator")
-    with store.change("meeting.start", actor=actor) as c:
+    with store.change("meeting.start", actor=actor, at=now) as c:
         meeting_id = c.insert("meetings", {"week": week, "facilitator": facilitator,
                                            "started_at": clock.stamp(now), "step": "attendance"})
         c.meeting_id = meeting_id
@@ -336,7 +336,7 @@ def mark_reviewed(store: Store, meeting_id: int, workflows: list[str], *, actor:
     if not todo:
         return
     stamp = clock.stamp(_now(now))
-    with store.change("meeting.review", actor=actor, meeting_id=meeting_id) as c:
+    with store.change("meeting.review", actor=actor, meeting_id=meeting_id, at=now) as c:
         for workflow in todo:
             c.insert("reviews", {"meeting_id": meeting_id, "workflow": workflow, "at": stamp})
 
@@ -351,7 +351,7 @@ def rate_meeting(store: Store, meeting_id: int, rating: int, *, actor: str) -> N
 
 def close_meeting(store: Store, meeting_id: int, *, actor: str, now: datetime | None = None) -> None:
     _meeting_open(store, meeting_id)
-    with store.change("meeting.close", actor=actor, meeting_id=meeting_id) as c:
+    with store.change("meeting.close", actor=actor, meeting_id=meeting_id, at=now) as c:
         c.update("meetings", meeting_id, {"closed_at": clock.stamp(_now(now)), "step": "wrapup"})
 
 
@@ -377,7 +377,7 @@ def record_entry(store: Store, team: read.Team, kind: str, text: str, *, meeting
         workflow = workflow or it.workflow
     if workflow:
         team.workflow(workflow)
-    with store.change(f"entry.{kind}", actor=actor, meeting_id=meeting_id) as c:
+    with store.change(f"entry.{kind}", actor=actor, meeting_id=meeting_id, at=now) as c:
         return c.insert("entries", {
             "meeting_id": meeting_id, "kind": kind, "text": text, "owner": owner,
             "due": due.isoformat() if due else None, "item_id": item_id, "workflow": workflow,
@@ -386,7 +386,7 @@ def record_entry(store: Store, team: read.Team, kind: str, text: str, *, meeting
 
 
 def set_action_status(store: Store, entry_id: int, status: str, *, meeting_id: int | None, actor: str,
-                      reason: str | None = None) -> None:
+                      reason: str | None = None, now: datetime | None = None) -> None:
     """Close (done / dropped) or reopen an action."""
     e = read.entry(store, entry_id)
     if e.kind != "action":
@@ -396,7 +396,8 @@ def set_action_status(store: Store, entry_id: int, status: str, *, meeting_id: i
     if e.status == status:
         raise InputError(f"action {entry_id} is already {status}")
     closed = None if status == "open" else meeting_id
-    with store.change(f"action.{status}", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason")) as c:
+    with store.change(f"action.{status}", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"),
+                      at=now) as c:
         c.update("entries", entry_id, {"status": status, "closed_meeting_id": closed})
 
 
@@ -407,7 +408,7 @@ def carry_action(store: Store, entry_id: int, *, meeting_id: int | None, actor: 
     if e.kind != "action" or e.status != "open":
         raise InputError(f"entry {entry_id} is not an open action")
     due = due or (_now(now).astimezone(clock.local_tz()).date() + timedelta(days=7))
-    with store.change("action.carry", actor=actor, meeting_id=meeting_id) as c:
+    with store.change("action.carry", actor=actor, meeting_id=meeting_id, at=now) as c:
         c.update("entries", entry_id, {"due": due.isoformat(), "closed_meeting_id": None})
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from opsweek import clock
@@ -91,20 +92,6 @@ def _file_key(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def _check_header(path: Path) -> None:
-    if _file_key(path) in _OPEN_HERE:
-        return  # already open (and checked) in this process: see _OPEN_HERE
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(16)
-    except IsADirectoryError:
-        raise DatabaseUnusable(f"{path} is a directory, not an opsweek database") from None
-    except OSError as error:
-        raise DatabaseUnusable(f"cannot read {path}: {error.strerror}") from None
-    if header and header != b"SQLite format 3\x00":
-        raise DatabaseUnusable(f"{path} is not an opsweek database (not SQLite, or corrupt)")
-
-
 class Store:
     """One connection to one opsweek database.
 
@@ -139,7 +126,6 @@ class Store:
             _prepare_file(path)
         elif path.stat().st_size == 0:
             _prepare_file(path)
-        _check_header(path)
         try:
             conn = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -288,22 +274,24 @@ class Store:
 
     @contextmanager
     def change(self, action: str, *, actor: str, reason: str | None = None,
-               meeting_id: int | None = None, undoes: int | None = None):
+               meeting_id: int | None = None, undoes: int | None = None, at: datetime | None = None):
         """One change: a write transaction whose every row edit is recorded as an Event.
 
         Yields a :class:`Change`; its ``insert``/``update``/``delete`` write the row and
-        its audit event in the same transaction, so both land or neither does.
+        its audit event in the same transaction, so both land or neither does. ``at`` is
+        when it happened (default now; the demo's history passes past times).
         """
         with self.transaction():
             change_id = (self.scalar("SELECT max(change_id) FROM events") or 0) + 1
-            yield Change(self, change_id, action, actor, reason, meeting_id, undoes)
+            yield Change(self, change_id, action, actor, reason, meeting_id, undoes, at)
 
 
 class Change:
     """The row edits of one change, each written together with its Event."""
 
     def __init__(self, store: Store, change_id: int, action: str, actor: str,
-                 reason: str | None, meeting_id: int | None, undoes: int | None):
+                 reason: str | None, meeting_id: int | None, undoes: int | None,
+                 at: datetime | None = None):
         self.store = store
         self.id = change_id
         self.action = action
@@ -311,7 +299,7 @@ class Change:
         self.reason = reason
         self.meeting_id = meeting_id
         self.undoes = undoes
-        self.at = clock.stamp(clock.now())
+        self.at = clock.stamp(at or clock.now())
         self.events = 0
 
     def _event(self, entity: str, entity_id, before: dict | None, after: dict | None) -> None:

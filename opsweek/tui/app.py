@@ -105,12 +105,18 @@ class OpsweekApp(App):
             yield SystemCommand(f"Open: {title}", f"go to the {name} screen",
                                 lambda name=name: self.show(name))
         yield SystemCommand("Undo", "revert your last change (ctrl+z)", self.action_undo)
-        # the current screen's own actions, by their binding descriptions
-        for binding in getattr(screen, "BINDINGS", []):
-            if isinstance(binding, Binding) and binding.description and binding.show:
-                action = binding.action
-                yield SystemCommand(f"{binding.description} ({binding.key})", f"{screen.__class__.__name__} action",
-                                    lambda action=action: self.run_action(action, screen))
+        # the actions of the current screen and of its focused widget (a session step's r, b, h…)
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding, node = active.binding, active.node
+            if node is self or not (binding.description and binding.show and active.enabled):
+                continue
+            if (id(node), binding.action) in seen:
+                continue
+            seen.add((id(node), binding.action))
+            yield SystemCommand(f"{binding.description} ({binding.key})",
+                                f"{node.__class__.__name__} action",
+                                lambda action=binding.action, node=node: self.run_action(action, node))
 
     # -- global actions -------------------------------------------------------------
 

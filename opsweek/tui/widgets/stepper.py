@@ -33,8 +33,8 @@ class Stepper(Static):
             marker = "▶ " if line.current else "  "
             title_style = "bold reverse" if line.current else "bold" if line.count not in ("", "0") else ""
             parts.append((f"{marker}{line.number} ", "bold" if line.current else "dim"))
-            parts.append((f"{line.title:<20}", title_style))
-            parts.append((f"{line.count:>7}", "bold $accent" if line.count not in ("", "0") else "dim"))
+            parts.append((f"{line.title:<19}", title_style))
+            parts.append((f"{line.count:>6}", "bold $accent" if line.count not in ("", "0") else "dim"))
             parts.append("\n      ")
             parts.append((minutes(line.seconds), "bold $error" if over else "$text-muted"))
             parts.append((f" / {line.target_minutes}m", "$text-muted"))

@@ -75,6 +75,10 @@ class OwnershipGapsStep(ItemActions, Step):
         gap = self.current_gap()
         return gap.item_id if gap and gap.subject == "item" else None
 
+    def suggested_owner(self, item) -> str | None:
+        gap = self.current_gap()
+        return (gap.suggestion if gap else None) or item.owner
+
     def about(self) -> About | None:
         gap = self.current_gap()
         if gap is None:

@@ -34,7 +34,7 @@ class OverdueHandoffsStep(Step):
     def body(self) -> ComposeResult:
         table = PagedTable(id="handoffs-table")
         table.add_column("handoff")
-        table.add_column("item", width=30)
+        table.add_column("item", width=28)
         table.add_columns("from → to", "late by", "escalation", "stages")
         yield table
 

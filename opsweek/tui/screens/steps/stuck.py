@@ -28,6 +28,10 @@ class ItemActions:
     def current_item_id(self) -> int | None:  # pragma: no cover - each list says
         raise NotImplementedError
 
+    def suggested_owner(self, item: Item) -> str | None:
+        """Who the owner picker starts on: the item's owner (gaps suggest the cover)."""
+        return item.owner
+
     def _item(self) -> Item | None:
         item_id = self.current_item_id()
         if item_id is None:
@@ -56,7 +60,7 @@ class ItemActions:
                                             placeholder="reason (optional, for the notes)"), reasoned)
 
         self.app.push_screen(OwnerPicker(self.app.team.people, title=f"New owner for #{it.id} {it.title}",
-                                         current=it.owner, week=session.week), picked)
+                                         current=self.suggested_owner(it), week=session.week), picked)
 
     def action_block(self) -> None:
         it = self._item()
@@ -145,7 +149,7 @@ class StuckItemsStep(ItemActions, Step):
     def body(self) -> ComposeResult:
         table = PagedTable(id="stuck-table")
         table.add_column("item")
-        table.add_column("title", width=30)
+        table.add_column("title", width=26)
         table.add_columns("owner", "in stage", "why stuck", "workflow / stage")
         yield table
 

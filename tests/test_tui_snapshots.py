@@ -1,0 +1,52 @@
+"""SVG snapshots of the home screen and each step of the session, on the demo data with the
+clock frozen (OPSWEEK_NOW), TZ=UTC, a fixed 120×40 terminal and the session's own timer
+stopped.
+
+Regenerate after a deliberate change with ``pytest tests/test_tui_snapshots.py --snapshot-update``
+and look at the SVGs under ``tests/__snapshots__/test_tui_snapshots/`` before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tui_support import settle
+
+from opsweek.agenda import STEP_KEYS
+from opsweek.tui.app import make_app
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def stopped_timer(monkeypatch):
+    """The stepper shows time spent; a stopped monotonic clock keeps it at 0:00."""
+    from opsweek.tui.screens import session
+
+    monkeypatch.setattr(session, "monotonic", lambda: 1000.0)
+
+
+async def home_ready(pilot) -> None:
+    from opsweek.tui.widgets.trends import TrendPanel
+
+    for _ in range(200):
+        await settle(pilot)
+        screen = pilot.app.screen
+        panels = screen.query(TrendPanel)
+        if getattr(screen, "ready", False) and panels and panels.first().trends is not None:
+            return
+    raise AssertionError("the home screen never finished loading")
+
+
+def test_home(snap_compare, demo_db):
+    assert snap_compare(make_app(demo_db, me="ivan"), terminal_size=SIZE, run_before=home_ready)
+
+
+@pytest.mark.parametrize("step", STEP_KEYS)
+def test_session_step(snap_compare, demo_db, step):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press(str(STEP_KEYS.index(step) + 1))
+        await settle(pilot)
+        assert pilot.app.screen.step == step
+
+    assert snap_compare(make_app(demo_db, me="ivan", start="meeting"), terminal_size=SIZE, run_before=run_before)
