@@ -168,6 +168,12 @@ def m001_initial(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="m002_events_action")
+def m002_events_action(db: Database) -> None:
+    # trends read the log by kind of change (blocks, closes, actions done)
+    db.execute("CREATE INDEX events_action ON events(action, at)")
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 

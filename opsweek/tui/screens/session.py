@@ -140,6 +140,7 @@ class SessionScreen(Screen):
         self.show_step(self.step)
         self.set_interval(1, self.tick)
         self.set_interval(FLUSH_SECONDS, self.flush_time)
+        self.watch_hangup()
         self.refresh_counts()
 
     def dismiss_session(self) -> None:
@@ -356,6 +357,31 @@ class SessionScreen(Screen):
             self.flush_time()
         except Exception:  # the app is going away; never let that turn into a traceback
             pass
+        self.watch_hangup(stop=True)
+
+    def watch_hangup(self, *, stop: bool = False) -> None:
+        """A closed terminal (SIGHUP) or a kill (SIGTERM): write the time spent, then quit.
+
+        Every change is already in the database; this saves the last minute of step time.
+        """
+        import asyncio
+        import signal
+
+        try:
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGHUP, signal.SIGTERM):
+                if stop:
+                    loop.remove_signal_handler(number)
+                else:
+                    loop.add_signal_handler(number, self.hung_up)
+        except (RuntimeError, NotImplementedError, ValueError, AttributeError):
+            pass  # not the main thread, or no such signals here (Windows)
+
+    def hung_up(self) -> None:
+        try:
+            self.flush_time()
+        finally:
+            self.app.exit()
 
 
 def owner_problems(people: dict, handles: list[str], week: tuple[date, date]) -> dict[str, str]:
