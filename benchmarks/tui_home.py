@@ -5,15 +5,17 @@
 
 Measures, headless (Textual's ``run_test``, 120x40), in a fresh process:
 
-- **home**: from before ``opsweek.tui`` (and Textual) is imported to the home screen
-  painted with its health table and "needs attention" filled (``HomeScreen.Ready``).
-  Target (issue 4): within 1 s.
+- **home**: from the start of the process (before opsweek and Textual are imported) to
+  the home screen painted with its health table and "needs attention" filled, launched
+  the way ``opsweek`` launches it. Target (issue 4): within 1 s.
 - **lists**: in this week's session (on a copy of the database, so the original is
   untouched), the first page of stuck items, overdue handoffs and ownership gaps, then
   200 presses of ``down`` through each list (across a page boundary: the next page is
   read from SQL in a worker) — the median and worst time per key press.
 
-Exit status 1 when the home screen takes longer than the target.
+The home screen is timed in 5 fresh processes (Python and Textual imports included, as
+at a real launch) and the median is reported. Exit status 1 when that median is over the
+target.
 """
 
 from __future__ import annotations
@@ -60,6 +62,13 @@ def ensure_db(path: Path) -> None:
 
 
 async def measure_home(path: Path) -> float:
+    # as ``opsweek`` launches (opsweek.cli.tui.launch): check the database, start reading the
+    # dashboard's numbers, import Textual and the app meanwhile, then run it
+    from opsweek.store import Store
+    from opsweek.tui.attention import prefetch
+
+    Store.open(path).close()
+    prefetch(path)
     from opsweek.tui.app import make_app
     from opsweek.tui.screens.home import HomeScreen
 
@@ -139,17 +148,28 @@ async def measure_baseline() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", default=os.environ.get("OPSWEEK_BENCH_DB"))
+    parser.add_argument("--runs", type=int, default=5, help="fresh processes timing the home screen")
+    parser.add_argument("--home-once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.home_once:  # one launch, in this fresh process: print seconds
+        print(asyncio.run(measure_home(Path(args.db))))
+        return 0
     work = Path(tempfile.mkdtemp(prefix="opsweek-tui-bench-"))
     try:
         source = Path(args.db) if args.db else work / "big.db"
         ensure_db(source)
-        global STARTED
-        STARTED = time.perf_counter()
-        home = asyncio.run(measure_home(source))
+        subprocess.run([sys.executable, "-m", "opsweek", "--db", str(source), "mine", "--me", "nobody-bench"],
+                       capture_output=True)  # any pending schema upgrade happens here, not in a timed run
+        runs = []
+        for _ in range(args.runs):
+            done = subprocess.run([sys.executable, __file__, "--db", str(source), "--home-once"],
+                                  capture_output=True, text=True, check=True)
+            runs.append(float(done.stdout.strip().splitlines()[-1]))
+        home = statistics.median(runs)
         verdict = "ok" if home <= TARGET_HOME_S else "TOO SLOW"
-        print(f"home screen painted with its tables filled: {home * 1000:.0f} ms "
-              f"(target {TARGET_HOME_S * 1000:.0f} ms) {verdict}")
+        print(f"home screen painted with its tables filled, from launch: median {home * 1000:.0f} ms of"
+              f" {len(runs)} launches ({', '.join(f'{r * 1000:.0f}' for r in runs)}); target"
+              f" {TARGET_HOME_S * 1000:.0f} ms: {verdict}")
         copy = work / "session.db"
         shutil.copy(source, copy)
         print("moving through the session's lists (a copy of the database):")

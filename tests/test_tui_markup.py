@@ -26,7 +26,7 @@ RAW = [
     ("UPDATE workflows SET name = ? WHERE key = 'complaints'", ("[TODO] x complaints",)),
     ("UPDATE stages SET name = ? WHERE workflow = 'hiring' AND key = 'screening'", ("[TODO] Screening",)),
     ("UPDATE items SET title = ? WHERE id = 1", (f"[/] backend {ESC}",)),
-    ("UPDATE items SET title = ?, ref = ? WHERE id = 13", ("[@click=app.quit]x[/] Initech", "[bold REF")),
+    ("UPDATE items SET title = ?, ref = ? WHERE id = 13", ("[@click=app.quit]x[/] Ini", "[bold REF")),
     ("UPDATE items SET blocked_reason = ? WHERE id = 14", ("[bold waiting",)),
     ("UPDATE items SET title = ? WHERE id = 16", ("[TODO] x Stark",)),
     ("UPDATE entries SET text = ? WHERE id = 5", ("[/] chase [TODO] x",)),
@@ -72,15 +72,15 @@ async def test_user_text_is_shown_literally_everywhere(demo_db):
         shows(app, "[TODO] x complaints")
 
         await press(pilot, "n")
-        shows(app, "[/] backend [31mred[0m", "[@click=app.quit]x[/] Initech", "[bold waiting")
+        shows(app, "[/] backend [31mred[0m", "[@click=app.quit]x[/] Ini", "[bold waiting")
         await cursor_to(pilot, session.query_one("#stuck-table"), "13")
         await press(pilot, "enter")
         assert isinstance(app.screen, ItemDetails)
-        shows(app, "[@click=app.quit]x[/] Initech", "[bold REF")
+        shows(app, "[@click=app.quit]x[/] Ini", "[bold REF")
         await press(pilot, "escape")
         await press(pilot, "r")
         assert isinstance(app.screen, OwnerPicker)
-        shows(app, "[@click=app.quit]x[/] Initech", "Ana [/] Ruiz", "[bold lead")
+        shows(app, "[@click=app.quit]x[/] Ini", "Ana [/] Ruiz", "[bold lead")
         await type_text(pilot, "ana")
         await press(pilot, "enter")
         await type_text(pilot, "[TODO] x because [/]")  # the reason

@@ -8,6 +8,10 @@ def launch(ctx, path=None, *, screen: str = "home") -> int:
 
     path = path or ctx.db_path
     Store.open(path).close()  # a missing or unusable database is one line, before Textual starts
+    if screen == "home":  # read the dashboard's numbers while Textual is being imported
+        from opsweek.tui.attention import prefetch
+
+        prefetch(path)
     from opsweek.tui.app import make_app
 
     make_app(path, me=ctx.me, start=screen).run()

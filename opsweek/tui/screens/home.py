@@ -6,7 +6,7 @@ so the screen paints at once and fills in when they arrive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,93 +17,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from opsweek import clock, rules
+from opsweek import clock
 from opsweek.agenda import STEPS
 from opsweek.errors import OpsweekError
-from opsweek.store import Store, read
+from opsweek.tui import attention as needs
+from opsweek.tui.attention import Attention
 from opsweek.tui.screens.navigation import open_screen
-from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.widgets.health_table import HealthTable
 from opsweek.tui.widgets.text import join
 from opsweek.tui.widgets.trends import TrendPanel
-
-
-@dataclass
-class Attention:
-    """What the home screen summarises (read in a worker)."""
-
-    health: list = field(default_factory=list)
-    reviews: dict = field(default_factory=dict)
-    gaps: int = 0
-    escalate: int = 0
-    actions_open: int = 0
-    actions_late: int = 0
-    away: list[str] = field(default_factory=list)
-    meeting: object = None
-    closed_this_week: object = None
-
-    @property
-    def stuck(self) -> int:
-        return sum(h.stuck for h in self.health)
-
-    @property
-    def overdue(self) -> int:
-        return sum(h.overdue for h in self.health)
-
-
-def read_attention(app) -> Attention:
-    """Everything the home screen shows. The health table and the rest are read at the
-    same time, on two connections (each is a scan of the items at 100,000 of them)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    store, team, now, today = app.store, app.team, app.now(), app.today()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rest = pool.submit(_read_rest, app, now, today)
-        health = read.health(store, team, now, today)
-        attention = rest.result()
-    attention.health = health
-    return attention
-
-
-def _read_rest(app, now, today) -> Attention:
-    team = app.team
-    path = getattr(app, "db_path", None)
-    store = None
-    if path is not None and path.exists():
-        try:
-            store = Store.open(path, migrate=False)
-        except OpsweekError:
-            store = None
-    try:
-        return _attention(store or app.store, team, now, today)
-    finally:
-        if store is not None:
-            store.close()
-
-
-def _attention(store: Store, team: read.Team, now, today) -> Attention:
-    week = clock.iso_week(now)
-    bounds = clock.week_bounds(week)
-    escalate_before = clock.parse_relative(f"-{rules.setting(team.settings, 'escalate_after')}", now)
-    away = []
-    for handle, person in team.people.items():
-        if person.active and rules.is_away(person, today, today):
-            cover = rules.cover_for(handle, team.people, today, today)
-            away.append(f"{handle} ({cover} covers)" if cover else f"{handle} (no cover)")
-    closed = store.one("SELECT * FROM meetings WHERE week = ? AND closed_at IS NOT NULL ORDER BY id DESC LIMIT 1",
-                       (week,))
-    return Attention(
-        reviews=read.last_reviews(store),
-        gaps=gaps_count(store, team, bounds),
-        escalate=store.scalar("SELECT count(*) FROM handoffs WHERE accepted_at IS NULL AND escalated_at IS NULL"
-                              " AND due_at < ?", (clock.stamp(escalate_before),)),
-        actions_open=store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'"),
-        actions_late=store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'"
-                                  " AND due < ?", (today.isoformat(),)),
-        away=away,
-        meeting=read.open_meeting(store, week),
-        closed_this_week=read.meeting_from(closed) if closed else None,
-    )
 
 
 class HomeScreen(Screen):
@@ -150,7 +72,11 @@ class HomeScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(HealthTable).focus()
-        self.reload()
+        early = needs.take_prefetched(self.app.db_path)
+        if early is not None:  # started at launch, while Textual was still loading
+            self.wait_for(early)
+        else:
+            self.reload()
 
     def on_screen_resume(self) -> None:
         if self.ready:  # back from the session or another screen: the numbers may have moved
@@ -163,10 +89,20 @@ class HomeScreen(Screen):
 
     @work(thread=True, exclusive=True, group="home", exit_on_error=False)
     def load_attention(self) -> None:
+        app = self.app
         try:
-            attention = read_attention(self.app)
+            attention = needs.read_attention(app.store, app.team, app.now(), app.today(), app.db_path)
         except Exception as error:  # never a traceback on the home screen
             self.app.notify(f"could not read the database: {error}", severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.show_attention, attention)
+
+    @work(thread=True, exclusive=True, group="home", exit_on_error=False)
+    def wait_for(self, early) -> None:
+        try:
+            attention = early.result(timeout=60)
+        except Exception:  # the early read failed: read again, the ordinary way
+            self.app.call_from_thread(self.reload)
             return
         self.app.call_from_thread(self.show_attention, attention)
 

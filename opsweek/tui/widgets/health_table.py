@@ -34,7 +34,7 @@ class HealthTable(DataTable):
             missing = [layer for layer in LAYERS if not h.audit.passed(layer)]
             score = h.audit.score
             reviewed = (reviews or {}).get(wf.key)
-            name = Text.assemble((wf.name or wf.key, "bold"), (f"  {wf.key}", "dim"))
+            name = cell(wf.name or wf.key, "bold")
             if wf.status != "active":
                 name.append(f"  ({wf.status})", style="italic dim")
             self.add_row(
