@@ -60,6 +60,7 @@ async def test_a_whole_session_from_the_keyboard(demo_db, tmp_path, monkeypatch)
         await press(pilot, "n")
         stuck = session.query_one("#stuck-table")
         assert stuck.rows_data and stuck.rows_data[0].key == "1"  # oldest in its stage first
+        assert "ben absent" in screen_text(app)  # his items are flagged: he is not in the room
         await cursor_to(pilot, stuck, "13")
         await press(pilot, "r")
         assert isinstance(app.screen, OwnerPicker)
@@ -229,3 +230,20 @@ async def test_enter_shows_the_item_and_o_opens_its_sop(demo_db):
     with Store.open(demo_db) as store:
         sop = read.team(store).stage("hiring", "sourcing").sop
     assert opened == [sop] and sop.startswith("https://")
+
+
+async def test_the_stepper_shows_time_spent_against_the_target(demo_db, monkeypatch):
+    from opsweek.tui.screens import session as session_module
+
+    now = [1000.0]
+    monkeypatch.setattr(session_module, "monotonic", lambda: now[0])
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        now[0] += 200  # 3:20 on attendance, whose target is 3 minutes
+        app.screen.update_stepper()
+        await settle(pilot)
+        assert "3:20 / 3m  over" in screen_text(app)
+        await press(pilot, "n")  # leaving the step writes its time
+        assert read.step_seconds(app.store, app.screen.meeting_id)["attendance"] == 200
+        assert "total 3:20 / 58m" in screen_text(app)

@@ -20,11 +20,12 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Label
 from textual.worker import get_current_worker
 
-from opsweek import clock, rules
+from opsweek import clock
 from opsweek.agenda import STEP_KEYS, STEPS
 from opsweek.errors import OpsweekError
 from opsweek.model import Meeting
 from opsweek.store import changes, read
+from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
 from opsweek.tui.screens.steps.actions import ActionsStep, to_decide
@@ -35,7 +36,6 @@ from opsweek.tui.screens.steps.handoffs import OverdueHandoffsStep
 from opsweek.tui.screens.steps.stuck import StuckItemsStep
 from opsweek.tui.screens.steps.workflows import WorkflowsStep
 from opsweek.tui.screens.steps.wrapup import WrapUpStep
-from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.widgets.stepper import Stepper, StepLine
 from opsweek.tui.widgets.text import join
 
@@ -144,10 +144,9 @@ class SessionScreen(Screen):
         self.refresh_counts()
 
     def dismiss_session(self) -> None:
-        if self.app.screen_stack[-1] is self and len(self.app.screen_stack) > 2:
+        """Leave without a session: back to the screen below (home), or quit."""
+        if len(self.app.screen_stack) > 2 and self.app.screen_stack[-1] is self:
             self.app.pop_screen()
-        elif len(self.app.screen_stack) > 2:
-            self.app.call_later(self.app.pop_screen)
         else:
             self.app.exit()
 
@@ -383,13 +382,3 @@ class SessionScreen(Screen):
         finally:
             self.app.exit()
 
-
-def owner_problems(people: dict, handles: list[str], week: tuple[date, date]) -> dict[str, str]:
-    """Who is away or inactive this week, as a short note per handle."""
-    first, last = week
-    notes = {}
-    for handle in handles:
-        problem, cover = rules.owner_problem(handle, people, first, last)
-        if problem:
-            notes[handle] = problem + (f"; {cover} covers" if cover else "")
-    return notes

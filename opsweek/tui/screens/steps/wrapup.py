@@ -12,7 +12,6 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from opsweek import clock
 from opsweek.agenda import STEPS
 from opsweek.errors import OpsweekError
 from opsweek.store import changes, read
