@@ -126,6 +126,28 @@ class Duration:
         """True when ``at`` is past ``start`` plus this duration."""
         return at > self.after(start)
 
+    def before(self, end: datetime) -> datetime:
+        """The threshold for :meth:`exceeded` seen from ``end``: for every ``start``,
+        ``exceeded(start, end)`` is ``start < before(end)`` (whole business days).
+
+        SQL compares stored times with this, so counts at scale match the rules exactly.
+        """
+        if self.unit != "bd":
+            return end - self.timedelta()
+        current = end
+        if current.weekday() >= 5:  # no business time passes at weekends: from Saturday 00:00
+            current = (current - timedelta(days=current.weekday() - 5)).replace(
+                hour=0, minute=0, second=0, microsecond=0)
+        left = int(self.amount)
+        while left:
+            current -= timedelta(days=1)
+            if current.weekday() < 5:
+                left -= 1
+        if current.weekday() == 0 and current.time() == datetime.min.time():
+            # a weekend start counts from Monday 00:00, so it is not before Monday 00:00
+            current -= timedelta(days=2)
+        return current
+
 
 def parse_duration(text: str | int | float | Duration, field: str = "duration") -> Duration:
     """Parse ``48h`` / ``2d`` / ``2bd`` / ``30m`` / ``1w``; a bare number means days."""
@@ -199,6 +221,12 @@ def humanize(delta: timedelta) -> str:
 
 _RELATIVE = re.compile(r"^\s*([+-])\s*(\d+(?:\.\d+)?)\s*(m|h|d|bd|w)\s*$", re.IGNORECASE)
 _WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# "fri", "friday", "thur", "thurs"...: a prefix of a day's name, three letters or more
+_WEEKDAY_WORDS = {
+    full[:n]: index
+    for index, full in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
+    for n in range(3, len(full) + 1)
+}
 
 
 def parse_relative(text: str, base: datetime | None = None) -> datetime | None:
@@ -247,8 +275,8 @@ def parse_date(text: str | date, field: str = "date", base: datetime | None = No
     relative = parse_relative(raw, base_local)
     if relative is not None:
         return relative.date()
-    if lowered[:3] in _WEEKDAYS and lowered.isalpha() and len(lowered) >= 3:
-        target = _WEEKDAYS.index(lowered[:3])
+    if lowered.rstrip(".") in _WEEKDAY_WORDS:
+        target = _WEEKDAY_WORDS[lowered.rstrip(".")]
         ahead = (target - base_local.weekday()) % 7 or 7
         return base_local.date() + timedelta(days=ahead)
     try:

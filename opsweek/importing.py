@@ -349,10 +349,15 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
         if item.status not in ("open",):
             raise InputError(f"{where}, column handoff_to: a {item.status} item cannot have a pending handoff")
         receiver = get("handoff_owner") or target.owner
-        if receiver and receiver not in catalog.people:
+        if not receiver:
+            raise InputError(f"{where}, column handoff_owner: stage {target.key} has no owner;"
+                             " name who receives the handoff")
+        if receiver not in catalog.people:
             raise InputError(f"{where}, column handoff_owner: unknown person {receiver!r}")
         sent, sent_stamp = (_when_cell(path, line, "handoff_sent", get("handoff_sent"), now, times)
                             if get("handoff_sent") else (now, stamp_now))
+        if sent > now:
+            raise InputError(f"{where}, column handoff_sent: in the future")
         due_at = rules.handoff_due_at(sent, target.handoff_sla, catalog.settings)
         handoff = {"from_stage": item.stage, "from_owner": item.owner, "to_stage": target.key,
                    "to_owner": receiver, "sent_at": sent_stamp, "due_at": clock.stamp(due_at)}

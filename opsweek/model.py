@@ -115,9 +115,6 @@ class Away(Record):
             raise ValueError(f"away period ends ({self.end}) before it starts ({self.start})")
         return self
 
-    def overlaps(self, first: date, last: date) -> bool:
-        return self.start <= last and self.end >= first
-
 
 class Person(Record):
     handle: Slug
@@ -132,12 +129,6 @@ class Person(Record):
         if self.cover == self.handle:
             raise ValueError(f"{self.handle} cannot cover for themselves")
         return self
-
-    def away_between(self, first: date, last: date) -> bool:
-        return any(period.overlaps(first, last) for period in self.away)
-
-    def away_on(self, day: date) -> bool:
-        return self.away_between(day, day)
 
 
 class Workflow(Record):

@@ -101,6 +101,10 @@ def stuck_reasons(item, stage, now: datetime, today: date, settings: dict | None
     return reasons
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _days(value: float) -> str:
     return f"{int(value)}d" if value == int(value) else f"{value}d"
 
@@ -321,6 +325,7 @@ class WhatIf:
     items: list[LostOwner] = field(default_factory=list)
     handoffs: list[LostOwner] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
+    already: list[Breach] = field(default_factory=list)  # breaching in a normal week too
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # handle -> (now, then)
 
     @property
@@ -337,7 +342,8 @@ def what_if(away: Iterable[str], volume: float, people: dict, workflows: Iterabl
     nobody. A stage breaches when it would have no owner while work waits there, when
     pending handoffs into it would reach nobody, or when the projected time in stage
     (the current average, scaled by volume and by the load its owner takes on) passes
-    ``max_days``.
+    ``max_days``. ``breaches`` are the stages the scenario breaks; those that breach in
+    a normal week too (nobody away, volume 1) are listed apart, in ``already``.
     """
     away = sorted(set(away))
     gone = set(away)
@@ -345,7 +351,7 @@ def what_if(away: Iterable[str], volume: float, people: dict, workflows: Iterabl
 
     def takes_over(handle: str | None) -> tuple[bool, str | None]:
         """(loses owner?, new owner) for work owned by ``handle``."""
-        if handle in gone or (handle and handle in people and is_away(people[handle], first, last)):
+        if handle and (handle in gone or not available(handle, people, first, last)):
             return True, cover_for(handle, people, first, last, gone)
         return False, handle
 
@@ -405,12 +411,13 @@ def what_if(away: Iterable[str], volume: float, people: dict, workflows: Iterabl
         into = pending_into.get(key, [])
         if not owner and (items_here or into):
             result.breaches.append(Breach(stage.workflow, stage.key,
-                                          f"no owner while {len(items_here)} items wait and {len(into)} handoffs are pending"))
+                                          f"no owner, with {_count(len(items_here), 'item')} waiting and "
+                                          f"{_count(len(into), 'handoff')} pending"))
             continue
         nobody = [h for h in into if takes_over(h.to_owner)[0] and not takes_over(h.to_owner)[1]]
         if nobody:
             result.breaches.append(Breach(stage.workflow, stage.key,
-                                          f"{len(nobody)} pending handoffs would reach nobody"))
+                                          f"{_count(len(nobody), 'pending handoff')} would reach nobody"))
             continue
         if stage.max_days and items_here:
             average = sum(((now - i.stage_entered_at).total_seconds() for i in items_here)) / len(items_here) / 86400
@@ -423,4 +430,9 @@ def what_if(away: Iterable[str], volume: float, people: dict, workflows: Iterabl
                     f"projected {projected:.1f}d in stage vs max {_days(stage.max_days)} "
                     f"({owner} at {after:g} items, was {before:g})",
                 ))
+    if gone or volume != 1:
+        normal = what_if([], 1.0, people, workflows, stages, open_items, pending, now, first, last)
+        usual = {(b.workflow, b.stage) for b in normal.breaches}
+        result.already = [b for b in result.breaches if (b.workflow, b.stage) in usual]
+        result.breaches = [b for b in result.breaches if (b.workflow, b.stage) not in usual]
     return result

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-# C0 controls except tab (\x09) and newline (\x0a), DEL, and C1 controls.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls except tab (\x09) and newline (\x0a), DEL, C1 controls, and lone surrogates
+# (undecodable bytes in arguments arrive as those, and cannot be stored or printed).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 

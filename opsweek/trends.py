@@ -211,7 +211,7 @@ def _stuck_counts(store: Store, ends: list[datetime], now: datetime, settings: d
     params: dict[str, object] = {"first": clock.stamp(ends[0]), "last": clock.stamp(ends[-1])}
     for k, end in enumerate(ends):
         params[f"t{k}"] = clock.stamp(end)
-        params[f"stale{k}"] = clock.stamp(clock.parse_relative(f"-{stale}", end))
+        params[f"stale{k}"] = clock.stamp(stale.before(end))
         params[f"day{k}"] = end.astimezone(clock.local_tz()).date().isoformat()
     source = (f"{_limits_sql(len(ends))} SELECT {{columns}} FROM {{items}}"
               " LEFT JOIN limits l ON l.workflow = i.workflow AND l.key = i.stage"

@@ -194,3 +194,37 @@ def test_humanize():
     assert clock.humanize(timedelta(days=3, hours=4)) == "3d 4h"
     assert clock.humanize(timedelta(hours=5)) == "5h"
     assert clock.humanize(timedelta(minutes=12)) == "12m"
+
+
+# --- the SQL threshold agrees with the rule, weekends included ------------------------
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31)),
+    gap_minutes=st.integers(min_value=0, max_value=60 * 24 * 30),
+    text=st.sampled_from(["1bd", "2bd", "5bd", "7d", "48h", "30m", "1w"]),
+)
+def test_before_is_the_exact_threshold_of_exceeded(start, gap_minutes, text):
+    from datetime import timedelta, timezone
+
+    from opsweek.clock import parse_duration
+
+    start = start.replace(tzinfo=timezone.utc, microsecond=0)
+    end = start + timedelta(minutes=gap_minutes)
+    duration = parse_duration(text)
+    assert duration.exceeded(start, end) == (start < duration.before(end))
+
+
+def test_weekday_words_are_names_not_any_word_starting_like_one():
+    from opsweek.clock import parse_date
+    from opsweek.errors import InputError
+
+    base = datetime(2026, 11, 24, 10, tzinfo=timezone.utc)  # a Tuesday
+    assert parse_date("thurs", base=base) == date(2026, 11, 26)
+    assert parse_date("Friday", base=base) == date(2026, 11, 27)
+    for word in ("monster", "wedding", "sunny"):
+        with pytest.raises(InputError):
+            parse_date(word, base=base)

@@ -475,7 +475,7 @@ def test_what_if_without_cover_work_reaches_nobody_and_stages_breach():
     assert {(s.label, s.cover) for s in result.stages} == {("flow/intake", None), ("flow/work", None)}
     assert [h.cover for h in result.to_nobody] == [None]
     assert [(b.stage, b.why) for b in result.breaches] == [
-        ("work", "no owner while 1 items wait and 1 handoffs are pending")]
+        ("work", "no owner, with 1 item waiting and 1 handoff pending")]
 
 
 def test_what_if_a_cover_who_is_away_does_not_cover():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from importlib import import_module
 
@@ -195,7 +196,8 @@ class Context:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit code (0 ok, 1 --check found overdue, 2 bad input, 3 bad db)."""
     try:
-        args = _parser_for(sys.argv[1:] if argv is None else argv).parse_args(argv)
+        argv = _attach_values(sys.argv[1:] if argv is None else list(argv))
+        args = _parser_for(argv).parse_args(argv)
         handler = getattr(args, "handler", None) or "opsweek.cli.tui:home"
         module, function = handler.split(":")
         code = getattr(import_module(module), function)(Context(args))
@@ -217,7 +219,30 @@ def main(argv: list[str] | None = None) -> int:
             return 3
         print(f"{PROG}: internal error: {type(error).__name__}: {error} (set OPSWEEK_DEBUG=1 for details)",
               file=sys.stderr)
-        return 1
+        return INTERNAL_ERROR
+
+
+# A bug of ours, not the user's: not 1, which scripts read as "--check found something".
+INTERNAL_ERROR = 70
+
+_VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "--ref", "--away", "--volume",
+                            "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale"})
+_OPTION = re.compile(r"^--?[A-Za-z]")
+
+
+def _attach_values(argv: list[str]) -> list[str]:
+    """``--due -2d`` → ``--due=-2d``: argparse takes a value starting with "-" for an option."""
+    joined, index = [], 0
+    while index < len(argv):
+        word = argv[index]
+        if (word in _VALUE_OPTIONS and index + 1 < len(argv) and argv[index + 1].startswith("-")
+                and argv[index + 1] != "--" and not _OPTION.match(argv[index + 1])):
+            joined.append(f"{word}={argv[index + 1]}")
+            index += 2
+            continue
+        joined.append(word)
+        index += 1
+    return joined
 
 
 def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
@@ -228,7 +253,12 @@ def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
             next(words, None)
         elif not word.startswith("-"):
             parser = build_parser(only=word)
-            return parser if word in COMMANDS else build_parser()
+            if word not in COMMANDS:
+                from opsweek.text import unknown
+
+                raise InputError(f"{unknown('command', word, [c for c in COMMANDS if c != 'tui'])}"
+                                 f" (see '{PROG} --help')")
+            return parser
         elif word in ("--", "-h", "--help"):
             break
     return build_parser()

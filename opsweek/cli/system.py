@@ -116,6 +116,7 @@ def whatif(ctx) -> int:
             "items": [_lost_json(x) for x in result.items],
             "handoffs": [_lost_json(x) for x in result.handoffs],
             "breaches": [{"workflow": b.workflow, "stage": b.stage, "why": b.why} for b in result.breaches],
+            "already_breaching": [{"workflow": b.workflow, "stage": b.stage, "why": b.why} for b in result.already],
             "load": {h: {"now": n, "then": t} for h, (n, t) in result.load.items()},
         })
         return 0

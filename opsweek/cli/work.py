@@ -279,10 +279,11 @@ def log(ctx) -> int:
 
 
 def undo(ctx) -> int:
-    """``opsweek undo``: revert your latest change (repeat to walk further back)."""
+    """``opsweek undo``: revert the latest change — yours when ``--me`` says who you are,
+    else the latest of anyone's (repeat to walk further back)."""
     from opsweek.store import changes
 
     store, _ = _open(ctx)
     with store:
-        message = changes.undo(store, actor=ctx.actor)
+        message = changes.undo(store, actor=ctx.actor, mine_only=ctx.me is not None)
     return _say(message)

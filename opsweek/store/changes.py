@@ -415,22 +415,24 @@ def carry_action(store: Store, entry_id: int, *, meeting_id: int | None, actor: 
 # --- undo ----------------------------------------------------------------------------
 
 
-def undo(store: Store, *, actor: str, meeting_id: int | None = None) -> str:
-    """Revert ``actor``'s latest change (not bookkeeping, not already undone), recording
-    the undo as a change of its own. Repeated calls walk further back. Refuses, changing
-    nothing, when a row it would restore was changed since by a later change.
+def undo(store: Store, *, actor: str, meeting_id: int | None = None, mine_only: bool = True) -> str:
+    """Revert the latest change (``actor``'s own with ``mine_only``, else anyone's) that is
+    not bookkeeping and not already undone, recording the undo as a change of its own.
+    Repeated calls walk further back. Refuses, changing nothing, when a row it would
+    restore was changed since by a later change.
 
     Returns a one-line description of what was undone.
     """
     skip = ",".join("?" * len(BOOKKEEPING))
+    who = "actor = ? AND " if mine_only else ""
     row = store.one(
-        f"SELECT change_id, action, at FROM events WHERE actor = ? AND undoes IS NULL AND action NOT IN ({skip})"
+        f"SELECT change_id, action, at, actor FROM events WHERE {who}undoes IS NULL AND action NOT IN ({skip})"
         " AND action != 'undo' AND change_id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)"
         " ORDER BY change_id DESC LIMIT 1",
-        (actor, *BOOKKEEPING),
+        ((actor,) if mine_only else ()) + BOOKKEEPING,
     )
     if row is None:
-        raise InputError(f"nothing of {actor}'s to undo")
+        raise InputError(f"nothing of {actor}'s to undo" if mine_only else "nothing to undo")
     change_id = row["change_id"]
     events = [read.event_from(r) for r in
               store.query("SELECT * FROM events WHERE change_id = ? ORDER BY id", (change_id,))]
@@ -450,7 +452,8 @@ def undo(store: Store, *, actor: str, meeting_id: int | None = None) -> str:
         # e.g. undoing "add item" after the item was handed off: later rows depend on it
         raise InputError(f"cannot undo {row['action']} (change {change_id}): later changes depend on it;"
                          " nothing undone") from None
-    return f"undid {row['action']} (change {change_id})"
+    by = "" if row["actor"] == actor else f" by {row['actor']}"
+    return f"undid {row['action']}{by} (change {change_id})"
 
 
 def _key(entity: str, entity_id: str):

@@ -77,19 +77,10 @@ def _prepare_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-# Files this process has open through SQLite, by (device, inode). Closing *any* file
-# descriptor of a file drops every POSIX lock the process holds on it, SQLite's too; then
-# another process closing the database deletes the WAL under our open connection, and
-# what we write next is lost. So the header is never read with open() while it is open here.
-_OPEN_HERE: dict[tuple[int, int], int] = {}
-
-
-def _file_key(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
+# Never open() the database file itself while SQLite has it open in this process: closing
+# *any* descriptor of a file drops every POSIX lock the process holds on it, SQLite's too,
+# and another process may then delete the WAL under our connection. SQLite reports a file
+# that is not a database by itself, without writing to it.
 
 
 class Store:
@@ -133,9 +124,6 @@ class Store:
         except sqlite3.Error as error:
             raise DatabaseUnusable(f"cannot open {path}: {error}") from None
         store = cls(conn, path)
-        store._key = _file_key(path)
-        if store._key is not None:
-            _OPEN_HERE[store._key] = _OPEN_HERE.get(store._key, 0) + 1
         try:
             # the version check comes first: switching to WAL writes the file, and a
             # database we refuse must stay byte-identical
@@ -217,12 +205,6 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
-        key = getattr(self, "_key", None)
-        if key is not None and key in _OPEN_HERE:
-            _OPEN_HERE[key] -= 1
-            if _OPEN_HERE[key] <= 0:
-                del _OPEN_HERE[key]
-            self._key = None
 
     def __enter__(self):
         return self

@@ -228,7 +228,7 @@ _STUCK_FROM = "items i LEFT JOIN stages s ON s.workflow = i.workflow AND s.key =
 def _stuck_filter(team: Team, now: datetime, today: date) -> tuple[str, list]:
     """SQL condition (on ``_STUCK_FROM``) matching exactly the items rules.stuck_reasons flags."""
     stale = rules.setting(team.settings, "stale_after")
-    stale_before = clock.stamp(clock.parse_relative(f"-{stale}", now))
+    stale_before = clock.stamp(stale.before(now))
     condition = (
         "i.status IN ('open', 'blocked') AND (i.status = 'blocked' OR i.last_activity_at < ?"
         " OR (i.due IS NOT NULL AND i.due < ?)"
@@ -268,14 +268,26 @@ def stuck_counts(store: Store, team: Team, now: datetime, today: date, *, by: st
 def overdue_page(store: Store, now: datetime, *, where: str = "1", params=(), limit: int = 200,
                  offset: int = 0) -> list[Handoff]:
     """Overdue handoffs, most overdue first, one page at a time."""
-    return handoffs(store, f"h.accepted_at IS NULL AND h.due_at < ? AND ({where})",
+    return handoffs(store, f"{_OVERDUE} AND ({where})",
                     [clock.stamp(now), *params], order="h.due_at, h.id", limit=limit, offset=offset)
+
+
+# rules.is_overdue in SQL: not accepted, and now is past due_at
+_OVERDUE = "h.accepted_at IS NULL AND h.due_at < ?"
 
 
 def overdue_count(store: Store, now: datetime, *, where: str = "1", params=()) -> int:
     return store.scalar(
         f"SELECT count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
-        f" WHERE h.accepted_at IS NULL AND h.due_at < ? AND ({where})", [clock.stamp(now), *params])
+        f" WHERE {_OVERDUE} AND ({where})", [clock.stamp(now), *params])
+
+
+def overdue_counts(store: Store, now: datetime, *, by: str = "workflow") -> dict[str, int]:
+    """Overdue handoffs counted per item workflow, or per receiver (``to_owner``)."""
+    column = {"workflow": "i.workflow", "to_owner": "h.to_owner"}[by]
+    return dict(store.query(
+        f"SELECT {column}, count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
+        f" WHERE {_OVERDUE} GROUP BY {column}", (clock.stamp(now),)))
 
 
 @dataclass
@@ -297,9 +309,7 @@ def health(store: Store, team: Team, now: datetime, today: date) -> list[Workflo
     opened = dict(store.query(
         "SELECT workflow, count(*) FROM items WHERE status IN ('open', 'blocked') GROUP BY workflow"))
     stuck = stuck_counts(store, team, now, today)
-    overdue = dict(store.query(
-        "SELECT i.workflow, count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
-        " WHERE h.accepted_at IS NULL AND h.due_at < ? GROUP BY i.workflow", (clock.stamp(now),)))
+    overdue = overdue_counts(store, now)
     audits = {a.workflow: a for a in rules.audit(team.workflows, team.stages_by_workflow, team.people,
                                                  last_reviews(store), now)}
     return [

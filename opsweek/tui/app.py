@@ -55,8 +55,15 @@ class OpsweekApp(App):
 
     @property
     def actor(self) -> str:
-        """Who is making changes: ``--me``, else the session's facilitator, else "facilitator"."""
-        return self.me or "facilitator"
+        """Who is making changes: ``--me`` / ``OPSWEEK_ME``, else the login name (as on the CLI)."""
+        if self.me:
+            return self.me
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except Exception:
+            return "unknown"
 
     def now(self) -> datetime:
         return clock.now()

@@ -72,7 +72,7 @@ def _read_rest(store: Store, team: read.Team, now: datetime, today: date, path: 
 def _attention(store: Store, team: read.Team, now: datetime, today: date) -> Attention:
     week = clock.iso_week(now)
     bounds = clock.week_bounds(week)
-    escalate_before = clock.parse_relative(f"-{rules.setting(team.settings, 'escalate_after')}", now)
+    escalate_before = rules.setting(team.settings, 'escalate_after').before(now)
     away = []
     for handle, person in team.people.items():
         if person.active and rules.is_away(person, today, today):
