@@ -203,11 +203,11 @@ class WhatIfScreen(Screen):
         lines = [
             join(("What if ", "bold"), (names, "bold"), (f" {'is' if len(result.away) == 1 else 'are'} away", "bold"),
                  f" ({message.first:%a %d %b} – {message.last:%a %d %b}){scale}"),
-            join(f"{len(result.stages)} stages lose their owner (",
+            join(f"{_n(len(result.stages), 'stage')} lose their owner (",
                  (f"{len(uncovered_stages)} with nobody to cover", LATE if uncovered_stages else GOOD), ")  ·  ",
-                 f"{len(result.items):,} items  ·  ",
-                 (f"{len(nobody)} handoffs would reach nobody", LATE if nobody else GOOD), "  ·  ",
-                 (f"{len(result.breaches)} stages would breach", LATE if result.breaches else GOOD)),
+                 f"{_n(len(result.items), 'item')}  ·  ",
+                 (f"{_n(len(nobody), 'handoff')} would reach nobody", LATE if nobody else GOOD), "  ·  ",
+                 (f"{_n(len(result.breaches), 'stage')} would breach", LATE if result.breaches else GOOD)),
         ]
         if nobody or uncovered_stages:
             lines.append(join(("Name a cover before they leave: ", LATE),
@@ -281,3 +281,8 @@ COLUMNS = {
     "items": ("Item", "Where", "Owner", "Covered by"),
     "load": ("Person", "Now", "Then"),
 }
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 stage``, ``2 stages``, ``1,204 items``."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
