@@ -173,14 +173,9 @@ class Context:
     @property
     def actor(self) -> str:
         """Who is acting: ``--me``, ``OPSWEEK_ME``, else the login name."""
-        if self.me:
-            return self.me
-        import getpass
+        from opsweek.store.db import resolve_actor
 
-        try:
-            return getpass.getuser()
-        except Exception:
-            return "unknown"
+        return resolve_actor(self.me)
 
     def require_me(self) -> str:
         if not self.me:

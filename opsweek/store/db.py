@@ -57,6 +57,18 @@ def resolve_db_path(option: str | None = None) -> Path:
     return default_db_path()
 
 
+def resolve_actor(me: str | None) -> str:
+    """Who the audit log says acted: ``--me`` / ``OPSWEEK_ME`` if given, else the login name."""
+    if me:
+        return me
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers)
+        return "unknown"
+
+
 def _prepare_file(path: Path) -> None:
     """Create the directory 0700 and an empty file 0600 before SQLite touches it."""
     directory = path.parent

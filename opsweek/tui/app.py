@@ -19,6 +19,7 @@ from textual.screen import Screen
 from opsweek import clock
 from opsweek.errors import OpsweekError
 from opsweek.store import Store, read
+from opsweek.store.db import resolve_actor
 
 # name -> (module:class, title for the palette, key on the home screen)
 SCREENS: dict[str, tuple[str, str]] = {
@@ -56,14 +57,7 @@ class OpsweekApp(App):
     @property
     def actor(self) -> str:
         """Who is making changes: ``--me`` / ``OPSWEEK_ME``, else the login name (as on the CLI)."""
-        if self.me:
-            return self.me
-        import getpass
-
-        try:
-            return getpass.getuser()
-        except Exception:
-            return "unknown"
+        return resolve_actor(self.me)
 
     def now(self) -> datetime:
         return clock.now()

@@ -71,6 +71,28 @@ class Step(Vertical):
         """What the highlighted row is, for a decision or action recorded on it."""
         return None
 
+    def pick_person_then_reason(self, *, title: str, current: str | None, question, then) -> None:
+        """The owner picker, then an optional reason: ``then(handle, reason or None)``.
+
+        ``question(handle)`` is the reason prompt; escaping either dialog changes nothing.
+        """
+        from opsweek.tui.modal.owner_picker import OwnerPicker
+        from opsweek.tui.modal.text_prompt import TextPrompt
+
+        def picked(handle: str | None) -> None:
+            if not handle:
+                return
+
+            def reasoned(reason: str | None) -> None:
+                if reason is not None:
+                    then(handle, reason or None)
+
+            self.app.push_screen(TextPrompt(question(handle), placeholder="reason (optional, for the notes)"),
+                                 reasoned)
+
+        self.app.push_screen(OwnerPicker(self.app.team.people, title=title, current=current,
+                                         week=self.session.week), picked)
+
     def show_position(self, text: str) -> None:
         self.query_one(f"#{self.key}-position", Label).update(text)
 

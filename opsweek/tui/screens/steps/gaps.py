@@ -13,7 +13,6 @@ from opsweek import rules
 from opsweek.store import changes
 from opsweek.tui.gap_list import gaps_count, gaps_page
 from opsweek.tui.modal.owner_picker import OwnerPicker
-from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.navigation import open_screen
 from opsweek.tui.screens.steps.base import About, Step
 from opsweek.tui.screens.steps.stuck import ItemActions
@@ -122,22 +121,12 @@ class OwnershipGapsStep(ItemActions, Step):
             self.notify(f"{gap.label} has no known owner to cover for; r assigns one", severity="warning")
             return
         owner = gap.owner
-        session = self.session
-
-        def picked(handle: str | None) -> None:
-            if not handle:
-                return
-
-            def reasoned(reason: str | None) -> None:
-                if reason is not None:
-                    session.apply(changes.set_cover, self.app.store, self.app.team, owner, handle,
-                                  reason=reason or None, success=f"{handle} now covers for {owner}")
-
-            self.app.push_screen(TextPrompt(f"{handle} covers for {owner}: why?",
-                                            placeholder="reason (optional)"), reasoned)
-
-        self.app.push_screen(OwnerPicker(team.people, title=f"Who covers for {owner} when they are away?",
-                                         current=team.people[owner].cover, week=session.week), picked)
+        self.pick_person_then_reason(
+            title=f"Who covers for {owner} when they are away?", current=team.people[owner].cover,
+            question=lambda handle: f"{handle} covers for {owner}: why?",
+            then=lambda handle, reason: self.session.apply(
+                changes.set_cover, self.app.store, self.app.team, owner, handle, reason=reason,
+                success=f"{handle} now covers for {owner}"))
 
     @on(DataTable.RowSelected, "#gaps-table")
     def selected(self) -> None:

@@ -12,8 +12,6 @@ from opsweek import clock, rules
 from opsweek.model import Handoff
 from opsweek.store import changes, read
 from opsweek.tui.modal.item_details import ItemDetails
-from opsweek.tui.modal.owner_picker import OwnerPicker
-from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
 from opsweek.tui.screens.steps.stuck import escalate
 from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
@@ -95,22 +93,12 @@ class OverdueHandoffsStep(Step):
         h = self._usable()
         if h is None:
             return
-        session = self.session
-
-        def picked(handle: str | None) -> None:
-            if not handle:
-                return
-
-            def reasoned(reason: str | None) -> None:
-                if reason is not None:
-                    session.apply(changes.reassign_handoff, self.app.store, self.app.team, h.id, handle,
-                                  reason=reason or None, success=f"handoff {h.id} now goes to {handle}")
-
-            self.app.push_screen(TextPrompt(f"Why does handoff {h.id} go to {handle} instead of {h.to_owner}?",
-                                            placeholder="reason (optional, for the notes)"), reasoned)
-
-        self.app.push_screen(OwnerPicker(self.app.team.people, title=f"New receiver for handoff {h.id} (#{h.item_id})",
-                                         current=h.to_owner, week=session.week), picked)
+        self.pick_person_then_reason(
+            title=f"New receiver for handoff {h.id} (#{h.item_id})", current=h.to_owner,
+            question=lambda handle: f"Why does handoff {h.id} go to {handle} instead of {h.to_owner}?",
+            then=lambda handle, reason: self.session.apply(
+                changes.reassign_handoff, self.app.store, self.app.team, h.id, handle, reason=reason,
+                success=f"handoff {h.id} now goes to {handle}"))
 
     def action_accept(self) -> None:
         h = self._usable()

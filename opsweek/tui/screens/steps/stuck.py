@@ -12,7 +12,6 @@ from opsweek import clock, rules
 from opsweek.model import Item
 from opsweek.store import changes, read
 from opsweek.tui.modal.item_details import ItemDetails
-from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.modal.stage_picker import StagePicker
 from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
@@ -45,22 +44,12 @@ class ItemActions:
         it = self._item()
         if it is None:
             return
-        session = self.session
-
-        def picked(handle: str | None) -> None:
-            if not handle:
-                return
-
-            def reasoned(reason: str | None) -> None:
-                if reason is not None:
-                    session.apply(changes.reassign_item, self.app.store, self.app.team, it.id, handle,
-                                  reason=reason or None, success=f"#{it.id} now owned by {handle}")
-
-            self.app.push_screen(TextPrompt(f"Why does #{it.id} move from {it.owner or 'nobody'} to {handle}?",
-                                            placeholder="reason (optional, for the notes)"), reasoned)
-
-        self.app.push_screen(OwnerPicker(self.app.team.people, title=f"New owner for #{it.id} {it.title}",
-                                         current=self.suggested_owner(it), week=session.week), picked)
+        self.pick_person_then_reason(
+            title=f"New owner for #{it.id} {it.title}", current=self.suggested_owner(it),
+            question=lambda handle: f"Why does #{it.id} move from {it.owner or 'nobody'} to {handle}?",
+            then=lambda handle, reason: self.session.apply(
+                changes.reassign_item, self.app.store, self.app.team, it.id, handle, reason=reason,
+                success=f"#{it.id} now owned by {handle}"))
 
     def action_block(self) -> None:
         it = self._item()
