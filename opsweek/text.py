@@ -42,6 +42,12 @@ def near_matches(word: str, candidates, limit: int = 3) -> list[str]:
 
 def unknown(kind: str, value, candidates) -> str:
     """One line: ``unknown person 'anna' (did you mean: ana, hana)``."""
-    close = near_matches(str(value), [str(c) for c in candidates])
-    hint = f" (did you mean: {', '.join(close)})" if close else ""
+    names = sorted(str(c) for c in candidates)
+    close = near_matches(str(value), names)
+    if close:
+        hint = f" (did you mean: {', '.join(close)})"
+    elif names and len(names) <= 12:  # a short list is the most helpful answer
+        hint = f" (accepted: {', '.join(names)})"
+    else:
+        hint = ""
     return f"unknown {kind} {str(value)!r}{hint}"
