@@ -33,6 +33,7 @@ def write_items(path: Path, rows: int, seed: int = 48) -> int:
     team = tomllib.loads(TEAM.read_text(encoding="utf-8"))
     people = [p["handle"] for p in team["people"] if p.get("active", True)]
     flows = [(w["key"], [s["key"] for s in w.get("stages", [])]) for w in team["workflows"]]
+    owned = {(w["key"], s["key"]) for w in team["workflows"] for s in w.get("stages", []) if s.get("owner")}
     rng = random.Random(seed)
     handoffs = 0
     with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -48,8 +49,9 @@ def write_items(path: Path, rows: int, seed: int = 48) -> int:
             status = "open" if roll < 0.6 else "blocked" if roll < 0.65 else "done" if roll < 0.95 else "dropped"
             handoff = ["", "", ""]
             if status == "open" and position + 1 < len(stages) and rng.random() < 0.2:
-                handoff = [stages[position + 1], rng.choice(people) if rng.random() < 0.3 else "",
-                           f"-{rng.randint(1, 72)}h"]
+                # a stage with no owner needs the receiver named (as `opsweek handoff --owner` does)
+                named = rng.random() < 0.3 or (workflow, stages[position + 1]) not in owned
+                handoff = [stages[position + 1], rng.choice(people) if named else "", f"-{rng.randint(1, 72)}h"]
                 handoffs += 1
             due = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if rng.random() < 0.3 else ""
             out.writerow([
