@@ -128,3 +128,19 @@ def test_a_second_connection_in_the_process_keeps_the_write_ahead_log(demo_db):
         assert seen.stdout.strip() == "2"  # another process sees both writes
     finally:
         store.close()
+
+
+async def test_ctrl_c_quits_and_the_session_resumes_where_it_was(demo_db):
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = app.screen.meeting_id
+        await press(pilot, "n", "n")  # to the workflows step
+        await press(pilot, "ctrl+c")
+    assert not app.is_running
+
+    again = make_app(demo_db, me="ivan", start="meeting")
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.screen.meeting_id == first
+        assert again.screen.step == "workflows"

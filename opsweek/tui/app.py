@@ -41,6 +41,9 @@ class OpsweekApp(App):
     BINDINGS = [
         Binding("question_mark", "toggle_keys", "Keys", key_display="?"),
         Binding("ctrl+z", "undo", "Undo", show=False),
+        # SPEC: ctrl+c quits like q (Textual's default only hints at ctrl+q); in a text
+        # field the field's own ctrl+c (copy) still wins. Nothing is lost: changes are written.
+        Binding("ctrl+c", "quit", "Quit", show=False, system=True),
     ]
 
     def __init__(self, db_path: str | Path, *, me: str | None = None, start: str = "home",
