@@ -46,3 +46,25 @@ def test_overdue_page_matches_rules(tmp_path, monkeypatch):
     assert len(expected) >= 5
     assert [h.id for h in read.overdue_page(store, NOW)] == [h.id for h in expected]
     assert read.overdue_count(store, NOW) == len(expected)
+
+
+def test_escalation_due_count_matches_the_rule(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPSWEEK_NOW", NOW.isoformat())
+    store = demo.build(tmp_path / "d.db", now=NOW)
+    team = read.team(store)
+    expected = [h for h in read.handoffs(store) if rules.escalation_due(h, NOW, team.settings)]
+    assert expected  # the demo has handoffs late enough to escalate
+    assert read.escalation_due_count(store, team, NOW) == len(expected)
+
+
+def test_an_item_trail_keeps_a_withdrawn_handoff(tmp_path, monkeypatch):
+    from opsweek.store import changes
+
+    monkeypatch.setenv("OPSWEEK_NOW", NOW.isoformat())
+    store = demo.build(tmp_path / "d.db", now=NOW)
+    team = read.team(store)
+    pending = read.handoffs(store, "h.accepted_at IS NULL", limit=1)[0]
+    changes.finish_item(store, pending.item_id, actor="ana")  # withdraws the handoff
+    trail = read.events(store, item_id=pending.item_id)
+    assert any(e.entity == "handoffs" and e.entity_id == str(pending.id) and e.after is None for e in trail)
+    assert any(e.entity == "items" and e.action == "item.done" for e in trail)

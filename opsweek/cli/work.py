@@ -177,18 +177,6 @@ _LABELS = {"items": "#", "handoffs": "handoff ", "entries": "entry ", "meetings"
            "step_times": "step time ", "reviews": "review ", "away": "away period ", "settings": "setting "}
 
 
-def _item_filter(item_id: int) -> tuple[str, list]:
-    """Events about an item: its row, its handoffs (also ones since deleted) and entries."""
-    where = (
-        "(entity = 'items' AND entity_id = ?)"
-        " OR (entity = 'handoffs' AND (entity_id IN (SELECT CAST(id AS TEXT) FROM handoffs WHERE item_id = ?)"
-        "     OR entity_id IN (SELECT entity_id FROM events WHERE entity = 'handoffs' AND after IS NULL"
-        "                      AND json_extract(before, '$.item_id') = ?)))"
-        " OR (entity = 'entries' AND entity_id IN (SELECT CAST(id AS TEXT) FROM entries WHERE item_id = ?))"
-    )
-    return where, [str(item_id), item_id, item_id, item_id]
-
-
 def _value(field: str, value) -> str:
     if value is None or value == "":
         return "—"
@@ -248,7 +236,7 @@ def log(ctx) -> int:
         where, params = "1", []
         if args.item is not None:
             read.item(store, args.item)  # an unknown item is an error, not an empty log
-            where, params = _item_filter(args.item)
+            where, params = read.item_events_filter(args.item)
         change_ids = [row[0] for row in store.query(
             f"SELECT DISTINCT change_id FROM events WHERE {where} ORDER BY change_id DESC LIMIT ?",
             [*params, args.limit])]

@@ -282,6 +282,14 @@ def overdue_count(store: Store, now: datetime, *, where: str = "1", params=()) -
         f" WHERE {_OVERDUE} AND ({where})", [clock.stamp(now), *params])
 
 
+def escalation_due_count(store: Store, team: Team, now: datetime) -> int:
+    """rules.escalation_due in SQL: not accepted nor escalated, and more than
+    ``escalate_after`` past due."""
+    before = rules.setting(team.settings, "escalate_after").before(now)
+    return store.scalar("SELECT count(*) FROM handoffs WHERE accepted_at IS NULL AND escalated_at IS NULL"
+                        " AND due_at < ?", (clock.stamp(before),))
+
+
 def overdue_counts(store: Store, now: datetime, *, by: str = "workflow") -> dict[str, int]:
     """Overdue handoffs counted per item workflow, or per receiver (``to_owner``)."""
     column = {"workflow": "i.workflow", "to_owner": "h.to_owner"}[by]
@@ -381,15 +389,25 @@ def carried_actions(store: Store, meeting_id: int | None) -> list[Entry]:
 # --- the audit log -------------------------------------------------------------------
 
 
+def item_events_filter(item_id: int) -> tuple[str, list]:
+    """SQL condition on ``events`` for an item's trail: its row, its handoffs (also those
+    since withdrawn) and the entries linked to it."""
+    where = (
+        "(entity = 'items' AND entity_id = ?)"
+        " OR (entity = 'handoffs' AND (entity_id IN (SELECT CAST(id AS TEXT) FROM handoffs WHERE item_id = ?)"
+        "     OR entity_id IN (SELECT entity_id FROM events WHERE entity = 'handoffs' AND after IS NULL"
+        "                      AND json_extract(before, '$.item_id') = ?)))"
+        " OR (entity = 'entries' AND entity_id IN (SELECT CAST(id AS TEXT) FROM entries WHERE item_id = ?))"
+    )
+    return where, [str(item_id), item_id, item_id, item_id]
+
+
 def events(store: Store, *, item_id: int | None = None, meeting_id: int | None = None,
            limit: int = 50, offset: int = 0) -> list[Event]:
-    """Audit events, newest first; by item (its row, its handoffs and entries) or meeting."""
+    """Audit events, newest first; by item (see :func:`item_events_filter`) or meeting."""
     where, params = "1", []
     if item_id is not None:
-        where = ("(entity = 'items' AND entity_id = ?) OR (entity = 'handoffs' AND entity_id IN "
-                 "(SELECT CAST(id AS TEXT) FROM handoffs WHERE item_id = ?)) OR (entity = 'entries' AND entity_id IN "
-                 "(SELECT CAST(id AS TEXT) FROM entries WHERE item_id = ?))")
-        params = [str(item_id), item_id, item_id]
+        where, params = item_events_filter(item_id)
     if meeting_id is not None:
         where = f"({where}) AND meeting_id = ?"
         params.append(meeting_id)

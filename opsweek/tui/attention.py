@@ -72,7 +72,6 @@ def _read_rest(store: Store, team: read.Team, now: datetime, today: date, path: 
 def _attention(store: Store, team: read.Team, now: datetime, today: date) -> Attention:
     week = clock.iso_week(now)
     bounds = clock.week_bounds(week)
-    escalate_before = rules.setting(team.settings, 'escalate_after').before(now)
     away = []
     for handle, person in team.people.items():
         if person.active and rules.is_away(person, today, today):
@@ -83,8 +82,7 @@ def _attention(store: Store, team: read.Team, now: datetime, today: date) -> Att
     return Attention(
         reviews=read.last_reviews(store),
         gaps=gaps_count(store, team, bounds),
-        escalate=store.scalar("SELECT count(*) FROM handoffs WHERE accepted_at IS NULL AND escalated_at IS NULL"
-                              " AND due_at < ?", (clock.stamp(escalate_before),)),
+        escalate=read.escalation_due_count(store, team, now),
         actions_open=store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'"),
         actions_late=store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'"
                                   " AND due < ?", (today.isoformat(),)),
