@@ -120,3 +120,20 @@ async def test_typed_escape_sequences_are_stored_without_control_characters(demo
         assert shown == ["x[31mred[0m [/]"]
         await press(pilot, "7")
         shows(app, "x[31mred[0m [/]")
+
+
+async def test_notifications_never_read_markup(demo_db):
+    """A handle or title in a notification is shown literally, whoever calls notify."""
+    from opsweek.tui.app import make_app
+
+    app = make_app(demo_db, me="ivan")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        app.screen.notify("[/] [bold [@click=app.quit]x[/]")  # a widget's notify, markup left on
+        await pilot.pause()
+        await pilot.pause()
+        assert app.is_running
+        from textual.widgets._toast import Toast
+
+        shown = [str(toast.render()) for toast in app.screen.query(Toast)]
+        assert any("[/] [bold [@click=app.quit]x[/]" in text for text in shown), shown

@@ -87,6 +87,14 @@ class OpsweekApp(App):
             self.notify(success, markup=False)
         return result
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Notifications are never markup: they carry names, titles and reasons people typed.
+
+        Every widget's ``notify`` ends here, so no call site can forget ``markup=False``.
+        """
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # -- screens --------------------------------------------------------------------
 
     def make_screen(self, name: str, **kwargs) -> Screen:
