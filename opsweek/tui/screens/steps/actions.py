@@ -51,7 +51,8 @@ class ActionsStep(Step):
 
     def body(self) -> ComposeResult:
         table = DataTable(id="actions-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("state", "action", "owner", "due", "from", "about")
+        # the short columns first, so the due date is never cut off by a long action
+        table.add_columns("state", "due", "owner", "action", "from", "about")
         yield table
 
     def load(self) -> None:
@@ -85,8 +86,8 @@ class ActionsStep(Step):
                 state = Text("open", style="bold")
             late = entry.status == "open" and entry.due is not None and entry.due < today
             about = f"#{entry.item_id} {titles.get(entry.item_id, '')}" if entry.item_id else entry.workflow or ""
-            table.add_row(state, cell(entry.text), self.owner_cell(entry.owner),
-                          cell(entry.due.isoformat() if entry.due else "", LATE_STYLE if late else ""),
+            table.add_row(state, cell(entry.due.isoformat() if entry.due else "", LATE_STYLE if late else ""),
+                          self.owner_cell(entry.owner), cell(entry.text),
                           cell(weeks.get(entry.meeting_id, "")), cell(about), key=str(entry.id))
         keys = [str(e.id) for e in self.actions]
         if self.actions:  # stay on the same action when the list reorders (a new due date)
