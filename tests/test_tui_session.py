@@ -247,3 +247,25 @@ async def test_the_stepper_shows_time_spent_against_the_target(demo_db, monkeypa
         await press(pilot, "n")  # leaving the step writes its time
         assert read.step_seconds(app.store, app.screen.meeting_id)["attendance"] == 200
         assert "total 3:20 / 58m" in screen_text(app)
+
+
+async def test_a_closed_session_takes_no_more_changes(demo_db):
+    from opsweek.store import changes
+
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        session = app.screen
+        changes.close_meeting(app.store, session.meeting_id, actor="ivan")
+        session.reload()
+        assert session.closed
+        before = app.store.scalar("SELECT count(*) FROM events")
+        await press(pilot, "space")  # attendance
+        await press(pilot, "4", "r")  # stuck items: reassign
+        assert not isinstance(app.screen, OwnerPicker)
+        await press(pilot, "6", "r")  # ownership gaps: assign
+        assert not isinstance(app.screen, OwnerPicker)
+        assert app.store.scalar(
+            "SELECT count(*) FROM events WHERE action NOT IN ('meeting.step', 'meeting.time')") == \
+            app.store.scalar("SELECT count(*) FROM events WHERE id <= ? AND action NOT IN"
+                             " ('meeting.step', 'meeting.time')", (before,))

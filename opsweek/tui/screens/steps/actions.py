@@ -110,8 +110,7 @@ class ActionsStep(Step):
 
     def _usable(self) -> Entry | None:
         entry = self.highlighted()
-        if entry is not None and self.session.closed:
-            self.notify("this session is closed", severity="warning")
+        if entry is not None and not self.session_open():
             return None
         return entry
 

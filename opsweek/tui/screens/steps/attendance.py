@@ -66,8 +66,7 @@ class AttendanceStep(Step):
         session = self.session
         if handle is None or session.meeting is None:
             return
-        if session.closed:
-            self.notify("this session is closed", severity="warning")
+        if not self.session_open():
             return
         here = not session.present.get(handle, False)
         session.apply(changes.set_attendance, session.app.store, session.meeting_id, handle, here,

@@ -71,6 +71,13 @@ class Step(Vertical):
         """What the highlighted row is, for a decision or action recorded on it."""
         return None
 
+    def session_open(self) -> bool:
+        """True while the session takes changes; says so when it is closed."""
+        if self.session.closed:
+            self.notify("this session is closed", severity="warning")
+            return False
+        return True
+
     def pick_person_then_reason(self, *, title: str, current: str | None, question, then) -> None:
         """The owner picker, then an optional reason: ``then(handle, reason or None)``.
 

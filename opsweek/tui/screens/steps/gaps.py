@@ -88,8 +88,7 @@ class OwnershipGapsStep(ItemActions, Step):
         gap = self.current_gap()
         if gap is None:
             return
-        if self.session.closed:
-            self.notify("this session is closed", severity="warning")
+        if not self.session_open():
             return
         if gap.subject == "item":
             self.action_reassign()
@@ -113,8 +112,7 @@ class OwnershipGapsStep(ItemActions, Step):
         gap = self.current_gap()
         if gap is None:
             return
-        if self.session.closed:
-            self.notify("this session is closed", severity="warning")
+        if not self.session_open():
             return
         team = self.app.team
         if not gap.owner or gap.owner not in team.people:

@@ -77,8 +77,7 @@ class OverdueHandoffsStep(Step):
 
     def _usable(self) -> Handoff | None:
         h = self.current()
-        if h is not None and self.session.closed:
-            self.notify("this session is closed", severity="warning")
+        if h is not None and not self.session_open():
             return None
         return h
 

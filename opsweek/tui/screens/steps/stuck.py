@@ -35,8 +35,7 @@ class ItemActions:
         item_id = self.current_item_id()
         if item_id is None:
             return None
-        if self.session.closed:
-            self.notify("this session is closed", severity="warning")
+        if not self.session_open():
             return None
         return read.item(self.app.store, item_id)
 
