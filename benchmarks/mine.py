@@ -30,8 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from scale_db import SCALE, ensure_db
+
 TARGET_MS = 120.0
-SCALE = 100_000
 FORBIDDEN = ("pydantic", "textual", "sqlite_utils", "dateutil", "rich")
 
 
@@ -42,28 +43,6 @@ def opsweek_command() -> list[str]:
         return [str(script)]
     found = shutil.which("opsweek")
     return [found] if found else [sys.executable, "-m", "opsweek"]
-
-
-def item_count(path: Path) -> int:
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return conn.execute("SELECT count(*) FROM items").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
-
-
-def ensure_db(path: Path, env: dict) -> None:
-    if path.exists() and item_count(path) == SCALE:
-        print(f"reusing {path} ({SCALE:,} items)")
-        return
-    print(f"building {path} with demo --scale {SCALE} (about 20 s) ...", flush=True)
-    started = time.perf_counter()
-    subprocess.run([*opsweek_command(), "--db", str(path), "demo", "--no-tui", "--scale", str(SCALE)],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
-    print(f"built in {time.perf_counter() - started:.1f} s")
 
 
 def busiest_handle(path: Path) -> str:
@@ -116,7 +95,7 @@ def main() -> int:
     if not args.as_is:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "opsweek-bench-pycache")
-    ensure_db(path, env)
+    ensure_db(path, opsweek_command(), env)
     me = args.me or busiest_handle(path)
 
     mine = [*opsweek_command(), "--db", str(path), "mine", "--me", me]

@@ -35,30 +35,10 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from scale_db import SCALE, ensure_db  # noqa: E402
+
 TARGET_HOME_S = 1.0
-SCALE = 100_000
 PRESSES = 200
-
-
-def item_count(path: Path) -> int:
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return conn.execute("SELECT count(*) FROM items").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
-
-
-def ensure_db(path: Path) -> None:
-    if path.exists() and item_count(path) == SCALE:
-        print(f"reusing {path} ({SCALE:,} items)")
-        return
-    print(f"building {path} with {SCALE:,} items (about 15 s)…")
-    env = dict(os.environ, OPSWEEK_DB=str(path))
-    subprocess.run([sys.executable, "-m", "opsweek", "demo", "--no-tui", "--scale", str(SCALE)],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
 
 
 async def measure_home(path: Path) -> float:
