@@ -288,7 +288,15 @@ def parse_date(text: str | date, field: str = "date", base: datetime | None = No
         raise InputError(
             f"{field}: {raw!r} is not a date (accepted: 2026-12-01, 1 Dec, +3d, fri)"
         ) from None
-    return parsed.date()
+    day = parsed.date()
+    if not re.search(r"\d{4}", raw):
+        if day.year != default.year and not default.year - 1 <= day.year <= default.year + 2:
+            # dateutil reads a stray number as a year: "32 Dec" would be 2032
+            raise InputError(f"{field}: {raw!r} is not a date (accepted: 2026-12-01, 1 Dec, +3d, fri)")
+        if day.year == default.year and (default.date() - day).days > 183:
+            # no year given: "1 Jan" in November means the coming January
+            day = day.replace(year=day.year + 1)
+    return day
 
 
 def parse_when(text: str | datetime, field: str = "time", base: datetime | None = None) -> datetime:

@@ -228,3 +228,21 @@ def test_weekday_words_are_names_not_any_word_starting_like_one():
     for word in ("monster", "wedding", "sunny"):
         with pytest.raises(InputError):
             parse_date(word, base=base)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1 Dec", date(2026, 12, 1)),
+    ("20 Nov", date(2026, 11, 20)),       # a few days back stays this year (an overdue date)
+    ("1 Jan", date(2027, 1, 1)),          # no year given, months back: the coming January
+    ("1/12/27", date(2027, 1, 12)),       # a two-digit year near now is a year
+    ("2026-01-01", date(2026, 1, 1)),     # an explicit year is kept, past or not
+])
+def test_dates_without_a_year_mean_the_nearest_sensible_one(text, expected):
+    base = datetime(2026, 11, 24, 10, tzinfo=timezone.utc)
+    assert clock.parse_date(text, base=base) == expected
+
+
+def test_a_stray_number_is_not_read_as_a_year():
+    base = datetime(2026, 11, 24, 10, tzinfo=timezone.utc)
+    with pytest.raises(InputError, match="'32 Dec' is not a date"):
+        clock.parse_date("32 Dec", base=base)
