@@ -269,3 +269,20 @@ async def test_a_closed_session_takes_no_more_changes(demo_db):
             "SELECT count(*) FROM events WHERE action NOT IN ('meeting.step', 'meeting.time')") == \
             app.store.scalar("SELECT count(*) FROM events WHERE id <= ? AND action NOT IN"
                              " ('meeting.step', 'meeting.time')", (before,))
+
+
+async def test_without_me_the_session_asks_who_facilitates(demo_db):
+    app = make_app(demo_db, me=None, start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, OwnerPicker)
+        await type_text(pilot, "fay")
+        await press(pilot, "enter")
+        await settle(pilot)
+        session = app.screen
+        assert isinstance(session, SessionScreen)
+        meeting = read.meeting(app.store, session.meeting_id)
+        assert meeting.facilitator == "fay"
+        actors = {r[0] for r in app.store.query("SELECT DISTINCT actor FROM events WHERE meeting_id = ?",
+                                                (session.meeting_id,))}
+        assert actors == {"fay"}

@@ -122,6 +122,22 @@ class SessionScreen(Screen):
         if app.me and facilitator is None:
             self.notify(f"{app.me} is not an active person of the team; the session has no facilitator",
                         severity="warning", markup=False)
+        if app.me is None and app.team.people:
+            # nobody said who they are (no --me): ask, so the session and its changes name them
+            from opsweek.tui.modal.owner_picker import OwnerPicker
+
+            def picked(handle: str | None) -> None:
+                if handle:
+                    app.me = handle
+                self.create(handle)
+
+            app.push_screen(OwnerPicker(app.team.people, title="Who is facilitating this session?"), picked)
+            return
+        self.create(facilitator)
+
+    def create(self, facilitator: str | None) -> None:
+        """Open this week's session, with ``facilitator`` (or none)."""
+        app = self.app
         try:
             meeting_id = changes.start_meeting(app.store, app.team, facilitator=facilitator, actor=app.actor)
         except OpsweekError as error:
