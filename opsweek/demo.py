@@ -4,7 +4,6 @@ with ``scale`` a deterministic synthetic team of N items (the data every benchma
 
 from __future__ import annotations
 
-import json
 import random
 import tomllib
 from datetime import datetime, timedelta
@@ -198,28 +197,11 @@ def generate(store: Store, n: int, now: datetime, seed: int = 7) -> dict[str, in
         change.insert_many("away", away)
         change.insert_many("workflows", workflows)
         change.insert_many("stages", stages)
-        _insert_with_history(store, change, "items", items, lambda r: r["opened_at"])
-        _insert_with_history(store, change, "handoffs", handoffs, lambda r: r["sent_at"])
+        # each event at the time its row appeared, so the trends see real history
+        change.insert_many("items", items, at_of=lambda r: r["opened_at"])
+        change.insert_many("handoffs", handoffs, at_of=lambda r: r["sent_at"])
     _past_meetings(store, rng, now, handles, [w["key"] for w in workflows], items)
     return {"people": n_people, "workflows": n_workflows, "items": n, "handoffs": len(handoffs)}
-
-
-def _insert_with_history(store: Store, change, table: str, rows: list[dict], when) -> None:
-    """Bulk insert whose events carry the time each row really appeared (for trends)."""
-    if not rows:
-        return
-    if "id" not in rows[0]:
-        start = (store.scalar(f"SELECT max(id) FROM {table}") or 0) + 1
-        rows = [{"id": start + n, **row} for n, row in enumerate(rows)]
-    columns = list(rows[0])
-    store.conn.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [[row[c] for c in columns] for row in rows])
-    store.conn.executemany(
-        "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id, before, after,"
-        " reason, undoes) VALUES (?,?,?,NULL,?,?,?,NULL,?,?,NULL)",
-        [(change.id, when(row), DEMO_ACTOR, change.action, table, str(row["id"]),
-          json.dumps(row, sort_keys=True), change.reason) for row in rows])
 
 
 def _past_meetings(store: Store, rng: random.Random, now: datetime, handles: list[str],

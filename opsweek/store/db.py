@@ -322,10 +322,12 @@ class Change:
         self._event(table, key, None, stored)
         return key
 
-    def insert_many(self, table: str, rows: list[dict]) -> list:
+    def insert_many(self, table: str, rows: list[dict], at_of=None) -> list:
         """Insert many rows at once (imports), each with its event; returns their keys.
 
-        Integer keys are assigned here so that every event can name its row.
+        Integer keys are assigned here (unless the rows carry them) so that every event can
+        name its row. ``at_of(row)``, if given, is the time of that row's event (the demo's
+        history, which the trends read); otherwise the change's time.
         """
         if not rows:
             return []
@@ -342,8 +344,8 @@ class Change:
         self.store.conn.executemany(
             "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
             " before, after, reason, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(self.id, self.at, self.actor, self.meeting_id, self.action, table, str(row[pk]), None,
-              encode(row), self.reason, self.undoes) for row in rows],
+            [(self.id, at_of(row) if at_of else self.at, self.actor, self.meeting_id, self.action, table,
+              str(row[pk]), None, encode(row), self.reason, self.undoes) for row in rows],
         )
         self.events += len(rows)
         return [row[pk] for row in rows]

@@ -265,15 +265,15 @@ def stuck_counts(store: Store, team: Team, now: datetime, today: date, *, by: st
                             f" GROUP BY i.{by}", [*stuck_params, *params]))
 
 
+# rules.is_overdue in SQL: not accepted, and now is past due_at
+_OVERDUE = "h.accepted_at IS NULL AND h.due_at < ?"
+
+
 def overdue_page(store: Store, now: datetime, *, where: str = "1", params=(), limit: int = 200,
                  offset: int = 0) -> list[Handoff]:
     """Overdue handoffs, most overdue first, one page at a time."""
     return handoffs(store, f"{_OVERDUE} AND ({where})",
                     [clock.stamp(now), *params], order="h.due_at, h.id", limit=limit, offset=offset)
-
-
-# rules.is_overdue in SQL: not accepted, and now is past due_at
-_OVERDUE = "h.accepted_at IS NULL AND h.due_at < ?"
 
 
 def overdue_count(store: Store, now: datetime, *, where: str = "1", params=()) -> int:
