@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections import namedtuple
 from datetime import date, datetime, timedelta, timezone
 
 from opsweek.errors import InputError
-from opsweek.records import record  # not dataclasses: see opsweek/records.py
 
 UTC = timezone.utc
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -100,12 +100,11 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|bd|w)\s*$", re.IGNORECASE)
 _UNIT_WORDS = {"m": "minutes", "h": "hours", "d": "days", "bd": "business days", "w": "weeks"}
 
 
-@record(frozen=True)
-class Duration:
-    """A span written ``30m``, ``48h``, ``2d`` (calendar), ``2bd`` (business days) or ``1w``."""
+class Duration(namedtuple("Duration", "amount unit")):
+    """A span written ``30m``, ``48h``, ``2d`` (calendar), ``2bd`` (business days) or ``1w``
+    (a named tuple, not a dataclass: see opsweek/store/records.py)."""
 
-    amount: float
-    unit: str
+    __slots__ = ()
 
     def __str__(self) -> str:
         amount = int(self.amount) if self.amount == int(self.amount) else self.amount

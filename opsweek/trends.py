@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from opsweek import clock, rules
+from opsweek.rules import overdue, stuck
 from opsweek.store.db import Store
 
 WEEKS = 8
@@ -170,39 +171,6 @@ def _blocked_spans(store: Store, log: list) -> dict[int, list[tuple[str | None, 
     return {item_id: [tuple(s) for s in item_spans] for item_id, item_spans in spans.items() if item_spans}
 
 
-def _open_sql(k: int) -> str:
-    return f"i.opened_at <= :t{k} AND (i.closed_at IS NULL OR i.closed_at > :t{k})"
-
-
-def _stuck_sql(k: int) -> str:
-    """SQL (on ``items i`` joined to ``limits l``): stuck at moment ``k`` for a reason other
-    than being blocked — see the module docstring for how the past is rebuilt.
-
-    Only comparisons of the stored UTC strings (no date functions per row): this runs for
-    every item and every week, and is what keeps the trend quick at 100,000 items.
-    """
-    t = f":t{k}"
-    return (
-        f"CASE WHEN i.stage_entered_at <= {t} THEN"
-        f" (CASE WHEN i.last_activity_at <= {t} THEN i.last_activity_at ELSE i.stage_entered_at END) < :stale{k}"
-        f" OR i.stage_entered_at < l.cur{k} OR i.due < :day{k}"
-        f" ELSE (CASE WHEN i.last_activity_at <= {t} THEN i.last_activity_at ELSE i.opened_at END) < :stale{k}"
-        f" OR i.opened_at < l.before{k} OR i.due < :day{k} END"
-    )
-
-
-def _limits_sql(count: int) -> str:
-    """Per stage and moment: entered before this, an item was in the stage too long."""
-    def cutoff(k: int, days: str) -> str:
-        return (f"CASE WHEN {days} > 0 THEN strftime('%Y-%m-%dT%H:%M:%SZ', :t{k},"
-                f" '-' || CAST({days} * 86400 AS INTEGER) || ' seconds') END")
-    # the stage an item came from: the one before it in the workflow (the first: itself)
-    before = "coalesce(lag(max_days) OVER w, max_days)"
-    columns = [f"{cutoff(k, 'max_days')} AS cur{k}, {cutoff(k, before)} AS before{k}" for k in range(count)]
-    return (f"WITH limits AS MATERIALIZED (SELECT workflow, key, {', '.join(columns)} FROM stages"
-            " WINDOW w AS (PARTITION BY workflow ORDER BY position))")
-
-
 def _stuck_counts(store: Store, ends: list[datetime], now: datetime, settings: dict, log: list) -> list[int]:
     """Stuck items at each moment of ``ends``; the last one, when it is now, exactly as live."""
     stale = rules.setting(settings, "stale_after")
@@ -213,21 +181,21 @@ def _stuck_counts(store: Store, ends: list[datetime], now: datetime, settings: d
         params[f"t{k}"] = clock.stamp(end)
         params[f"stale{k}"] = clock.stamp(stale.before(end))
         params[f"day{k}"] = end.astimezone(clock.local_tz()).date().isoformat()
-    source = (f"{_limits_sql(len(ends))} SELECT {{columns}} FROM {{items}}"
+    source = (f"{stuck.past_limits_sql(len(ends))} SELECT {{columns}} FROM {{items}}"
               " LEFT JOIN limits l ON l.workflow = i.workflow AND l.key = i.stage"
               " WHERE i.opened_at <= :last AND (i.closed_at IS NULL OR i.closed_at > :first)")
-    sums = [f"sum(CASE WHEN {_open_sql(k)} THEN {_stuck_sql(k)} ELSE 0 END)" for k in range(past)]
-    if live:  # now: the rules exactly, on the current rows
-        k = len(ends) - 1
-        sums.append(f"sum(CASE WHEN i.status IN ('open', 'blocked') THEN i.status = 'blocked'"
-                    f" OR i.last_activity_at < :stale{k} OR i.due < :day{k} OR i.stage_entered_at < l.cur{k}"
-                    " ELSE 0 END)")
-    row = store.one(source.format(columns=", ".join(sums), items="items i"), params)
-    counts = [int(value or 0) for value in row]
+    sums = [f"sum(CASE WHEN {stuck.past_open_sql(k)} THEN {stuck.past_sql(k)} ELSE 0 END)" for k in range(past)]
+    counts = []
+    if past:
+        row = store.one(source.format(columns=", ".join(sums), items="items i"), params)
+        counts = [int(value or 0) for value in row]
+    if live:  # now: the rule itself, on the current rows
+        condition, live_params = stuck.sql(settings, now, now.astimezone(clock.local_tz()).date())
+        counts.append(store.scalar(f"SELECT count(*) FROM {stuck.FROM} WHERE {condition}", live_params))
     # blocked then, and not already counted as stuck for another reason
     blocked = _blocked_spans(store, log)
     if blocked and past:
-        flags = [f"{_open_sql(k)} AND NOT coalesce({_stuck_sql(k)}, 0)" for k in range(past)]
+        flags = [f"{stuck.past_open_sql(k)} AND NOT coalesce({stuck.past_sql(k)}, 0)" for k in range(past)]
         sql = source.format(columns="i.id, " + ", ".join(flags),
                             items="json_each(:ids) j JOIN items i ON i.id = j.value")
         for row in store.query(sql, {**params, "ids": json.dumps(sorted(blocked))}):
@@ -261,15 +229,14 @@ def _overdue_counts(store: Store, ends: list[datetime], now: datetime, log: list
     counts = [0] * len(ends)
     past = ends[:-1] if ends[-1] == now else ends
     if ends[-1] == now:
-        counts[-1] = store.scalar("SELECT count(*) FROM handoffs WHERE accepted_at IS NULL AND due_at < ?",
-                                  (clock.stamp(now),))
+        condition, late = overdue.sql(now)
+        counts[-1] = store.scalar(f"SELECT count(*) FROM handoffs h WHERE {condition}", late)
     if not past:
         return counts
     moments = [clock.stamp(end) for end in past]
     params = {f"t{k}": at for k, at in enumerate(moments)}
     params.update(first=moments[0], last=moments[-1])
-    sums = [f"sum(CASE WHEN due_at < :t{k} AND sent_at <= :t{k} AND (accepted_at IS NULL OR accepted_at > :t{k})"
-            f" THEN 1 ELSE 0 END)" for k in range(len(past))]
+    sums = [f"sum(CASE WHEN {overdue.past_sql(k)} THEN 1 ELSE 0 END)" for k in range(len(past))]
     row = store.one(f"SELECT {', '.join(sums)} FROM handoffs WHERE due_at < :last"
                     " AND (accepted_at IS NULL OR accepted_at > :first)", params)
     for k, value in enumerate(row):

@@ -17,12 +17,9 @@ exit status is the same). "Overdue" means: a handoff to me (or to someone I
 cover for) past its due time, an item of mine past its due date, or an open action of
 mine past its due date. Handoffs I sent that wait on others do not count.
 
-This is the quick path (a shell prompt or login script may run it): it imports only the
-standard library and opsweek's stdlib-only modules (clock, text, errors, rules,
-store.db, cli.output) -- no pydantic, sqlite-utils or Textual; a test guards it. The
-SQL below is written against the indexes of ``opsweek/store/schema.py``:
-``handoffs_pending_to`` / ``handoffs_pending_from`` (partial, pending only),
-``items_owner_status`` and ``entries_owner_status``.
+This is the quick path (a shell prompt or login script may run it): the sections come
+from ``read.my_work`` (the rule: ``opsweek.rules.waiting``), which imports only the
+standard library -- no pydantic, sqlite-utils or Textual; a test guards it.
 
 JSON shape (``--json``), version 1 -- stable: fields may be added, never renamed or
 removed without bumping ``version``. Times are UTC ``YYYY-MM-DDTHH:MM:SSZ``, dates
@@ -58,213 +55,75 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 from opsweek import clock, rules
 from opsweek.cli.output import Cell, Printer, day, plural, truncate, when
-from opsweek.errors import NotFound
-from opsweek.text import unknown
+from opsweek.rules.waiting import MyWork
+from opsweek.store import read
 
 JSON_VERSION = 1
 TITLE_WIDTH = 38
 
-_HANDOFF_SQL = (
-    "SELECT h.id, h.item_id, h.from_stage, h.from_owner, h.to_stage, h.to_owner, h.sent_at, h.due_at,"
-    " h.note, h.escalated_at, i.workflow, i.title FROM handoffs h JOIN items i ON i.id = h.item_id"
-)
+
+# --- JSON -----------------------------------------------------------------------------
 
 
-# --- reading: light records the rules can use --------------------------------------
-
-
-def _settings(store) -> dict:
-    values = dict(rules.DEFAULT_SETTINGS)
-    values.update({key: value for key, value in store.query("SELECT key, value FROM settings")})
-    return values
-
-
-def _people(store) -> dict:
-    people = {
-        row["handle"]: SimpleNamespace(handle=row["handle"], name=row["name"], cover=row["cover"],
-                                       active=bool(row["active"]), away=[])
-        for row in store.query("SELECT handle, name, cover, active FROM people")
-    }
-    for row in store.query("SELECT handle, start, end FROM away ORDER BY start"):
-        person = people.get(row["handle"])
-        if person is not None:
-            person.away.append(SimpleNamespace(start=date.fromisoformat(row["start"]),
-                                               end=date.fromisoformat(row["end"])))
-    return people
-
-
-def _stages(store) -> dict:
+def handoff_json(work: MyWork, h) -> dict:
+    stage = work.stages.get((h.workflow, h.to_stage))
     return {
-        (row["workflow"], row["key"]): SimpleNamespace(
-            workflow=row["workflow"], key=row["key"], name=row["name"], sop=row["sop"],
-            max_days=row["max_days"], handoff_sla=row["handoff_sla"])
-        for row in store.query("SELECT workflow, key, name, sop, max_days, handoff_sla FROM stages")
+        "id": h.id, "item_id": h.item_id, "title": h.title, "workflow": h.workflow,
+        "from_stage": h.from_stage, "from_owner": h.from_owner, "to_stage": h.to_stage,
+        "to_stage_name": stage.name if stage else None, "to_owner": h.to_owner,
+        "sop": stage.sop if stage else None, "note": h.note,
+        "sent_at": clock.stamp(h.sent_at), "due_at": clock.stamp(h.due_at),
+        "overdue": work.handoff_overdue(h), "late_seconds": int(rules.lateness(h, work.now).total_seconds()),
+        "escalation_due": rules.escalation_due(h, work.now, work.settings),
+        "escalated_at": clock.stamp(h.escalated_at) if h.escalated_at else None,
     }
 
 
-def _handoffs(store, column: str, handle: str) -> list:
-    # "accepted_at IS NULL" spelled out so SQLite can use the partial pending indexes
-    rows = store.query(f"{_HANDOFF_SQL} WHERE h.{column} = ? AND h.accepted_at IS NULL ORDER BY h.due_at, h.id",
-                       (handle,))
-    return [
-        SimpleNamespace(
-            id=r["id"], item_id=r["item_id"], from_stage=r["from_stage"], from_owner=r["from_owner"],
-            to_stage=r["to_stage"], to_owner=r["to_owner"], sent_at=clock.parse_stamp(r["sent_at"]),
-            due_at=clock.parse_stamp(r["due_at"]), accepted_at=None, note=r["note"],
-            escalated_at=clock.parse_stamp(r["escalated_at"]), workflow=r["workflow"], title=r["title"])
-        for r in rows
-    ]
+def item_json(work: MyWork, item, reasons) -> dict:
+    stage = work.stages.get((item.workflow, item.stage))
+    return {
+        "id": item.id, "title": item.title, "workflow": item.workflow, "stage": item.stage,
+        "stage_name": stage.name if stage else None, "status": item.status, "owner": item.owner,
+        "due": item.due.isoformat() if item.due else None, "sop": stage.sop if stage else None,
+        "overdue": work.item_overdue(item),
+        "reasons": [{"kind": r.kind, "text": r.text} for r in reasons],
+    }
 
 
-def _open_items(store, handle: str) -> list:
-    rows = store.query(
-        "SELECT id, workflow, stage, title, owner, status, stage_entered_at, last_activity_at, due,"
-        " blocked_reason FROM items WHERE owner = ? AND status IN ('open', 'blocked')", (handle,))
-    return [
-        SimpleNamespace(
-            id=r["id"], workflow=r["workflow"], stage=r["stage"], title=r["title"], owner=r["owner"],
-            status=r["status"], stage_entered_at=clock.parse_stamp(r["stage_entered_at"]),
-            last_activity_at=clock.parse_stamp(r["last_activity_at"]),
-            due=date.fromisoformat(r["due"]) if r["due"] else None, blocked_reason=r["blocked_reason"])
-        for r in rows
-    ]
-
-
-def _actions(store, handle: str) -> list:
-    rows = store.query(
-        "SELECT e.id, e.text, e.due, e.item_id, e.workflow, m.week FROM entries e"
-        " LEFT JOIN meetings m ON m.id = e.meeting_id"
-        " WHERE e.owner = ? AND e.status = 'open' AND e.kind = 'action'"
-        " ORDER BY e.due IS NULL, e.due, e.id", (handle,))
-    return [
-        SimpleNamespace(id=r["id"], text=r["text"], due=date.fromisoformat(r["due"]) if r["due"] else None,
-                        item_id=r["item_id"], workflow=r["workflow"], week=r["week"])
-        for r in rows
-    ]
-
-
-# --- what is mine --------------------------------------------------------------------
-
-
-class Mine:
-    """Everything waiting on one person, computed by the rules."""
-
-    def __init__(self, store, me: str, now: datetime, today: date):
-        self.me = me
-        self.now = now
-        self.today = today
-        self.settings = _settings(store)
-        self.people = _people(store)
-        if me not in self.people:
-            hint = "" if self.people else " (the team has no people yet: opsweek import team.toml)"
-            raise NotFound("--me: " + unknown("person", me, self.people) + hint)
-        self.stages = _stages(store)
-        self.incoming = _handoffs(store, "to_owner", me)
-        # a handoff I sent to myself already shows as one to accept
-        self.sent = [h for h in _handoffs(store, "from_owner", me) if h.to_owner != me]
-        self.stuck = self._stuck(_open_items(store, me))
-        self.actions = _actions(store, me)
-        self.covering = []
-        # who I cover for: away at some point from today to the end of this week
-        last = today + timedelta(days=6 - today.weekday())
-        for handle in sorted(self.people):
-            person = self.people[handle]
-            if handle == me or person.cover != me or not rules.is_away(person, today, last):
-                continue
-            if rules.cover_for(handle, self.people, today, today) != me:
-                continue  # I am away or inactive myself: the cover falls through
-            away = [p for p in person.away if p.start <= last and p.end >= today]
-            self.covering.append(SimpleNamespace(
-                person=person, away=away, incoming=_handoffs(store, "to_owner", handle),
-                stuck=self._stuck(_open_items(store, handle))))
-
-    def _stuck(self, items: list) -> list:
-        return rules.stuck_items(items, self.stages, self.now, self.today, self.settings)
-
-    # overdue counts: what --check answers
-    def handoff_overdue(self, handoff) -> bool:
-        return rules.is_overdue(handoff, self.now)
-
-    def item_overdue(self, item) -> bool:
-        return item.due is not None and item.due < self.today
-
-    def action_overdue(self, action) -> bool:
-        return action.due is not None and action.due < self.today
-
-    def overdue(self) -> dict[str, int]:
-        counts = {
-            "incoming": sum(self.handoff_overdue(h) for h in self.incoming),
-            "items": sum(self.item_overdue(item) for item, _ in self.stuck),
-            "actions": sum(self.action_overdue(a) for a in self.actions),
-            "covering": sum(self.handoff_overdue(h) for c in self.covering for h in c.incoming)
-            + sum(self.item_overdue(item) for c in self.covering for item, _ in c.stuck),
-        }
-        return {"total": sum(counts.values()), **counts}
-
-    def empty(self) -> bool:
-        return not (self.incoming or self.sent or self.stuck or self.actions
-                    or any(c.incoming or c.stuck for c in self.covering))
-
-    # -- JSON -------------------------------------------------------------------------
-
-    def handoff_json(self, h) -> dict:
-        stage = self.stages.get((h.workflow, h.to_stage))
-        return {
-            "id": h.id, "item_id": h.item_id, "title": h.title, "workflow": h.workflow,
-            "from_stage": h.from_stage, "from_owner": h.from_owner, "to_stage": h.to_stage,
-            "to_stage_name": stage.name if stage else None, "to_owner": h.to_owner,
-            "sop": stage.sop if stage else None, "note": h.note,
-            "sent_at": clock.stamp(h.sent_at), "due_at": clock.stamp(h.due_at),
-            "overdue": self.handoff_overdue(h), "late_seconds": int(rules.lateness(h, self.now).total_seconds()),
-            "escalation_due": rules.escalation_due(h, self.now, self.settings),
-            "escalated_at": clock.stamp(h.escalated_at) if h.escalated_at else None,
-        }
-
-    def item_json(self, item, reasons) -> dict:
-        stage = self.stages.get((item.workflow, item.stage))
-        return {
-            "id": item.id, "title": item.title, "workflow": item.workflow, "stage": item.stage,
-            "stage_name": stage.name if stage else None, "status": item.status, "owner": item.owner,
-            "due": item.due.isoformat() if item.due else None, "sop": stage.sop if stage else None,
-            "overdue": self.item_overdue(item),
-            "reasons": [{"kind": r.kind, "text": r.text} for r in reasons],
-        }
-
-    def as_json(self) -> dict:
-        return {
-            "version": JSON_VERSION,
-            "me": self.me,
-            "now": clock.stamp(self.now),
-            "today": self.today.isoformat(),
-            "overdue": self.overdue(),
-            "incoming": [self.handoff_json(h) for h in self.incoming],
-            "sent": [self.handoff_json(h) for h in self.sent],
-            "stuck": [self.item_json(item, reasons) for item, reasons in self.stuck],
-            "actions": [
-                {"id": a.id, "text": a.text, "due": a.due.isoformat() if a.due else None,
-                 "overdue": self.action_overdue(a), "item_id": a.item_id, "workflow": a.workflow,
-                 "week": a.week}
-                for a in self.actions
-            ],
-            "covering": [
-                {"for": c.person.handle, "name": c.person.name,
-                 "away": [{"from": p.start.isoformat(), "to": p.end.isoformat()} for p in c.away],
-                 "incoming": [self.handoff_json(h) for h in c.incoming],
-                 "stuck": [self.item_json(item, reasons) for item, reasons in c.stuck]}
-                for c in self.covering
-            ],
-        }
+def as_json(work: MyWork) -> dict:
+    """The stable JSON shape of the module docstring (and docs/mine-json.md)."""
+    return {
+        "version": JSON_VERSION,
+        "me": work.me,
+        "now": clock.stamp(work.now),
+        "today": work.today.isoformat(),
+        "overdue": work.overdue(),
+        "incoming": [handoff_json(work, h) for h in work.incoming],
+        "sent": [handoff_json(work, h) for h in work.sent],
+        "stuck": [item_json(work, item, reasons) for item, reasons in work.stuck],
+        "actions": [
+            {"id": a.id, "text": a.text, "due": a.due.isoformat() if a.due else None,
+             "overdue": work.action_overdue(a), "item_id": a.item_id, "workflow": a.workflow,
+             "week": a.week}
+            for a in work.actions
+        ],
+        "covering": [
+            {"for": c.person.handle, "name": c.person.name,
+             "away": [{"from": p.start.isoformat(), "to": p.end.isoformat()} for p in c.away],
+             "incoming": [handoff_json(work, h) for h in c.incoming],
+             "stuck": [item_json(work, item, reasons) for item, reasons in c.stuck]}
+            for c in work.covering
+        ],
+    }
 
 
 # --- for people ------------------------------------------------------------------------
 
 
-def _late(mine: Mine, h) -> Cell:
+def _late(mine: MyWork, h) -> Cell:
     if mine.handoff_overdue(h):
         late = clock.humanize(rules.lateness(h, mine.now))
         style = "red bold" if rules.escalation_due(h, mine.now, mine.settings) else "red"
@@ -272,7 +131,7 @@ def _late(mine: Mine, h) -> Cell:
     return Cell(f"in {clock.humanize(h.due_at - mine.now)}")
 
 
-def _incoming_rows(mine: Mine, handoffs: list) -> list[list]:
+def _incoming_rows(mine: MyWork, handoffs: list) -> list[list]:
     rows = []
     for h in handoffs:
         stage = mine.stages.get((h.workflow, h.to_stage))
@@ -285,7 +144,7 @@ def _incoming_rows(mine: Mine, handoffs: list) -> list[list]:
 _INCOMING_HEADER = ["HANDOFF", "ITEM", "TITLE", "FROM", "INTO", "DUE", "LATE", "SOP"]
 
 
-def _stuck_rows(mine: Mine, stuck: list) -> list[list]:
+def _stuck_rows(mine: MyWork, stuck: list) -> list[list]:
     rows = []
     for item, reasons in stuck:
         why = "; ".join(r.text for r in reasons)
@@ -302,7 +161,7 @@ def _count(total: int, overdue: int) -> str:
     return f"{total}, {overdue} overdue" if overdue else str(total)
 
 
-def render(mine: Mine, out: Printer) -> None:
+def render(mine: MyWork, out: Printer) -> None:
     """The human-readable listing, sections in SPEC order."""
     person = mine.people[mine.me]
     out.line(f"What is waiting on {mine.me} ({person.name}), {when(mine.now)}", "bold")
@@ -376,7 +235,7 @@ def render(mine: Mine, out: Printer) -> None:
             out.table(_stuck_rows(mine, c.stuck), _STUCK_HEADER, indent=4)
 
 
-def check_line(mine: Mine, overdue: dict[str, int]) -> str:
+def check_line(mine: MyWork, overdue: dict[str, int]) -> str:
     parts = []
     if overdue["incoming"]:
         parts.append(plural(overdue["incoming"], "handoff") + " to accept")
@@ -397,12 +256,12 @@ def mine(ctx) -> int:
     today = now.astimezone(clock.local_tz()).date()
     store = ctx.open_store()
     try:
-        result = Mine(store, me, now, today)
+        result = read.my_work(store, me, now, today)
     finally:
         store.close()
     overdue = result.overdue()
     if ctx.args.json:
-        sys.stdout.write(json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(as_json(result), indent=2, ensure_ascii=False) + "\n")
     elif ctx.args.check:
         if overdue["total"]:
             Printer().line(check_line(result, overdue))

@@ -99,8 +99,8 @@ def whatif(ctx) -> int:
     with ctx.open_store() as store:
         team = read.team(store)
         away = _away_handles(ctx.args.away, team.people)
-        items = read.items(store, "i.status IN ('open', 'blocked')")
-        pending = read.handoffs(store, "h.accepted_at IS NULL")
+        items = read.open_items(store)
+        pending = read.pending_handoffs(store)
     volume = ctx.args.volume
     result = rules.what_if(away, volume, team.people, team.workflows, team.stages, items, pending, now,
                            first, last)

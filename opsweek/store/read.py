@@ -1,20 +1,27 @@
-"""Reads: rows of the store as the models of ``opsweek.model``.
+"""The read layer: named queries over the store, returning the light records of
+``opsweek.store.records``.
 
-Big lists (items, handoffs, events) are read a page at a time with the rules' conditions
-pushed into SQL, so screens stay quick at 100,000 items; the rules in ``opsweek.rules``
-then give the reasons for the rows on the page.
+Every rule's SQL condition comes from its module in ``opsweek.rules`` (``stuck.sql``,
+``overdue.sql``, ...), so a count, a page, the workflow map and ``opsweek mine`` all ask
+the same question the Python predicate answers. Big lists (items, handoffs, events) are
+read a page at a time with the rules' conditions pushed into SQL, so screens stay quick
+at 100,000 items. Screens and commands call these functions and never write SQL.
+
+Standard library only: this is also the quick path of ``opsweek mine``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections import namedtuple
 from datetime import date, datetime
 
 from opsweek import clock, rules
 from opsweek.errors import NotFound
-from opsweek.model import Away, Entry, Event, Handoff, Item, Meeting, Person, Stage, Workflow
+from opsweek.rules import actions as action_rule
+from opsweek.rules import escalation, gaps, overdue, stuck, waiting
 from opsweek.store.db import Store
+from opsweek.store.records import Away, Entry, Event, Handoff, Item, Meeting, Person, Stage, Workflow
 from opsweek.text import unknown
 
 _ts = clock.parse_stamp
@@ -24,67 +31,60 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-# --- rows to models (no validation: the store only holds validated data) -------------
+# --- rows to records (no validation: the store only holds validated data) ------------
 
 
 def person_from(row, away: list[Away]) -> Person:
-    return Person.model_construct(
-        handle=row["handle"], name=row["name"], role=row["role"], cover=row["cover"],
-        away=away, active=bool(row["active"]),
-    )
+    return Person(row["handle"], row["name"], row["role"], row["cover"], away, bool(row["active"]))
 
 
 def workflow_from(row) -> Workflow:
-    return Workflow.model_construct(**dict(row))
+    return Workflow(row["key"], row["name"], row["outcome"], row["owner"], row["trigger"], row["status"])
 
 
 def stage_from(row) -> Stage:
-    data = dict(row)
-    data.pop("id", None)
-    return Stage.model_construct(**data)
+    return Stage(row["workflow"], row["key"], row["name"], row["position"], row["owner"], row["sop"],
+                 row["max_days"], row["handoff_sla"])
 
 
 def item_from(row) -> Item:
-    return Item.model_construct(
-        id=row["id"], workflow=row["workflow"], stage=row["stage"], title=row["title"],
-        owner=row["owner"], status=row["status"], opened_at=_ts(row["opened_at"]),
-        stage_entered_at=_ts(row["stage_entered_at"]), last_activity_at=_ts(row["last_activity_at"]),
-        due=_day(row["due"]), ref=row["ref"], blocked_reason=row["blocked_reason"],
-        closed_at=_ts(row["closed_at"]),
+    return Item(
+        row["id"], row["workflow"], row["stage"], row["title"], row["owner"], row["status"],
+        _ts(row["opened_at"]), _ts(row["stage_entered_at"]), _ts(row["last_activity_at"]),
+        _day(row["due"]), row["ref"], row["blocked_reason"], _ts(row["closed_at"]),
     )
 
 
 def handoff_from(row) -> Handoff:
     keys = row.keys()
-    return Handoff.model_construct(
-        id=row["id"], item_id=row["item_id"], from_stage=row["from_stage"], from_owner=row["from_owner"],
-        to_stage=row["to_stage"], to_owner=row["to_owner"], sent_at=_ts(row["sent_at"]),
-        due_at=_ts(row["due_at"]), accepted_at=_ts(row["accepted_at"]), accepted_by=row["accepted_by"],
-        note=row["note"], escalated_at=_ts(row["escalated_at"]),
-        workflow=row["workflow"] if "workflow" in keys else None,
+    return Handoff(
+        row["id"], row["item_id"], row["from_stage"], row["from_owner"], row["to_stage"], row["to_owner"],
+        _ts(row["sent_at"]), _ts(row["due_at"]), _ts(row["accepted_at"]), row["accepted_by"], row["note"],
+        _ts(row["escalated_at"]),
+        row["workflow"] if "workflow" in keys else None, row["title"] if "title" in keys else None,
     )
 
 
 def meeting_from(row) -> Meeting:
-    return Meeting.model_construct(
-        id=row["id"], week=row["week"], facilitator=row["facilitator"], started_at=_ts(row["started_at"]),
-        closed_at=_ts(row["closed_at"]), rating=row["rating"], step=row["step"],
-    )
+    return Meeting(row["id"], row["week"], row["facilitator"], _ts(row["started_at"]), _ts(row["closed_at"]),
+                   row["rating"], row["step"])
 
 
 def entry_from(row) -> Entry:
-    data = dict(row)
-    data["due"] = _day(data["due"])
-    data["created_at"] = _ts(data["created_at"])
-    return Entry.model_construct(**data)
+    keys = row.keys()
+    return Entry(
+        row["id"], row["meeting_id"], row["kind"], row["text"], row["owner"], _day(row["due"]), row["item_id"],
+        row["workflow"], row["status"], row["closed_meeting_id"], _ts(row["created_at"]),
+        row["week"] if "week" in keys else None,
+    )
 
 
 def event_from(row) -> Event:
-    data = dict(row)
-    data["at"] = _ts(data["at"])
-    data["before"] = json.loads(data["before"]) if data["before"] else None
-    data["after"] = json.loads(data["after"]) if data["after"] else None
-    return Event.model_construct(**data)
+    return Event(
+        row["id"], row["change_id"], _ts(row["at"]), row["actor"], row["meeting_id"], row["action"],
+        row["entity"], row["entity_id"], json.loads(row["before"]) if row["before"] else None,
+        json.loads(row["after"]) if row["after"] else None, row["reason"], row["undoes"],
+    )
 
 
 # --- the team: people, workflows, stages, settings -----------------------------------
@@ -106,9 +106,7 @@ def step_minutes(values: dict[str, str]) -> dict[str, int]:
 def people(store: Store) -> dict[str, Person]:
     away: dict[str, list[Away]] = {}
     for row in store.query("SELECT handle, start, end FROM away ORDER BY handle, start"):
-        away.setdefault(row["handle"], []).append(
-            Away.model_construct(start=_day(row["start"]), end=_day(row["end"]))
-        )
+        away.setdefault(row["handle"], []).append(Away(_day(row["start"]), _day(row["end"])))
     return {
         row["handle"]: person_from(row, away.get(row["handle"], []))
         for row in store.query("SELECT * FROM people ORDER BY handle")
@@ -127,16 +125,11 @@ def stages(store: Store, workflow: str | None = None) -> list[Stage]:
     return [stage_from(r) for r in rows]
 
 
-@dataclass
-class Team:
-    """Everything small about the system: settings, people, workflows and their stages."""
+class Team(namedtuple("Team", "settings people workflows stages stages_by_workflow stage_map")):
+    """Everything small about the system: settings, people, workflows and their stages
+    (``stages_by_workflow``: in order; ``stage_map``: by (workflow, key))."""
 
-    settings: dict[str, str]
-    people: dict[str, Person]
-    workflows: list[Workflow]
-    stages: list[Stage]
-    stages_by_workflow: dict[str, list[Stage]] = field(default_factory=dict)
-    stage_map: dict[tuple[str, str], Stage] = field(default_factory=dict)
+    __slots__ = ()
 
     def workflow(self, key: str) -> Workflow:
         for wf in self.workflows:
@@ -189,10 +182,37 @@ def item(store: Store, item_id: int) -> Item:
 
 def items(store: Store, where: str = "1", params=(), order: str = "id", limit: int | None = None,
           offset: int = 0) -> list[Item]:
+    """Items matching an SQL condition on ``items i`` (for the core; screens call the named
+    queries below)."""
     sql = f"SELECT * FROM items i WHERE {where} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     return [item_from(r) for r in store.query(sql, params)]
+
+
+def open_items(store: Store) -> list[Item]:
+    """Every open or blocked item (the what-if works on all of them)."""
+    return items(store, rules.common.OPEN_SQL.format(i="i"))
+
+
+def item_titles(store: Store, item_ids) -> dict[int, str]:
+    """Titles of the given items, by id."""
+    ids = sorted({int(i) for i in item_ids if i is not None})
+    if not ids:
+        return {}
+    return {r["id"]: r["title"] for r in store.query(
+        "SELECT id, title FROM items WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}
+
+
+def stage_items_page(store: Store, workflow: str, stage: str, *, limit: int, offset: int = 0) -> list[Item]:
+    """The open or blocked items waiting in one stage, longest there first."""
+    return items(store, "i.workflow = ? AND i.stage = ? AND i.status IN ('open', 'blocked')",
+                 (workflow, stage), order=stuck.ORDER, limit=limit, offset=offset)
+
+
+def stage_items_count(store: Store, workflow: str, stage: str) -> int:
+    return store.scalar("SELECT count(*) FROM items i WHERE i.workflow = ? AND i.stage = ?"
+                        " AND i.status IN ('open', 'blocked')", (workflow, stage))
 
 
 _HANDOFF_SELECT = "SELECT h.*, i.workflow AS workflow, i.title AS title FROM handoffs h JOIN items i ON i.id = h.item_id"
@@ -213,45 +233,33 @@ def handoffs(store: Store, where: str = "1", params=(), order: str = "h.id", lim
     return [handoff_from(r) for r in store.query(sql, params)]
 
 
+def pending_handoffs(store: Store) -> list[Handoff]:
+    """Every handoff not yet accepted."""
+    return handoffs(store, "h.accepted_at IS NULL")
+
+
 def pending_handoff_for(store: Store, item_id: int) -> Handoff | None:
     found = handoffs(store, "h.item_id = ? AND h.accepted_at IS NULL", (item_id,), "h.id DESC", 1)
     return found[0] if found else None
 
 
-# --- the rules pushed into SQL, for counts and pages at scale ------------------------
-
-
-# Stuck items are selected FROM this join, so that each item meets its own stage's max_days.
-_STUCK_FROM = "items i LEFT JOIN stages s ON s.workflow = i.workflow AND s.key = i.stage"
-
-
-def _stuck_filter(team: Team, now: datetime, today: date) -> tuple[str, list]:
-    """SQL condition (on ``_STUCK_FROM``) matching exactly the items rules.stuck_reasons flags."""
-    stale = rules.setting(team.settings, "stale_after")
-    stale_before = clock.stamp(stale.before(now))
-    condition = (
-        "i.status IN ('open', 'blocked') AND (i.status = 'blocked' OR i.last_activity_at < ?"
-        " OR (i.due IS NOT NULL AND i.due < ?)"
-        " OR (s.max_days IS NOT NULL AND i.stage_entered_at < strftime('%Y-%m-%dT%H:%M:%SZ', ?,"
-        " printf('-%d seconds', CAST(s.max_days * 86400 AS INTEGER)))))"
-    )
-    return condition, [stale_before, today.isoformat(), clock.stamp(now)]
+# --- stuck items (rules.stuck) -------------------------------------------------------
 
 
 def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: str = "1",
                params=(), limit: int = 200, offset: int = 0) -> list[tuple[Item, list[rules.Reason]]]:
     """Stuck items with their reasons, longest in stage first, one page at a time."""
-    condition, stuck_params = _stuck_filter(team, now, today)
-    sql = (f"SELECT i.* FROM {_STUCK_FROM} WHERE {condition} AND ({where}) "
-           f"ORDER BY i.stage_entered_at, i.id LIMIT {int(limit)} OFFSET {int(offset)}")
+    condition, stuck_params = stuck.sql(team.settings, now, today)
+    sql = (f"SELECT i.* FROM {stuck.FROM} WHERE {condition} AND ({where}) "
+           f"ORDER BY {stuck.ORDER} LIMIT {int(limit)} OFFSET {int(offset)}")
     page = [item_from(r) for r in store.query(sql, [*stuck_params, *params])]
     return [(it, rules.stuck_reasons(it, team.stage_map.get((it.workflow, it.stage)), now, today,
                                      team.settings)) for it in page]
 
 
 def stuck_count(store: Store, team: Team, now: datetime, today: date, *, where: str = "1", params=()) -> int:
-    condition, stuck_params = _stuck_filter(team, now, today)
-    return store.scalar(f"SELECT count(*) FROM {_STUCK_FROM} WHERE {condition} AND ({where})",
+    condition, stuck_params = stuck.sql(team.settings, now, today)
+    return store.scalar(f"SELECT count(*) FROM {stuck.FROM} WHERE {condition} AND ({where})",
                         [*stuck_params, *params])
 
 
@@ -260,51 +268,43 @@ def stuck_counts(store: Store, team: Team, now: datetime, today: date, *, by: st
     """Stuck items counted per ``by`` (an items column: workflow, stage, owner)."""
     if by not in ("workflow", "stage", "owner"):
         raise ValueError(by)
-    condition, stuck_params = _stuck_filter(team, now, today)
-    return dict(store.query(f"SELECT i.{by}, count(*) FROM {_STUCK_FROM} WHERE {condition} AND ({where})"
+    condition, stuck_params = stuck.sql(team.settings, now, today)
+    return dict(store.query(f"SELECT i.{by}, count(*) FROM {stuck.FROM} WHERE {condition} AND ({where})"
                             f" GROUP BY i.{by}", [*stuck_params, *params]))
 
 
-# rules.is_overdue in SQL: not accepted, and now is past due_at
-_OVERDUE = "h.accepted_at IS NULL AND h.due_at < ?"
+# --- overdue handoffs and escalation (rules.overdue, rules.escalation) ---------------
 
 
 def overdue_page(store: Store, now: datetime, *, where: str = "1", params=(), limit: int = 200,
                  offset: int = 0) -> list[Handoff]:
     """Overdue handoffs, most overdue first, one page at a time."""
-    return handoffs(store, f"{_OVERDUE} AND ({where})",
-                    [clock.stamp(now), *params], order="h.due_at, h.id", limit=limit, offset=offset)
+    condition, late = overdue.sql(now)
+    return handoffs(store, f"{condition} AND ({where})", [*late, *params], order="h.due_at, h.id",
+                    limit=limit, offset=offset)
 
 
 def overdue_count(store: Store, now: datetime, *, where: str = "1", params=()) -> int:
-    return store.scalar(
-        f"SELECT count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
-        f" WHERE {_OVERDUE} AND ({where})", [clock.stamp(now), *params])
-
-
-def escalation_due_count(store: Store, team: Team, now: datetime) -> int:
-    """rules.escalation_due in SQL: not accepted nor escalated, and more than
-    ``escalate_after`` past due."""
-    before = rules.setting(team.settings, "escalate_after").before(now)
-    return store.scalar("SELECT count(*) FROM handoffs WHERE accepted_at IS NULL AND escalated_at IS NULL"
-                        " AND due_at < ?", (clock.stamp(before),))
+    condition, late = overdue.sql(now)
+    return store.scalar(f"SELECT count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
+                        f" WHERE {condition} AND ({where})", [*late, *params])
 
 
 def overdue_counts(store: Store, now: datetime, *, by: str = "workflow") -> dict[str, int]:
     """Overdue handoffs counted per item workflow, or per receiver (``to_owner``)."""
     column = {"workflow": "i.workflow", "to_owner": "h.to_owner"}[by]
-    return dict(store.query(
-        f"SELECT {column}, count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
-        f" WHERE {_OVERDUE} GROUP BY {column}", (clock.stamp(now),)))
+    condition, late = overdue.sql(now)
+    return dict(store.query(f"SELECT {column}, count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
+                            f" WHERE {condition} GROUP BY {column}", late))
 
 
-@dataclass
-class WorkflowHealth:
-    workflow: Workflow
-    open: int
-    stuck: int
-    overdue: int
-    audit: rules.AuditResult
+def escalation_due_count(store: Store, team: Team, now: datetime) -> int:
+    """Handoffs due for escalation (rules.escalation)."""
+    condition, params = escalation.sql(now, team.settings)
+    return store.scalar(f"SELECT count(*) FROM handoffs h WHERE {condition}", params)
+
+
+# --- workflow health, the attention summary, the audit -------------------------------
 
 
 def last_reviews(store: Store) -> dict[str, datetime]:
@@ -312,20 +312,167 @@ def last_reviews(store: Store) -> dict[str, datetime]:
             store.query("SELECT workflow, max(at) AS at FROM reviews GROUP BY workflow")}
 
 
-def health(store: Store, team: Team, now: datetime, today: date) -> list[WorkflowHealth]:
-    """Per workflow: open items, stuck items, overdue handoffs and the audit score."""
+# The results below are dataclasses (rules.attention, rules.bottleneck), imported where
+# used so that the quick path (``my_work``) does not pay for ``dataclasses``.
+
+
+def health(store: Store, team: Team, now: datetime, today: date) -> list:
+    """Per workflow (``rules.attention.WorkflowHealth``): open items, stuck items, overdue
+    handoffs and the audit score."""
+    from opsweek.rules.attention import WorkflowHealth
+
     opened = dict(store.query(
         "SELECT workflow, count(*) FROM items WHERE status IN ('open', 'blocked') GROUP BY workflow"))
-    stuck = stuck_counts(store, team, now, today)
-    overdue = overdue_counts(store, now)
+    stuck_by = stuck_counts(store, team, now, today)
+    overdue_by = overdue_counts(store, now)
     audits = {a.workflow: a for a in rules.audit(team.workflows, team.stages_by_workflow, team.people,
                                                  last_reviews(store), now)}
     return [
-        WorkflowHealth(wf, opened.get(wf.key, 0), stuck.get(wf.key, 0), overdue.get(wf.key, 0),
+        WorkflowHealth(wf, opened.get(wf.key, 0), stuck_by.get(wf.key, 0), overdue_by.get(wf.key, 0),
                        audits.get(wf.key) or rules.audit_workflow(wf, team.stages_by_workflow.get(wf.key, []),
                                                                   team.people, None, now))
         for wf in team.workflows
     ]
+
+
+def audit_findings(store: Store, team: Team, now: datetime) -> tuple[list[rules.AuditResult], list[rules.Finding]]:
+    """The audit of every workflow and, workflow by workflow, each finding: the scored
+    ones, then this week's ownership gaps the score does not name (``scored=False``)."""
+    results = rules.audit(team.workflows, team.stages_by_workflow, team.people, last_reviews(store), now)
+    first, last = clock.week_bounds(clock.iso_week(now))
+    extra = rules.audit_layers.this_week_findings(results, team.people, team.workflows, team.stages, first, last)
+    findings = []
+    for result in results:
+        findings.extend(result.findings)
+        findings.extend(f for f in extra if f.workflow == result.workflow)
+    return results, findings
+
+
+def attention(store: Store, team: Team, now: datetime, today: date, *, with_health: bool = True):
+    """Everything the home screen's "needs attention" shows, as ``rules.attention.Attention``
+    (``with_health=False``: all but the per-workflow health, which the caller may read at
+    the same time on another connection, see ``health``)."""
+    from opsweek.rules.attention import Attention, away_today
+
+    week = clock.iso_week(now)
+    closed = store.one("SELECT * FROM meetings WHERE week = ? AND closed_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                       (week,))
+    late_sql, late_params = action_rule.overdue_sql(today)
+    return Attention(
+        health=health(store, team, now, today) if with_health else [],
+        reviews=last_reviews(store),
+        gaps=gaps_count(store, team, clock.week_bounds(week)),
+        escalate=escalation_due_count(store, team, now),
+        actions_open=store.scalar(f"SELECT count(*) FROM entries e WHERE {action_rule.open_sql()}"),
+        actions_late=store.scalar(f"SELECT count(*) FROM entries e WHERE {late_sql}", late_params),
+        away=away_today(team.people, today),
+        meeting=open_meeting(store, week),
+        closed_this_week=meeting_from(closed) if closed else None,
+    )
+
+
+# --- ownership gaps (rules.gaps) -----------------------------------------------------
+
+
+def gaps_count(store: Store, team: Team, week: tuple[date, date]) -> int:
+    """Ownership gaps in ``week``: the structural ones and the open items of unusable owners."""
+    # open items per owner (a scan of the owner/status index), then the owners with a problem
+    bad = set(rules.availability.unavailable(team.people, *week))
+    per_owner = store.query("SELECT owner, count(*) AS n FROM items WHERE status IN ('open', 'blocked')"
+                            " AND owner IS NOT NULL GROUP BY owner")
+    count = sum(row["n"] for row in per_owner if row["owner"] in bad or row["owner"] not in team.people)
+    return len(gaps.structural_gaps(team.people, team.workflows, team.stages, *week)) + count
+
+
+def gaps_page(store: Store, team: Team, week: tuple[date, date], offset: int, limit: int) -> list[tuple]:
+    """``(gap, item title)`` rows: workflows and stages first, then items by owner."""
+    structural = gaps.structural_gaps(team.people, team.workflows, team.stages, *week)
+    found = [(gap, None) for gap in structural[offset:offset + limit]]
+    left = limit - len(found)
+    if left > 0:
+        where, params = gaps.item_sql(team.people, *week)
+        start = max(0, offset - len(structural))
+        for it in items(store, where, params, gaps.ITEM_ORDER, limit=left, offset=start):
+            found.append((gaps.item_gap(it, team.people, *week), it.title))
+    return found
+
+
+# --- the workflow map (rules.bottleneck) ---------------------------------------------
+
+
+def stage_loads(store: Store, team: Team, workflow: str, now: datetime):
+    """Per stage of ``workflow`` (a ``rules.bottleneck.WorkflowLoad``): items waiting,
+    stuck, oldest wait, handoffs coming in, owner."""
+    from opsweek.rules.bottleneck import StageLoad, WorkflowLoad
+
+    today = now.astimezone(clock.local_tz()).date()
+    first, last = clock.week_bounds(clock.iso_week(now))
+    ordered = team.stages_by_workflow.get(workflow, [])
+    loads = {s.key: StageLoad(s) for s in ordered}
+    for row in store.query(
+            "SELECT stage, count(*) AS n, min(stage_entered_at) AS oldest FROM items"
+            " WHERE status IN ('open', 'blocked') AND workflow = ? GROUP BY stage", (workflow,)):
+        if row["stage"] in loads:
+            loads[row["stage"]].waiting = row["n"]
+            loads[row["stage"]].oldest = _ts(row["oldest"])
+    for stage_key, count in stuck_counts(store, team, now, today, by="stage", where="i.workflow = ?",
+                                         params=(workflow,)).items():
+        if stage_key in loads:
+            loads[stage_key].stuck = count
+    late_sql, late_params = overdue.sql(now)
+    for row in store.query(
+            f"SELECT h.to_stage, count(*), sum({late_sql}) FROM handoffs h JOIN items i ON i.id = h.item_id"
+            " WHERE h.accepted_at IS NULL AND i.workflow = ? GROUP BY h.to_stage", (*late_params, workflow)):
+        if row[0] in loads:
+            loads[row[0]].incoming, loads[row[0]].incoming_late = row[1], row[2] or 0
+    for load in loads.values():
+        owner = load.stage.owner
+        load.owner_problem, load.cover = rules.owner_problem(owner, team.people, today, today)
+        person = team.people.get(owner) if owner else None
+        if person is not None and not load.owner_problem:
+            load.away = rules.availability.away_periods(person, first, last)
+    return WorkflowLoad(workflow, [loads[s.key] for s in ordered])
+
+
+# --- what is waiting on a person (rules.waiting) --------------------------------------
+
+
+def _waiting_handoffs(store: Store, condition: str, handle: str) -> list[Handoff]:
+    # the pending conditions are spelled out so SQLite uses the partial pending indexes
+    return handoffs(store, condition, (handle,), order="h.due_at, h.id")
+
+
+def _waiting_stuck(store: Store, handle: str, stage_map: dict, now: datetime, today: date, settings: dict) -> list:
+    mine = items(store, waiting.owned_open_sql("i"), (handle,))
+    return rules.stuck_items(mine, stage_map, now, today, settings)
+
+
+def my_work(store: Store, me: str, now: datetime, today: date) -> waiting.MyWork:
+    """Everything waiting on ``me``: the sections of ``opsweek mine`` (rules.waiting).
+
+    Raises :class:`NotFound` (naming near matches) when ``me`` is not on the team.
+    """
+    everyone = people(store)
+    if me not in everyone:
+        hint = "" if everyone else " (the team has no people yet: opsweek import team.toml)"
+        raise NotFound("--me: " + unknown("person", me, everyone) + hint)
+    values = settings(store)
+    stage_map = {(s.workflow, s.key): s for s in stages(store)}
+    my_actions = [entry_from(r) for r in store.query(
+        "SELECT e.*, m.week AS week FROM entries e LEFT JOIN meetings m ON m.id = e.meeting_id"
+        f" WHERE e.owner = ? AND {action_rule.open_sql()} ORDER BY {action_rule.ORDER}", (me,))]
+    covering = [
+        waiting.Covering(person, away, _waiting_handoffs(store, waiting.incoming_sql(), person.handle),
+                         _waiting_stuck(store, person.handle, stage_map, now, today, values))
+        for person, away in waiting.covered_people(me, everyone, today)
+    ]
+    return waiting.MyWork(
+        me, now, today, values, everyone, stage_map,
+        incoming=_waiting_handoffs(store, waiting.incoming_sql(), me),
+        sent=_waiting_handoffs(store, waiting.sent_sql(), me),
+        stuck=_waiting_stuck(store, me, stage_map, now, today, values),
+        actions=my_actions, covering=covering,
+    )
 
 
 # --- meetings and entries ------------------------------------------------------------
@@ -367,6 +514,18 @@ def step_seconds(store: Store, meeting_id: int) -> dict[str, int]:
 
 def entries(store: Store, where: str = "1", params=(), order: str = "id") -> list[Entry]:
     return [entry_from(r) for r in store.query(f"SELECT * FROM entries WHERE {where} ORDER BY {order}", params)]
+
+
+def meeting_entries(store: Store, meeting_id: int, kind: str | None = None) -> list[Entry]:
+    """What a session recorded (decisions, actions, notes), in the order recorded."""
+    if kind is None:
+        return entries(store, "meeting_id = ?", (meeting_id,))
+    return entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind))
+
+
+def item_entries(store: Store, item_id: int, limit: int = 8) -> list[Entry]:
+    """The decisions and actions linked to an item, newest first."""
+    return entries(store, "item_id = ?", (item_id,), "id DESC")[:limit]
 
 
 def entry(store: Store, entry_id: int) -> Entry:

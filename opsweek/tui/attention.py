@@ -1,4 +1,4 @@
-"""What the home screen shows, read from the store — no Textual here.
+"""Reading what the home screen shows (``read.attention``), in threads — no Textual here.
 
 At 100,000 items this is a few hundred milliseconds of SQL, so it is read in threads: the
 health table and the rest at the same time on two connections, and at launch already
@@ -10,43 +10,22 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from opsweek import clock, rules
+from opsweek import clock
 from opsweek.errors import OpsweekError
+from opsweek.rules.attention import Attention
 from opsweek.store import Store, read
-from opsweek.tui.gap_list import gaps_count
 
-
-@dataclass
-class Attention:
-    """Workflow health and what needs attention."""
-
-    health: list = field(default_factory=list)
-    reviews: dict = field(default_factory=dict)
-    gaps: int = 0
-    escalate: int = 0
-    actions_open: int = 0
-    actions_late: int = 0
-    away: list[str] = field(default_factory=list)
-    meeting: object = None
-    closed_this_week: object = None
-
-    @property
-    def stuck(self) -> int:
-        return sum(h.stuck for h in self.health)
-
-    @property
-    def overdue(self) -> int:
-        return sum(h.overdue for h in self.health)
+__all__ = ["Attention", "prefetch", "read_attention", "take_prefetched"]
 
 
 def read_attention(store: Store, team: read.Team, now: datetime, today: date,
                    path: Path | None = None) -> Attention:
-    """Everything the home screen shows; the health table and the rest are read at the
-    same time, the rest on a connection of its own when ``path`` is given."""
+    """Everything the home screen shows (``read.attention``); the health table and the
+    rest are read at the same time, the rest on a connection of its own when ``path`` is
+    given."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         rest = pool.submit(_read_rest, store, team, now, today, path)
         health = read.health(store, team, now, today)
@@ -63,33 +42,10 @@ def _read_rest(store: Store, team: read.Team, now: datetime, today: date, path: 
         except OpsweekError:
             own = None
     try:
-        return _attention(own or store, team, now, today)
+        return read.attention(own or store, team, now, today, with_health=False)
     finally:
         if own is not None:
             own.close()
-
-
-def _attention(store: Store, team: read.Team, now: datetime, today: date) -> Attention:
-    week = clock.iso_week(now)
-    bounds = clock.week_bounds(week)
-    away = []
-    for handle, person in team.people.items():
-        if person.active and rules.is_away(person, today, today):
-            cover = rules.cover_for(handle, team.people, today, today)
-            away.append(f"{handle} ({cover} covers)" if cover else f"{handle} (no cover)")
-    closed = store.one("SELECT * FROM meetings WHERE week = ? AND closed_at IS NOT NULL ORDER BY id DESC LIMIT 1",
-                       (week,))
-    return Attention(
-        reviews=read.last_reviews(store),
-        gaps=gaps_count(store, team, bounds),
-        escalate=read.escalation_due_count(store, team, now),
-        actions_open=store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'"),
-        actions_late=store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'"
-                                  " AND due < ?", (today.isoformat(),)),
-        away=away,
-        meeting=read.open_meeting(store, week),
-        closed_this_week=read.meeting_from(closed) if closed else None,
-    )
 
 
 # --- read at launch, before Textual is imported --------------------------------------

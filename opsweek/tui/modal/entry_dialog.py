@@ -20,7 +20,7 @@ from textual.widgets import Input, Label
 
 from opsweek import clock
 from opsweek.errors import OpsweekError
-from opsweek.model import Person
+from opsweek.store.records import Person
 from opsweek.text import unknown
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.widgets.text import join, plain

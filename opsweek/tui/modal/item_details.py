@@ -86,7 +86,7 @@ class ItemDetails(ModalScreen[None]):
                               *([("  overdue by " + clock.humanize(late), "$error")] if late else []))
                     if pending.note:
                         yield row("handoff note", pending.note)
-                entries = read.entries(store, "item_id = ?", (it.id,), "id DESC")[:8]
+                entries = read.item_entries(store, it.id, limit=8)
                 if entries:
                     yield Label(Content.styled("Decisions and actions", "bold"), classes="detail-heading")
                     for e in entries:

@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from opsweek import clock, rules
-from opsweek.model import Person
+from opsweek.store.records import Person
 from opsweek.tui.widgets.text import join, plain
 
 

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from opsweek.model import Stage
+from opsweek.store.records import Stage
 from opsweek.tui.widgets.text import join, plain
 
 

@@ -6,8 +6,6 @@ be fixed on the spot: ``o`` picks a new owner (written with its audit event at o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,50 +30,6 @@ HOW_TO_FIX = {
     "visibility": "team file: sop = … on the stage",
     "rhythm": "review it in this week's session (m)",
 }
-
-
-@dataclass
-class Finding:
-    """One thing missing from a workflow's system."""
-
-    workflow: str
-    layer: str                 # one of rules.LAYERS, or "ownership" for this week's gaps
-    text: str
-    stage: str | None = None   # the stage an ownership finding is about
-    subject: str | None = None  # "stage" / "workflow" when `o` can fix it
-    owner: str | None = None
-    scored: bool = True        # False: a gap this week (owner away, no cover), not in the score
-
-    @property
-    def fixable(self) -> bool:
-        return self.subject is not None
-
-
-def audit_findings(store, team: read.Team, now) -> tuple[list[rules.AuditResult], list[Finding]]:
-    """The audit of every workflow and, per workflow, each thing missing (with how to fix it)."""
-    results = rules.audit(team.workflows, team.stages_by_workflow, team.people, read.last_reviews(store), now)
-    today = now.astimezone(clock.local_tz()).date()
-    first, last = clock.week_bounds(clock.iso_week(today))
-    this_week = rules.ownership_gaps(team.people, team.workflows, team.stages, [], first, last)
-    findings: list[Finding] = []
-    for result in results:
-        stages = team.stages_by_workflow.get(result.workflow, [])
-        for layer in rules.LAYERS:
-            for text in result.missing.get(layer, []):
-                finding = Finding(result.workflow, layer, text)
-                if layer == "ownership":
-                    stage = next((s for s in stages if text.startswith(f"stage {s.key} ")), None)
-                    if stage is not None:
-                        finding.stage, finding.subject, finding.owner = stage.key, "stage", stage.owner
-                findings.append(finding)
-        scored_stages = {f.stage for f in findings if f.workflow == result.workflow and f.stage}
-        for gap in this_week:
-            if gap.workflow != result.workflow or (gap.subject == "stage" and gap.stage in scored_stages):
-                continue
-            where = f"stage {gap.stage}" if gap.subject == "stage" else "the workflow"
-            findings.append(Finding(result.workflow, "ownership", f"{where}: {gap.problem} this week",
-                                    gap.stage, gap.subject, gap.owner, scored=False))
-    return results, findings
 
 
 class AuditScreen(Screen):
@@ -114,7 +68,7 @@ class AuditScreen(Screen):
     def reload(self) -> None:
         """Read the audit again (after a fix or an undo), keeping the cursors where they were."""
         app = self.app
-        self.results, self.findings = audit_findings(app.store, app.team, app.now())
+        self.results, self.findings = read.audit_findings(app.store, app.team, app.now())
         names = {wf.key: wf.name for wf in app.team.workflows}
         scores = self.query_one("#audit-scores", DataTable)
         row = scores.cursor_row
@@ -157,7 +111,7 @@ class AuditScreen(Screen):
 
     # -- what the cursor is on ------------------------------------------------------------
 
-    def current_finding(self) -> Finding | None:
+    def current_finding(self) -> rules.Finding | None:
         table = self.query_one("#audit-table", DataTable)
         if table.has_focus or not self.query_one("#audit-scores", DataTable).has_focus:
             if 0 <= table.cursor_row < len(self.findings):

@@ -121,7 +121,7 @@ class HomeScreen(Screen):
         if attention.away:
             shown = attention.away[:6]
             more = f" and {len(attention.away) - 6} more" if len(attention.away) > 6 else ""
-            lines.append(join(("away today: ", "dim"), ", ".join(shown), more))
+            lines.append(join(("away today: ", "dim"), ", ".join(str(a) for a in shown), more))
         self.query_one("#attention", Static).update(Content("\n").join(lines))
         self.query_one("#session-state", Static).update(self.session_state(attention))
         if not self.query(TrendPanel):

@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from opsweek import clock, rules
-from opsweek.cli.mine import Mine
 from opsweek.errors import OpsweekError
-from opsweek.store import changes
+from opsweek.rules.waiting import MyWork
+from opsweek.store import changes, read
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.widgets.text import cell, join
@@ -40,7 +40,7 @@ class MyHandoffsScreen(Screen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.mine: Mine | None = None
+        self.mine: MyWork | None = None
         self.incoming: list = []   # (handoff, covering-for handle or None), in table order
 
     def compose(self) -> ComposeResult:
@@ -87,7 +87,7 @@ class MyHandoffsScreen(Screen):
         if not app.me:
             return
         try:
-            mine = self.mine = Mine(app.store, app.me, app.now(), app.today())
+            mine = self.mine = read.my_work(app.store, app.me, app.now(), app.today())
         except OpsweekError as error:
             self.notify(str(error), severity="error", markup=False)
             return
@@ -108,7 +108,7 @@ class MyHandoffsScreen(Screen):
         self.fill_actions(mine)
 
     @staticmethod
-    def all_incoming(mine: Mine) -> list:
+    def all_incoming(mine: MyWork) -> list:
         rows = [(h, None) for h in mine.incoming]
         for covering in mine.covering:
             rows += [(h, covering.person.handle) for h in covering.incoming]
@@ -126,7 +126,7 @@ class MyHandoffsScreen(Screen):
             table.move_cursor(row=max(0, min(cursor, len(rows) - 1)))
         table.display = bool(rows)
 
-    def fill_incoming(self, mine: Mine) -> None:
+    def fill_incoming(self, mine: MyWork) -> None:
         self.incoming = self.all_incoming(mine)
         rows = []
         for h, covering in self.incoming:
@@ -143,7 +143,7 @@ class MyHandoffsScreen(Screen):
         self._title("#mine-incoming-title", "Waiting for me to accept", len(rows),
                     "a accepts, enter shows the item")
 
-    def fill_sent(self, mine: Mine) -> None:
+    def fill_sent(self, mine: MyWork) -> None:
         rows = []
         for h in mine.sent:
             late = rules.lateness(h, mine.now)
@@ -156,7 +156,7 @@ class MyHandoffsScreen(Screen):
         self._refill("#mine-sent", rows)
         self._title("#mine-sent-title", "Handoffs I sent that wait", len(rows))
 
-    def fill_stuck(self, mine: Mine) -> None:
+    def fill_stuck(self, mine: MyWork) -> None:
         rows = []
         for item, reasons in mine.stuck:
             rows.append((str(item.id), [
@@ -167,7 +167,7 @@ class MyHandoffsScreen(Screen):
         self._refill("#mine-stuck", rows)
         self._title("#mine-stuck-title", "My stuck items", len(rows), "enter shows the item")
 
-    def fill_actions(self, mine: Mine) -> None:
+    def fill_actions(self, mine: MyWork) -> None:
         rows = []
         for action in mine.actions:
             overdue = mine.action_overdue(action)

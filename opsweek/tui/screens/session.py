@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 from opsweek import clock
 from opsweek.agenda import STEP_KEYS, STEPS
 from opsweek.errors import OpsweekError
-from opsweek.model import Meeting
+from opsweek.store.records import Meeting
 from opsweek.store import changes, read
 from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.modal.confirm import Confirm

@@ -185,8 +185,8 @@ class WhatIfScreen(Screen):
         path = getattr(app, "db_path", None)
         store = Store.open(path, migrate=False) if path is not None and path.exists() else app.store
         try:
-            return (read.items(store, "i.status IN ('open', 'blocked')"),
-                    read.handoffs(store, "h.accepted_at IS NULL"))
+            return (read.open_items(store),
+                    read.pending_handoffs(store))
         finally:
             if store is not app.store:
                 store.close()

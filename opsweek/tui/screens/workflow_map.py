@@ -8,7 +8,7 @@ are listed below it, a page at a time; enter on an item shows it in full.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -23,7 +23,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Label, Select, Static
 
 from opsweek import clock, rules
-from opsweek.model import Stage
+from opsweek.rules.bottleneck import StageLoad, WorkflowLoad
+from opsweek.store.records import Stage
 from opsweek.store import read
 from opsweek.text import one_line
 from opsweek.tui.modal.item_details import ItemDetails
@@ -33,74 +34,6 @@ from opsweek.tui.widgets.text import cell, join
 LATE = "bold red"
 WARN = "yellow"
 GOOD = "green"
-
-
-# --- what the map shows, read from the store -----------------------------------------
-
-
-@dataclass
-class StageLoad:
-    """One stage as the map shows it."""
-
-    stage: Stage
-    waiting: int = 0           # open or blocked items in the stage
-    stuck: int = 0
-    oldest: datetime | None = None  # stage_entered_at of the item waiting longest
-    incoming: int = 0          # pending handoffs into the stage
-    incoming_late: int = 0
-    owner_problem: str | None = None
-    cover: str | None = None
-    away_note: str = ""        # "away 11-22→11-27" when the owner is away this week
-
-    @property
-    def pressure(self) -> tuple:
-        """What makes a bottleneck: stuck work and late handoffs, then volume, then age."""
-        return (self.stuck + self.incoming_late, self.waiting + self.incoming,
-                -(self.oldest.timestamp()) if self.oldest else 0)
-
-
-@dataclass
-class WorkflowLoad:
-    key: str
-    stages: list[StageLoad] = field(default_factory=list)
-
-    @property
-    def bottleneck(self) -> StageLoad | None:
-        busy = [s for s in self.stages if s.waiting or s.incoming]
-        return max(busy, key=lambda s: s.pressure) if busy else None
-
-
-def load_workflow(store, team: read.Team, workflow: str, now: datetime) -> WorkflowLoad:
-    """Per stage of ``workflow``: items waiting, stuck, oldest wait, handoffs coming in, owner."""
-    today = now.astimezone(clock.local_tz()).date()
-    first, last = clock.week_bounds(clock.iso_week(now))
-    stages = team.stages_by_workflow.get(workflow, [])
-    loads = {s.key: StageLoad(s) for s in stages}
-    for row in store.query(
-            "SELECT stage, count(*) AS n, min(stage_entered_at) AS oldest FROM items"
-            " WHERE status IN ('open', 'blocked') AND workflow = ? GROUP BY stage", (workflow,)):
-        if row["stage"] in loads:
-            loads[row["stage"]].waiting = row["n"]
-            loads[row["stage"]].oldest = clock.parse_stamp(row["oldest"])
-    stuck = read.stuck_counts(store, team, now, today, by="stage", where="i.workflow = ?", params=(workflow,))
-    for stage_key, count in stuck.items():
-        if stage_key in loads:
-            loads[stage_key].stuck = count
-    for row in store.query(
-            "SELECT h.to_stage, count(*), sum(h.due_at < ?) FROM handoffs h JOIN items i ON i.id = h.item_id"
-            " WHERE h.accepted_at IS NULL AND i.workflow = ? GROUP BY h.to_stage", (clock.stamp(now), workflow)):
-        if row[0] in loads:
-            loads[row[0]].incoming, loads[row[0]].incoming_late = row[1], row[2] or 0
-    for load in loads.values():
-        owner = load.stage.owner
-        load.owner_problem, load.cover = rules.owner_problem(owner, team.people, today, today)
-        person = team.people.get(owner) if owner else None
-        if person is not None and not load.owner_problem:
-            periods = [p for p in person.away or [] if p.start <= last and p.end >= first]
-            if periods:
-                load.away_note = "away " + ", ".join(f"{p.start:%m-%d}→{p.end:%m-%d}" for p in periods)
-    return WorkflowLoad(workflow, [loads[s.key] for s in stages])
-
 
 # --- widgets -------------------------------------------------------------------------
 
@@ -121,7 +54,7 @@ def stage_card(load: StageLoad, now: datetime, position: int) -> Content:
         lines.append(join(stage.owner))
     lines.append(join(("SOP ✓", GOOD)) if stage.sop else join(("no SOP", LATE)))
     sla = stage.handoff_sla or "default SLA"
-    limit = f"max {rules._days(stage.max_days)}" if stage.max_days else "no limit"
+    limit = f"max {rules.common.days(stage.max_days)}" if stage.max_days else "no limit"
     lines.append(join(f"{sla} · {limit}"))
     if load.waiting:
         lines.append(join((f"{load.waiting:,} waiting", "bold")))
@@ -291,7 +224,7 @@ class WorkflowMapScreen(Screen):
         self.workflow = key
         wf = app.team.workflow(key)
         now = app.now()
-        self.load = load_workflow(app.store, app.team, key, now)
+        self.load = read.stage_loads(app.store, app.team, key, now)
         select = self.query_one("#map-select", Select)
         if select.value != key:
             with select.prevent(Select.Changed):
@@ -342,11 +275,8 @@ class WorkflowMapScreen(Screen):
         app = self.app
         store, team = app.store, app.team
         now, today = app.now(), app.today()
-        where = "i.workflow = ? AND i.stage = ? AND i.status IN ('open', 'blocked')"
-        params = (stage.workflow, stage.key)
-
         def page(offset: int, limit: int) -> list[Row]:
-            items = read.items(store, where, params, order="i.stage_entered_at, i.id", limit=limit, offset=offset)
+            items = read.stage_items_page(store, stage.workflow, stage.key, limit=limit, offset=offset)
             rows = []
             for it in items:
                 reasons = rules.stuck_reasons(it, stage, now, today, team.settings)
@@ -360,7 +290,7 @@ class WorkflowMapScreen(Screen):
             return rows
 
         def count() -> int:
-            return store.scalar(f"SELECT count(*) FROM items i WHERE {where}", params)
+            return read.stage_items_count(store, stage.workflow, stage.key)
 
         table = self.query_one("#map-items", PagedTable)
         table.source = Source(page, count)

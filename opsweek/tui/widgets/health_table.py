@@ -7,7 +7,7 @@ from textual.widgets import DataTable
 
 from opsweek import clock
 from opsweek.rules import LAYERS
-from opsweek.store.read import WorkflowHealth
+from opsweek.rules.attention import WorkflowHealth
 from opsweek.tui.widgets.text import cell
 
 

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from opsweek import clock
-from opsweek.model import Entry
+from opsweek.store.records import Entry
 from opsweek.store import changes, read
 from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step

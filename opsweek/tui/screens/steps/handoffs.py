@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from opsweek import clock, rules
-from opsweek.model import Handoff
+from opsweek.store.records import Handoff
 from opsweek.store import changes, read
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step

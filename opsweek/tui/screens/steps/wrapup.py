@@ -100,7 +100,7 @@ class WrapUpStep(Step):
                  for s in STEPS]
         lines.append(join(("Time    ", "bold"), " · ".join(spent)))
 
-        entries = read.entries(store, "meeting_id = ?", (meeting_id,))
+        entries = read.meeting_entries(store, meeting_id)
         titles = self._titles([e.item_id for e in entries if e.item_id])
         for kind, label in (("decision", "Decisions"), ("action", "Actions"), ("note", "Notes")):
             chosen = [e for e in entries if e.kind == kind]

@@ -1,0 +1,138 @@
+"""Stuck item (SPEC.md): an open or blocked item for which any of these hold, each
+reported as its reason: it is blocked; it has been in its stage longer than the stage's
+``max_days`` (counted from ``stage_entered_at``, never from the last edit); it has had no
+activity for ``stale_after`` (default ``7d``); its due date has passed.
+
+``stuck_reasons`` is the rule for one item; ``sql`` is the same condition for SQLite, on
+``FROM`` (each item joined to its own stage), used by every count and page of stuck
+items. The trends of ended weeks use :func:`past_sql`, an approximation documented there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections import namedtuple
+from datetime import date, datetime, timedelta
+
+from opsweek.clock import humanize, stamp
+from opsweek.rules.common import OPEN_STATUSES, days, setting
+
+# Stuck items are selected FROM this join, so that each item meets its own stage's max_days.
+FROM = "items i LEFT JOIN stages s ON s.workflow = i.workflow AND s.key = i.stage"
+KINDS = ("blocked", "in_stage", "stale", "past_due")
+
+
+class Reason(namedtuple("Reason", "kind text")):
+    """Why an item is stuck: ``kind`` is one of :data:`KINDS`, ``text`` for people."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def stuck_reasons(item, stage, now: datetime, today: date, settings: dict | None = None) -> list[Reason]:
+    """Every reason an open or blocked item is stuck (empty when it is not).
+
+    Time in stage counts from ``stage_entered_at`` (an edit does not reset it, a stage
+    move does); staleness from ``last_activity_at``; a due date passes after its day.
+    """
+    if item.status not in OPEN_STATUSES:
+        return []
+    reasons: list[Reason] = []
+    if item.status == "blocked":
+        why = f"blocked: {item.blocked_reason}" if item.blocked_reason else "blocked"
+        reasons.append(Reason("blocked", why))
+    max_days = getattr(stage, "max_days", None) if stage is not None else None
+    if max_days:
+        in_stage = now - item.stage_entered_at
+        if in_stage > timedelta(days=max_days):
+            reasons.append(Reason("in_stage", f"{humanize(in_stage)} in {stage.name} (max {days(max_days)})"))
+    stale = setting(settings, "stale_after")
+    if stale.exceeded(item.last_activity_at, now):
+        reasons.append(Reason("stale", f"no activity for {humanize(now - item.last_activity_at)}"))
+    if item.due is not None and item.due < today:
+        reasons.append(Reason("past_due", f"due {item.due.isoformat()} passed"))
+    return reasons
+
+
+def is_stuck(item, stage, now: datetime, today: date, settings: dict | None = None) -> bool:
+    return bool(stuck_reasons(item, stage, now, today, settings))
+
+
+def sql(settings: dict | None, now: datetime, today: date) -> tuple[str, list]:
+    """:func:`stuck_reasons` is not empty, as an SQL condition on :data:`FROM`.
+
+    ``stale.before(now)`` is the exact threshold of ``stale.exceeded`` (business days
+    included); ``max_days`` is compared in whole seconds, as the stored times are.
+    """
+    stale_before = stamp(setting(settings, "stale_after").before(now))
+    condition = (
+        "i.status IN ('open', 'blocked') AND (i.status = 'blocked' OR i.last_activity_at < ?"
+        " OR (i.due IS NOT NULL AND i.due < ?)"
+        " OR (s.max_days > 0 AND i.stage_entered_at < strftime('%Y-%m-%dT%H:%M:%SZ', ?,"
+        " printf('-%d seconds', CAST(s.max_days * 86400 AS INTEGER)))))"
+    )
+    return condition, [stale_before, today.isoformat(), stamp(now)]
+
+
+def stuck_items(items: Iterable, stages: dict, now: datetime, today: date,
+                settings: dict | None = None) -> list[tuple[object, list[Reason]]]:
+    """``(item, reasons)`` for every stuck item, longest in its stage first.
+
+    ``stages`` maps ``(workflow, stage key)`` to the stage.
+    """
+    found = []
+    for item in items:
+        reasons = stuck_reasons(item, stages.get((item.workflow, item.stage)), now, today, settings)
+        if reasons:
+            found.append((item, reasons))
+    found.sort(key=lambda pair: (pair[0].stage_entered_at, pair[0].id or 0))
+    return found
+
+
+ORDER = "i.stage_entered_at, i.id"  # the order of stuck_items, for SQL pages
+
+
+# --- the past, for the trends of ended weeks ------------------------------------------
+#
+# The rows hold each item's present; an ended week is measured at its last second
+# ``:t{k}`` by rebuilding what the row held then (trends.py documents it in full):
+# * time in stage: an item that entered its current stage by then was in it since
+#   ``stage_entered_at``; one that entered later is taken to have been in the stage before
+#   it (in the workflow's order) since it was opened;
+# * no activity: the last activity then is ``last_activity_at`` if that came by then,
+#   else its entry into its stage if that came by then, else its opening;
+# * due date passed: its current due date, before the week's end day.
+# Being blocked then comes from the audit log (trends.py), not from this condition.
+
+
+def past_open_sql(k: int) -> str:
+    """Open (opened, not yet closed) at the moment ``:t{k}``."""
+    return f"i.opened_at <= :t{k} AND (i.closed_at IS NULL OR i.closed_at > :t{k})"
+
+
+def past_sql(k: int) -> str:
+    """Stuck at moment ``:t{k}`` for a reason other than being blocked, on ``items i``
+    joined to :func:`past_limits_sql`'s ``limits l`` (string comparisons only: this runs for
+    every item and every week)."""
+    t = f":t{k}"
+    return (
+        f"CASE WHEN i.stage_entered_at <= {t} THEN"
+        f" (CASE WHEN i.last_activity_at <= {t} THEN i.last_activity_at ELSE i.stage_entered_at END) < :stale{k}"
+        f" OR i.stage_entered_at < l.cur{k} OR i.due < :day{k}"
+        f" ELSE (CASE WHEN i.last_activity_at <= {t} THEN i.last_activity_at ELSE i.opened_at END) < :stale{k}"
+        f" OR i.opened_at < l.before{k} OR i.due < :day{k} END"
+    )
+
+
+def past_limits_sql(count: int) -> str:
+    """A ``limits`` CTE: per stage and moment, entered before ``cur{k}`` an item was in the
+    stage too long; ``before{k}`` the same for the stage before it."""
+    def cutoff(k: int, max_days: str) -> str:
+        return (f"CASE WHEN {max_days} > 0 THEN strftime('%Y-%m-%dT%H:%M:%SZ', :t{k},"
+                f" '-' || CAST({max_days} * 86400 AS INTEGER) || ' seconds') END")
+    before = "coalesce(lag(max_days) OVER w, max_days)"
+    columns = [f"{cutoff(k, 'max_days')} AS cur{k}, {cutoff(k, before)} AS before{k}" for k in range(count)]
+    return (f"WITH limits AS MATERIALIZED (SELECT workflow, key, {', '.join(columns)} FROM stages"
+            " WINDOW w AS (PARTITION BY workflow ORDER BY position))")

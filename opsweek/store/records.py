@@ -1,0 +1,34 @@
+"""Light records of what the store holds, as the read layer returns them.
+
+Named tuples (``collections.namedtuple``, standard library): reading builds them without
+validation, since the store only holds validated data; pydantic (``opsweek.model``) stays
+where input comes in (team file, CSV, dumps, dialogs). The fields match ``opsweek.model``.
+
+Why named tuples and not dataclasses: ``dataclasses`` imports ``inspect`` (and with it
+``ast``, ``dis``, ``tokenize``), measured at 17–20 ms per start, a sixth of the 120 ms
+budget of ``opsweek mine``, which reads through this layer; ``collections`` is already
+loaded at start. Records are read-only views of rows, which named tuples fit. The rules'
+own results that are built up step by step (audit, what-if, map loads) are dataclasses:
+they are off the quick path.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+Away = namedtuple("Away", "start end")
+Person = namedtuple("Person", "handle name role cover away active", defaults=("", None, (), True))
+Workflow = namedtuple("Workflow", "key name outcome owner trigger status", defaults=("", None, "", "active"))
+Stage = namedtuple("Stage", "workflow key name position owner sop max_days handoff_sla",
+                   defaults=(0, None, None, None, None))
+Item = namedtuple("Item", "id workflow stage title owner status opened_at stage_entered_at last_activity_at"
+                  " due ref blocked_reason closed_at", defaults=(None, None, None, None))
+Handoff = namedtuple("Handoff", "id item_id from_stage from_owner to_stage to_owner sent_at due_at accepted_at"
+                     " accepted_by note escalated_at workflow title",
+                     defaults=(None, None, None, None, None, None))  # workflow, title: the item's
+Meeting = namedtuple("Meeting", "id week facilitator started_at closed_at rating step",
+                     defaults=(None, None, "attendance"))
+Entry = namedtuple("Entry", "id meeting_id kind text owner due item_id workflow status closed_meeting_id"
+                   " created_at week", defaults=(None,) * 8)  # week: of the session that recorded it
+Event = namedtuple("Event", "id change_id at actor meeting_id action entity entity_id before after reason undoes",
+                   defaults=(None, None, None, None))
