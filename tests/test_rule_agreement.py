@@ -1,0 +1,277 @@
+"""Each rule's SQL condition gives exactly the rows its Python predicate gives (issue 9).
+
+Hypothesis builds random teams — people with covers and away periods, workflows with
+stages, items, handoffs and actions at random times — and puts them in a database; then
+every named query of the read layer that uses a rule's SQL is compared with the rule run
+in Python over all the rows. The times are drawn to hit the edges: exactly at a handoff's
+``due_at``, exactly ``max_days`` in a stage, exactly at the stale and escalation
+thresholds (business days included, from weekday and weekend moments), and a second
+either side.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opsweek import clock, rules
+from opsweek.rules import actions as action_rule
+from opsweek.rules import gaps, stuck, waiting
+from opsweek.store import read
+from opsweek.store.db import Store
+from opsweek.trends import weekly_trends
+
+HANDLES = ["ana", "ben", "cy", "di"]
+WORKFLOWS = ["wa", "wb"]
+STAGES = ["s1", "s2", "s3"]
+DURATIONS = ["48h", "7d", "2bd", "1bd", "3d", "36h", "1w", "0.5d"]
+MOMENTS = [
+    datetime(2026, 12, 2, 10, 0, 0, tzinfo=timezone.utc),   # a Wednesday
+    datetime(2026, 12, 5, 13, 30, 0, tzinfo=timezone.utc),  # a Saturday
+    datetime(2026, 12, 7, 0, 0, 0, tzinfo=timezone.utc),    # Monday 00:00
+    datetime(2026, 12, 6, 23, 59, 59, tzinfo=timezone.utc),  # Sunday night
+]
+MAX_DAYS = [None, 1, 2, 0.5, 1.5, 3, 0.3333]
+
+AGREEMENT = settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def store():
+    s = Store.memory()
+    yield s
+    s.close()
+
+
+@st.composite
+def worlds(draw):
+    """A random team and its work, with ``now`` and the edge times it implies."""
+    now = draw(st.sampled_from(MOMENTS))
+    values = {"stale_after": draw(st.sampled_from(DURATIONS)),
+              "escalate_after": draw(st.sampled_from(DURATIONS)),
+              "handoff_sla": draw(st.sampled_from(DURATIONS))}
+    today = now.date()  # TZ=UTC in the tests
+    max_days = {(w, s): draw(st.sampled_from(MAX_DAYS)) for w in WORKFLOWS for s in STAGES}
+    edges = [0, 1, -1]
+    for key in ("stale_after", "escalate_after"):
+        threshold = clock.parse_duration(values[key]).before(now)
+        edges += [int((threshold - now).total_seconds()) + d for d in (-1, 0, 1)]
+    for days in {d for d in max_days.values() if d}:
+        edges += [-int(days * 86400) + d for d in (-1, 0, 1)]
+
+    def moment(allow_future: bool = False) -> datetime:
+        offset = draw(st.one_of(st.integers(-20 * 86400, 86400 if allow_future else 0), st.sampled_from(edges)))
+        return now + timedelta(seconds=offset)
+
+    def day() -> date | None:
+        return draw(st.one_of(st.none(), st.builds(lambda d: today + timedelta(days=d), st.integers(-5, 5))))
+
+    people = []
+    for handle in HANDLES:
+        cover = draw(st.one_of(st.none(), st.sampled_from([h for h in HANDLES if h != handle])))
+        away = []
+        if draw(st.booleans()):
+            start = today + timedelta(days=draw(st.integers(-6, 6)))
+            away.append((start, start + timedelta(days=draw(st.integers(0, 5)))))
+        people.append((handle, draw(st.booleans()) or handle == "ana", cover, away))
+    owner = st.one_of(st.none(), st.sampled_from(HANDLES + ["zed"]))
+    stage_rows = []
+    for w in WORKFLOWS:
+        for position, s in enumerate(STAGES):
+            stage_rows.append((w, s, position, draw(owner), max_days[(w, s)],
+                               draw(st.one_of(st.none(), st.sampled_from(DURATIONS)))))
+    items = []
+    for n in range(draw(st.integers(0, 14))):
+        w, s_ = draw(st.sampled_from(WORKFLOWS)), draw(st.sampled_from(STAGES))
+        opened = moment()
+        entered = max(opened, moment())
+        activity = max(entered, moment())
+        if max_days[(w, s_)] and draw(st.booleans()):  # right at its own stage's max_days
+            entered = now - timedelta(seconds=int(max_days[(w, s_)] * 86400) + draw(st.sampled_from([-1, 0, 1])))
+            opened, activity = min(opened, entered), now
+        status = draw(st.sampled_from(["open", "open", "blocked", "done", "dropped"]))
+        items.append((n + 1, w, s_, draw(owner), status,
+                      opened, entered, activity, day(), "why" if status == "blocked" else None))
+    handoffs = []
+    for n in range(draw(st.integers(0, 10)) if items else 0):
+        item = draw(st.sampled_from(items))
+        sent = moment()
+        due = draw(st.one_of(st.just(now), st.builds(lambda s: now + timedelta(seconds=s),
+                                                            st.sampled_from(edges)),
+                             st.builds(lambda h: sent + timedelta(hours=h), st.integers(1, 200))))
+        accepted = draw(st.one_of(st.none(), st.just(now - timedelta(hours=1))))
+        escalated = draw(st.one_of(st.none(), st.just(now - timedelta(hours=2))))
+        handoffs.append((n + 1, item[0], draw(st.sampled_from(STAGES)), draw(owner), draw(st.sampled_from(STAGES)),
+                         draw(owner), sent, due, accepted, escalated))
+    actions = []
+    for n in range(draw(st.integers(0, 6))):
+        actions.append((n + 1, draw(st.sampled_from(HANDLES)), draw(st.sampled_from(["open", "done", "dropped"])),
+                        day()))
+    return dict(now=now, today=today, settings=values, people=people, stages=stage_rows, items=items,
+                handoffs=handoffs, actions=actions)
+
+
+def load(store: Store, world: dict) -> read.Team:
+    """Replace everything in ``store`` with ``world``; returns the team as read back."""
+    s = clock.stamp
+    with store.transaction():
+        for table in ("events", "entries", "handoffs", "items", "stages", "workflows", "away", "people", "settings"):
+            store.conn.execute(f"DELETE FROM {table}")
+        store.conn.executemany("INSERT INTO settings (key, value) VALUES (?, ?)", world["settings"].items())
+        for handle, active, cover, away in world["people"]:
+            store.conn.execute("INSERT INTO people (handle, name, role, cover, active) VALUES (?, ?, '', ?, ?)",
+                               (handle, handle.title(), cover, int(active)))
+            for start, end in away:
+                store.conn.execute("INSERT INTO away (handle, start, end) VALUES (?, ?, ?)",
+                                   (handle, start.isoformat(), end.isoformat()))
+        for w in WORKFLOWS:
+            store.conn.execute("INSERT INTO workflows (key, name, owner, trigger) VALUES (?, ?, ?, 'x')",
+                               (w, w, HANDLES[WORKFLOWS.index(w)]))
+        store.conn.executemany(
+            "INSERT INTO stages (workflow, key, name, position, owner, max_days, handoff_sla)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(w, k, k.upper(), p, o, m, sla) for w, k, p, o, m, sla in world["stages"]])
+        store.conn.executemany(
+            "INSERT INTO items (id, workflow, stage, title, owner, status, opened_at, stage_entered_at,"
+            " last_activity_at, due, blocked_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i, w, st_, f"item {i}", o, status, s(op), s(en), s(ac), d.isoformat() if d else None, why)
+             for i, w, st_, o, status, op, en, ac, d, why in world["items"]])
+        store.conn.executemany(
+            "INSERT INTO handoffs (id, item_id, from_stage, from_owner, to_stage, to_owner, sent_at, due_at,"
+            " accepted_at, escalated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(n, i, fs, fo, ts, to, s(se), s(du), s(ac) if ac else None, s(es) if es else None)
+             for n, i, fs, fo, ts, to, se, du, ac, es in world["handoffs"]])
+        store.conn.executemany(
+            "INSERT INTO entries (id, kind, text, owner, due, status, created_at) VALUES (?, 'action', ?, ?, ?, ?, ?)",
+            [(n, f"action {n}", o, d.isoformat() if d else None, status, s(world["now"]))
+             for n, o, status, d in world["actions"]])
+    return read.team(store)
+
+
+def _all(store):
+    return read.items(store), read.handoffs(store)
+
+
+@AGREEMENT
+@given(world=worlds())
+def test_stuck_sql_is_the_stuck_rule(store, world):
+    team = load(store, world)
+    now, today = world["now"], world["today"]
+    everything, _ = _all(store)
+    expected = rules.stuck_items(everything, team.stage_map, now, today, team.settings)
+    page = read.stuck_page(store, team, now, today, limit=1000)
+    assert [(it.id, reasons) for it, reasons in page] == [(it.id, reasons) for it, reasons in expected]
+    assert read.stuck_count(store, team, now, today) == len(expected)
+    by_workflow: dict[str, int] = {}
+    for it, _ in expected:
+        by_workflow[it.workflow] = by_workflow.get(it.workflow, 0) + 1
+    assert read.stuck_counts(store, team, now, today) == by_workflow
+
+
+@AGREEMENT
+@given(world=worlds())
+def test_overdue_and_escalation_sql_are_their_rules(store, world):
+    team = load(store, world)
+    now = world["now"]
+    _, all_handoffs = _all(store)
+    expected = rules.overdue_handoffs(all_handoffs, now)
+    assert [h.id for h in read.overdue_page(store, now, limit=1000)] == [h.id for h in expected]
+    assert read.overdue_count(store, now) == len(expected)
+    assert all(h.due_at != now for h in expected)  # exactly at due_at is not yet overdue
+    due = [h for h in all_handoffs if rules.escalation_due(h, now, team.settings)]
+    assert read.escalation_due_count(store, team, now) == len(due)
+
+
+@AGREEMENT
+@given(world=worlds())
+def test_gap_sql_is_the_gap_rule(store, world):
+    team = load(store, world)
+    week = clock.week_bounds(clock.iso_week(world["now"]))
+    everything, _ = _all(store)
+    expected = rules.ownership_gaps(team.people, team.workflows, team.stages, everything, *week)
+    assert read.gaps_count(store, team, week) == len(expected)
+    page = [gap for gap, _ in read.gaps_page(store, team, week, 0, 1000)]
+    assert sorted(page) == sorted(expected)
+    where, params = gaps.item_sql(team.people, *week)
+    assert sorted(it.id for it in read.items(store, where, params)) == sorted(
+        it.id for it in everything if gaps.item_has_gap(it, team.people, *week))
+
+
+@AGREEMENT
+@given(world=worlds(), me=st.sampled_from(HANDLES))
+def test_what_waits_on_a_person_is_the_waiting_rule(store, world, me):
+    team = load(store, world)
+    now, today = world["now"], world["today"]
+    everything, all_handoffs = _all(store)
+    work = read.my_work(store, me, now, today)
+    pending = sorted((h for h in all_handoffs if h.accepted_at is None), key=lambda h: (h.due_at, h.id))
+    assert [h.id for h in work.incoming] == [h.id for h in pending if h.to_owner == me]
+    assert [h.id for h in work.sent] == [h.id for h in pending if h.from_owner == me and h.to_owner != me]
+    mine = [it for it in everything if it.owner == me]
+    assert [(it.id, r) for it, r in work.stuck] == [
+        (it.id, r) for it, r in rules.stuck_items(mine, team.stage_map, now, today, team.settings)]
+    covered = waiting.covered_people(me, team.people, today)
+    assert [c.person.handle for c in work.covering] == [p.handle for p, _ in covered]
+    for c in work.covering:
+        assert [h.id for h in c.incoming] == [h.id for h in pending if h.to_owner == c.person.handle]
+    actions = read.entries(store, "kind = 'action'")
+    assert sorted(a.id for a in work.actions) == sorted(
+        a.id for a in actions if action_rule.is_open(a) and a.owner == me)
+    late_sql, late_params = action_rule.overdue_sql(today)
+    assert store.scalar(f"SELECT count(*) FROM entries e WHERE {late_sql}", late_params) == sum(
+        action_rule.is_overdue(a, today) for a in actions)
+
+
+@AGREEMENT
+@given(world=worlds(), workflow=st.sampled_from(WORKFLOWS))
+def test_stage_loads_are_the_rules_per_stage(store, world, workflow):
+    team = load(store, world)
+    now, today = world["now"], world["today"]
+    everything, all_handoffs = _all(store)
+    loads = {load_.stage.key: load_ for load_ in read.stage_loads(store, team, workflow, now).stages}
+    titles = {it.id: it for it in everything}
+    for key, load_ in loads.items():
+        here = [it for it in everything if it.workflow == workflow and it.stage == key
+                and it.status in rules.OPEN_STATUSES]
+        assert load_.waiting == len(here)
+        assert load_.stuck == len(rules.stuck_items(here, team.stage_map, now, today, team.settings))
+        into = [h for h in all_handoffs if h.accepted_at is None and h.to_stage == key
+                and titles[h.item_id].workflow == workflow]
+        assert load_.incoming == len(into)
+        assert load_.incoming_late == sum(rules.is_overdue(h, now) for h in into)
+
+
+@AGREEMENT
+@given(world=worlds())
+def test_this_weeks_trend_is_the_live_rule(store, world):
+    team = load(store, world)
+    now, today = world["now"], world["today"]
+    trend = weekly_trends(store, now, weeks=2, settings=team.settings)
+    assert trend.latest("stuck") == read.stuck_count(store, team, now, today)
+    assert trend.latest("overdue") == read.overdue_count(store, now)
+
+
+def test_the_edges_by_hand(store):
+    """Exactly at ``due_at`` a handoff is not overdue, a second later it is; exactly
+    ``max_days`` in a stage is not stuck, a second more is."""
+    now = MOMENTS[0]
+    world = dict(now=now, today=now.date(), settings={"stale_after": "30d", "escalate_after": "24h",
+                                                        "handoff_sla": "48h"},
+                 people=[(h, True, None, []) for h in HANDLES],
+                 stages=[(w, s, p, "ana", 2, None) for w in WORKFLOWS for p, s in enumerate(STAGES)],
+                 items=[(1, "wa", "s1", "ana", "open", now - timedelta(days=5), now - timedelta(days=2), now, None, None),
+                        (2, "wa", "s1", "ana", "open", now - timedelta(days=5),
+                         now - timedelta(days=2, seconds=1), now, None, None)],
+                 handoffs=[(1, 1, "s1", "ana", "s2", "ben", now - timedelta(days=2), now, None, None),
+                           (2, 1, "s1", "ana", "s2", "ben", now - timedelta(days=2), now - timedelta(seconds=1),
+                            None, None)],
+                 actions=[])
+    team = load(store, world)
+    assert [it.id for it, _ in read.stuck_page(store, team, now, now.date())] == [2]
+    assert [h.id for h in read.overdue_page(store, now)] == [2]
+    assert json.dumps([r.kind for _, r in [(0, x) for x in rules.stuck_reasons(
+        read.item(store, 2), team.stage_map[("wa", "s1")], now, now.date(), team.settings)]]) == '["in_stage"]'
