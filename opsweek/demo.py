@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import tomllib
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 from opsweek import clock, rules
@@ -19,11 +20,16 @@ DEMO_ACTOR = "demo"
 
 
 def sample_dir() -> Path:
-    """``sample_data/`` of the checkout (or the copy installed beside the package)."""
-    for candidate in (SAMPLE_DATA, Path(__file__).resolve().parent / "sample_data"):
-        if (candidate / "team.toml").exists():
+    """The sample team: ``opsweek/sample_data`` inside an installed wheel (setup.py packages
+    the repository's ``sample_data/`` there at build time), else, in a checkout or an
+    editable install, the repository's own ``sample_data/``."""
+    packaged = resources.files("opsweek") / "sample_data"
+    # pip installs a wheel as plain files, so the packaged directory is a real path
+    for candidate in (packaged, SAMPLE_DATA):
+        if isinstance(candidate, Path) and (candidate / "team.toml").is_file():
             return candidate
-    raise InputError("sample_data/ not found beside the opsweek package")
+    raise InputError("the demo's sample_data/ is missing: neither packaged in opsweek nor beside it "
+                     "(reinstall opsweek, or run from a checkout)")
 
 
 def prepare_target(path: Path) -> None:

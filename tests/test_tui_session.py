@@ -3,6 +3,7 @@ database: every change written at once, with the meeting in its audit event."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 
@@ -25,7 +26,11 @@ def events(path, meeting_id: int, action: str) -> list[dict]:
 
 
 async def test_a_whole_session_from_the_keyboard(demo_db, tmp_path, monkeypatch):
+    from opsweek.tui.screens import session as session_module
+
     monkeypatch.chdir(tmp_path)  # where x writes the notes
+    clock = itertools.count(1000, 30)  # every reading of the session's clock: 30 s later
+    monkeypatch.setattr(session_module, "monotonic", lambda: next(clock))
     app = make_app(demo_db, me="ivan", start="meeting")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -126,7 +131,9 @@ async def test_a_whole_session_from_the_keyboard(demo_db, tmp_path, monkeypatch)
         reviewed = {r[0] for r in store.query("SELECT workflow FROM reviews WHERE meeting_id = ?", (meeting_id,))}
         assert reviewed == {"client-delivery", "complaints", "content", "hiring"}
         steps = read.step_seconds(store, meeting_id)
-        assert set(steps) <= {"attendance", "actions", "workflows", "stuck", "handoffs", "gaps", "wrapup"}
+        # every step was visited, so every step has its time (at least one 30 s reading)
+        assert set(steps) == {"attendance", "actions", "workflows", "stuck", "handoffs", "gaps", "wrapup"}
+        assert min(steps.values()) >= 30, steps
 
     reassign = events(demo_db, meeting_id, "item.reassign")
     assert len(reassign) == 1 and reassign[0]["actor"] == "ivan"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import DataTable, Input, SelectionList
+from tui_support import settle
 
 from opsweek.store import Store
 from opsweek.tui.modal.item_details import ItemDetails
@@ -17,13 +18,6 @@ from opsweek.tui.widgets.paged_table import PagedTable
 from opsweek.tui.widgets.trends import TrendPanel
 
 SIZE = (120, 40)
-
-
-async def settle(pilot) -> None:
-    """Let workers (pages, the trend, the what-if) finish and their messages land."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def cells(table: DataTable) -> list[list[str]]:

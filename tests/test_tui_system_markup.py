@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable, Label, SelectionList, Static
+from tui_support import settle
 
 from opsweek.store import Store
 from opsweek.tui.app import make_app
@@ -42,12 +43,6 @@ def visible_text(screen) -> str:
         if title is not None:
             parts.append(str(title))
     return "\n".join(parts)
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def assert_literal(text: str, expected: list[str]) -> None:

@@ -6,15 +6,11 @@ and look at the SVGs under ``tests/__snapshots__/`` before committing them.
 
 from __future__ import annotations
 
+from tui_support import settle
+
 from opsweek.tui.app import make_app
 
 SIZE = (120, 40)
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def opened(name: str, *keys: str, **kwargs):

@@ -1,4 +1,4 @@
-"""Helpers for the Pilot tests of the session and home screens (not a test module)."""
+"""Helpers for every Pilot test of the TUI (not a test module): one settle(), one press()."""
 
 from __future__ import annotations
 
