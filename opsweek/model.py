@@ -208,9 +208,10 @@ class Meeting(Record):
     rating: int | None = None
     step: str = "attendance"
 
-    @field_validator("rating")
+    @field_validator("rating", mode="before")
     @classmethod
-    def _rating(cls, value: int | None) -> int | None:
+    def _rating(cls, value) -> int | None:
+        # before pydantic's own int parsing, so "ten" gets the rule's words too
         return None if value is None else _rule(inputs.check_rating, value)
 
     @field_validator("week")
