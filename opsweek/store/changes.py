@@ -359,11 +359,15 @@ def add_step_time(store: Store, meeting_id: int, step: str, seconds: int, *, act
 def mark_reviewed(store: Store, meeting_id: int, workflows: list[str], *, actor: str,
                   now: datetime | None = None) -> None:
     """Record that the session looked at these workflows (the audit's rhythm layer)."""
-    if not workflows:
+    def reviewed() -> set[str]:
+        return {r[0] for r in store.query("SELECT workflow FROM reviews WHERE meeting_id = ?", (meeting_id,))}
+
+    # reviews are only ever added, so "all of them already" cannot turn false: no write needed
+    if set(workflows) <= reviewed():
         return
     stamp = clock.stamp(_now(now))
     with store.change("meeting.review", actor=actor, meeting_id=meeting_id, at=now) as c:
-        done = {r[0] for r in store.query("SELECT workflow FROM reviews WHERE meeting_id = ?", (meeting_id,))}
+        done = reviewed()  # again inside the write: another window may have added some since
         for workflow in workflows:
             if workflow not in done:
                 done.add(workflow)
