@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 from pydantic import ValidationError
 
-from opsweek import clock, rules
+from opsweek import clock, inputs, rules
 from opsweek.errors import InputError
 from opsweek.model import Away, Item, Person, Settings, Stage, Workflow, explain
 from opsweek.store import Store, read
@@ -273,9 +273,7 @@ def _plain_item(fields: dict, catalog: _Catalog) -> SimpleNamespace | None:
     if ref is not None and not (ref := clean_text(ref)).strip():
         ref = None
     if reason is not None and not (reason := clean_text(reason)).strip():
-        reason = None
-    if status == "blocked" and not reason:
-        return None
+        reason = None  # a blocked row without a reason was refused before (inputs.check_block_reason)
     due = fields["due"]
     if due is not None:
         if not _ISO_DAY.fullmatch(due):
@@ -294,8 +292,11 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
     where = f"{path}: line {line}"
     get = cells.get  # blank cells are None
 
-    if get("status") == "blocked" and not get("blocked_reason"):
-        raise InputError(f"{where}, column blocked_reason: a blocked item needs a reason")
+    if get("status") == "blocked":
+        try:
+            inputs.check_block_reason(get("blocked_reason"))
+        except InputError as error:
+            raise InputError(f"{where}, column blocked_reason: {error}") from None
     opened = _when_cell(path, line, "opened", get("opened"), now, times) if get("opened") else (now, stamp_now)
     entered = (_when_cell(path, line, "stage_entered", get("stage_entered"), now, times)
                if get("stage_entered") else opened)

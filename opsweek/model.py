@@ -21,9 +21,18 @@ from pydantic import (
     model_validator,
 )
 
-from opsweek import clock
+from opsweek import clock, inputs
 from opsweek.agenda import STEP_KEYS
+from opsweek.errors import InputError
 from opsweek.text import clean_text, is_slug
+
+
+def _rule(check, value):
+    """Apply an input rule of :mod:`opsweek.inputs`; pydantic reports its refusal, same words."""
+    try:
+        return check(value)
+    except InputError as error:
+        raise ValueError(str(error)) from None
 
 
 def _slug(value: str) -> str:
@@ -168,8 +177,8 @@ class Item(Record):
 
     @model_validator(mode="after")
     def _blocked_has_reason(self):
-        if self.status == "blocked" and not self.blocked_reason:
-            raise ValueError("a blocked item needs a blocked_reason")
+        if self.status == "blocked":
+            _rule(inputs.check_block_reason, self.blocked_reason)
         return self
 
 
@@ -196,8 +205,14 @@ class Meeting(Record):
     facilitator: OptSlug = None
     started_at: When
     closed_at: When = None
-    rating: Annotated[int | None, Field(ge=1, le=10)] = None
+    rating: int | None = None
     step: str = "attendance"
+
+    @field_validator("rating", mode="before")
+    @classmethod
+    def _rating(cls, value) -> int | None:
+        # before pydantic's own int parsing, so "ten" gets the rule's words too
+        return None if value is None else _rule(inputs.check_rating, value)
 
     @field_validator("week")
     @classmethod
@@ -229,8 +244,7 @@ class Entry(Record):
     @model_validator(mode="after")
     def _action_rules(self):
         if self.kind == "action":
-            if not self.owner:
-                raise ValueError("an action needs an owner")
+            _rule(inputs.check_action_owner, self.owner)
             if self.status is None:
                 self.status = "open"
         return self

@@ -48,13 +48,13 @@ def _positive(text: str) -> int:
 
 
 def _volume(text: str) -> float:
+    """``--volume X``: the rule is :func:`opsweek.inputs.check_volume` (0.1–100), as in the TUI."""
+    from opsweek import inputs
+
     try:
-        value = float(text.strip().rstrip("xX"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a multiplier (accepted: 1.5, 2, 2x)") from None
-    if not 0 < value <= 100:
-        raise argparse.ArgumentTypeError(f"{text!r} is out of range (accepted: more than 0, up to 100)")
-    return value
+        return inputs.check_volume(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:

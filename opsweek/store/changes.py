@@ -1,17 +1,21 @@
 """Every change a person can make, each one transaction with its audit events.
 
-The CLI and the TUI both call these; each checks that the change makes sense first
-(raising :class:`InputError` with one clear line, before anything is written), then
-writes through :meth:`Store.change` so the rows and their events land together.
+The CLI and the TUI both call these. A change is decided inside its own write: every
+check that reads the database (is the handoff still pending, is the item still open, is
+the session still open, ...) runs inside the ``BEGIN IMMEDIATE`` transaction of
+:meth:`Store.change`, so two people making the same change at the same moment cannot
+both pass it. Checks of the input alone (a rating, a reason, an owner: the rules of
+:mod:`opsweek.inputs`) come first. A refused change raises :class:`InputError` with one
+clear line; its transaction rolls back, so nothing is written, not even a change number.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from opsweek import clock, rules
+from opsweek import clock, inputs, rules
 from opsweek.agenda import STEP_KEYS
 from opsweek.errors import InputError, NotFound
 from opsweek.store import read
@@ -24,6 +28,10 @@ BOOKKEEPING = ("meeting.time", "meeting.step", "meeting.review")
 
 def _now(now: datetime | None) -> datetime:
     return now or clock.now()
+
+
+def _local_day(now: datetime) -> date:
+    return now.astimezone(clock.local_tz()).date()
 
 
 def _text(value: str | None, field: str, required: bool = False) -> str | None:
@@ -44,11 +52,27 @@ def _person(team: read.Team, handle: str, field: str = "owner") -> str:
 
 
 def _open_item(store: Store, item_id: int, done_to_it: str):
-    """The item, if it is still open or blocked; ``done_to_it`` reads "handed off", "blocked"..."""
+    """The item, if it is still open or blocked; ``done_to_it`` reads "handed off", "blocked"...
+
+    Call it inside the change's transaction: what it finds decides the write.
+    """
     it = read.item(store, item_id)
     if it.status in ("done", "dropped"):
         raise InputError(f"item #{item_id} is {it.status}; it cannot be {done_to_it}")
     return it
+
+
+def _pending_handoff(store: Store, handoff_id: int, refused: str):
+    """The handoff, if nobody has accepted it yet; ``refused`` ends the message otherwise.
+
+    Call it inside the change's transaction: of two people accepting at once, the second
+    finds the first one's acceptance here.
+    """
+    h = read.handoff(store, handoff_id)
+    if h.accepted_at is not None:
+        raise InputError(f"handoff {handoff_id} was already accepted by {h.accepted_by}"
+                         f" on {clock.show(h.accepted_at)}{refused}")
+    return h
 
 
 def _available_owner(team: read.Team, handle: str | None, on: date) -> str | None:
@@ -89,41 +113,42 @@ def add_item(store: Store, team: read.Team, workflow: str, title: str, *, owner:
 def reassign_item(store: Store, team: read.Team, item_id: int, to: str, *, reason: str | None = None,
                   actor: str, meeting_id: int | None = None, now: datetime | None = None) -> None:
     """A new owner for an item (an edit: time in stage keeps counting)."""
-    it = _open_item(store, item_id, "reassigned")
-    _person(team, to)
-    if it.owner == to:
-        raise InputError(f"item #{item_id} is already owned by {to}")
     with store.change("item.reassign", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"), at=now) as c:
+        it = _open_item(store, item_id, "reassigned")
+        _person(team, to)
+        if it.owner == to:
+            raise InputError(f"item #{item_id} is already owned by {to}")
         c.update("items", item_id, {"owner": to, "last_activity_at": clock.stamp(_now(now))})
 
 
 def block_item(store: Store, item_id: int, reason: str, *, actor: str, meeting_id: int | None = None,
                now: datetime | None = None) -> None:
-    it = _open_item(store, item_id, "blocked")
-    reason = _text(reason, "reason", required=True)
-    if it.status == "blocked":
-        raise InputError(f"item #{item_id} is already blocked ({it.blocked_reason})")
+    """Mark an item blocked; a block needs a reason (what it is waiting on)."""
+    reason = inputs.check_block_reason(reason)
     with store.change("item.block", actor=actor, meeting_id=meeting_id, reason=reason, at=now) as c:
+        it = _open_item(store, item_id, "blocked")
+        if it.status == "blocked":
+            raise InputError(f"item #{item_id} is already blocked ({it.blocked_reason})")
         c.update("items", item_id, {"status": "blocked", "blocked_reason": reason,
                                     "last_activity_at": clock.stamp(_now(now))})
 
 
 def unblock_item(store: Store, item_id: int, *, reason: str | None = None, actor: str,
                  meeting_id: int | None = None, now: datetime | None = None) -> None:
-    it = read.item(store, item_id)
-    if it.status != "blocked":
-        raise InputError(f"item #{item_id} is not blocked (it is {it.status})")
     with store.change("item.unblock", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"), at=now) as c:
+        it = read.item(store, item_id)
+        if it.status != "blocked":
+            raise InputError(f"item #{item_id} is not blocked (it is {it.status})")
         c.update("items", item_id, {"status": "open", "blocked_reason": None,
                                     "last_activity_at": clock.stamp(_now(now))})
 
 
 def _close_item(store: Store, item_id: int, status: str, reason: str | None, actor: str,
                 meeting_id: int | None, now: datetime | None) -> None:
-    _open_item(store, item_id, "marked done" if status == "done" else "dropped")
     stamp = clock.stamp(_now(now))
     with store.change(f"item.{'done' if status == 'done' else 'drop'}", actor=actor,
                       meeting_id=meeting_id, reason=reason, at=now) as c:
+        _open_item(store, item_id, "marked done" if status == "done" else "dropped")
         # a handoff still waiting for a closed item would stay overdue forever
         for row in store.query("SELECT id FROM handoffs WHERE item_id = ? AND accepted_at IS NULL", (item_id,)):
             c.delete("handoffs", row["id"])
@@ -140,7 +165,7 @@ def finish_item(store: Store, item_id: int, *, actor: str, meeting_id: int | Non
 def drop_item(store: Store, item_id: int, reason: str, *, actor: str, meeting_id: int | None = None,
               now: datetime | None = None) -> None:
     """Drop an item, saying why."""
-    _close_item(store, item_id, "dropped", _text(reason, "reason", required=True), actor, meeting_id, now)
+    _close_item(store, item_id, "dropped", inputs.check_drop_reason(reason), actor, meeting_id, now)
 
 
 # --- handoffs ------------------------------------------------------------------------
@@ -152,31 +177,32 @@ def hand_off(store: Store, team: read.Team, item_id: int, *, to_stage: str | Non
     """Hand an item to the next (or named) stage; the SLA clock starts now.
 
     The receiver defaults to the stage owner, or their cover when the owner is away today.
+    An item has at most one pending handoff: of two sent at once, the second is refused.
     """
     now = _now(now)
-    it = _open_item(store, item_id, "handed off")
-    if it.status == "blocked":
-        raise InputError(f"item #{item_id} is blocked ({it.blocked_reason}); unblock it before handing it off")
-    pending = read.pending_handoff_for(store, item_id)
-    if pending:
-        raise InputError(f"item #{item_id} already has handoff {pending.id} to {pending.to_stage} waiting"
-                         f" for {pending.to_owner or 'nobody'}; accept it first")
-    if to_stage:
-        stage = team.stage(it.workflow, to_stage)
-    else:
-        stage = team.next_stage(it.workflow, it.stage)
-        if stage is None:
-            raise InputError(f"item #{item_id} is in the last stage ({it.stage}) of {it.workflow};"
-                             " mark it done, or name a stage with --to")
-    if stage.key == it.stage:
-        raise InputError(f"item #{item_id} is already in {stage.key}; hand it to another stage")
-    receiver = _person(team, owner) if owner else _available_owner(team, stage.owner, now.date())
-    if not receiver:
-        # sent to nobody, it would wait with no one to accept it
-        raise InputError(f"stage {it.workflow}/{stage.key} has no owner; name who receives it (--owner HANDLE)")
-    due_at = rules.handoff_due_at(now, stage.handoff_sla, team.settings)
     stamp = clock.stamp(now)
     with store.change("handoff.send", actor=actor, meeting_id=meeting_id, at=now) as c:
+        it = _open_item(store, item_id, "handed off")
+        if it.status == "blocked":
+            raise InputError(f"item #{item_id} is blocked ({it.blocked_reason}); unblock it before handing it off")
+        pending = read.pending_handoff_for(store, item_id)
+        if pending:
+            raise InputError(f"item #{item_id} already has handoff {pending.id} to {pending.to_stage} waiting"
+                             f" for {pending.to_owner or 'nobody'}; accept it first")
+        if to_stage:
+            stage = team.stage(it.workflow, to_stage)
+        else:
+            stage = team.next_stage(it.workflow, it.stage)
+            if stage is None:
+                raise InputError(f"item #{item_id} is in the last stage ({it.stage}) of {it.workflow};"
+                                 " mark it done, or name a stage with --to")
+        if stage.key == it.stage:
+            raise InputError(f"item #{item_id} is already in {stage.key}; hand it to another stage")
+        receiver = _person(team, owner) if owner else _available_owner(team, stage.owner, now.date())
+        if not receiver:
+            # sent to nobody, it would wait with no one to accept it
+            raise InputError(f"stage {it.workflow}/{stage.key} has no owner; name who receives it (--owner HANDLE)")
+        due_at = rules.handoff_due_at(now, stage.handoff_sla, team.settings)
         handoff_id = c.insert("handoffs", {
             "item_id": item_id, "from_stage": it.stage, "from_owner": it.owner,
             "to_stage": stage.key, "to_owner": receiver, "sent_at": stamp,
@@ -188,16 +214,16 @@ def hand_off(store: Store, team: read.Team, item_id: int, *, to_stage: str | Non
 
 def accept_handoff(store: Store, handoff_id: int, *, actor: str, meeting_id: int | None = None,
                    now: datetime | None = None) -> None:
-    """The receiver (or the facilitator on their behalf) accepts: the item enters the stage."""
-    h = read.handoff(store, handoff_id)
-    if h.accepted_at is not None:
-        raise InputError(f"handoff {handoff_id} was already accepted by {h.accepted_by}"
-                         f" on {clock.show(h.accepted_at)}")
-    it = read.item(store, h.item_id)
-    if it.status in ("done", "dropped"):
-        raise InputError(f"item #{it.id} is {it.status}; its handoff cannot be accepted")
+    """The receiver (or the facilitator on their behalf) accepts: the item enters the stage.
+
+    Of two people accepting at once, exactly one does; the other is told who was first.
+    """
     stamp = clock.stamp(_now(now))
     with store.change("handoff.accept", actor=actor, meeting_id=meeting_id, at=now) as c:
+        h = _pending_handoff(store, handoff_id, "")
+        it = read.item(store, h.item_id)
+        if it.status in ("done", "dropped"):
+            raise InputError(f"item #{it.id} is {it.status}; its handoff cannot be accepted")
         c.update("handoffs", handoff_id, {"accepted_at": stamp, "accepted_by": actor})
         c.update("items", it.id, {"stage": h.to_stage, "stage_entered_at": stamp, "last_activity_at": stamp,
                                   "owner": h.to_owner or it.owner})
@@ -206,13 +232,11 @@ def accept_handoff(store: Store, handoff_id: int, *, actor: str, meeting_id: int
 def reassign_handoff(store: Store, team: read.Team, handoff_id: int, to: str, *, reason: str | None = None,
                      actor: str, meeting_id: int | None = None) -> None:
     """A new receiver for a pending handoff (the SLA clock keeps running)."""
-    h = read.handoff(store, handoff_id)
-    if h.accepted_at is not None:
-        raise InputError(f"handoff {handoff_id} was already accepted; reassign the item instead")
-    _person(team, to)
-    if h.to_owner == to:
-        raise InputError(f"handoff {handoff_id} already goes to {to}")
     with store.change("handoff.reassign", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason")) as c:
+        h = _pending_handoff(store, handoff_id, "; reassign the item instead")
+        _person(team, to)
+        if h.to_owner == to:
+            raise InputError(f"handoff {handoff_id} already goes to {to}")
         c.update("handoffs", handoff_id, {"to_owner": to})
 
 
@@ -220,38 +244,40 @@ def escalate_handoff(store: Store, handoff_id: int, *, reason: str | None = None
                      meeting_id: int | None = None, now: datetime | None = None) -> None:
     """Record that an overdue handoff was escalated to the workflow owner."""
     now = _now(now)
-    h = read.handoff(store, handoff_id)
-    if h.accepted_at is not None:
-        raise InputError(f"handoff {handoff_id} was already accepted; nothing to escalate")
-    if not rules.is_overdue(h, now):
-        raise InputError(f"handoff {handoff_id} is not overdue (due {clock.show(h.due_at)})")
-    if h.escalated_at is not None:
-        raise InputError(f"handoff {handoff_id} was already escalated on {clock.show(h.escalated_at)}")
     with store.change("handoff.escalate", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"), at=now) as c:
+        h = _pending_handoff(store, handoff_id, "; nothing to escalate")
+        if not rules.is_overdue(h, now):
+            raise InputError(f"handoff {handoff_id} is not overdue (due {clock.show(h.due_at)})")
+        if h.escalated_at is not None:
+            raise InputError(f"handoff {handoff_id} was already escalated on {clock.show(h.escalated_at)}")
         c.update("handoffs", handoff_id, {"escalated_at": clock.stamp(now)})
 
 
 # --- ownership -----------------------------------------------------------------------
+# ``team`` names the stages, workflows and people; whether the owner already is the one
+# asked for is read again inside the write, where it cannot change underneath.
 
 
 def set_stage_owner(store: Store, team: read.Team, workflow: str, stage: str, owner: str, *,
                     reason: str | None = None, actor: str, meeting_id: int | None = None) -> None:
-    st = team.stage(workflow, stage)
+    team.stage(workflow, stage)
     _person(team, owner)
-    if st.owner == owner:
-        raise InputError(f"stage {workflow}/{stage} is already owned by {owner}")
-    row_id = store.scalar("SELECT id FROM stages WHERE workflow = ? AND key = ?", (workflow, stage))
     with store.change("stage.owner", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason")) as c:
-        c.update("stages", row_id, {"owner": owner})
+        row = store.one("SELECT id, owner FROM stages WHERE workflow = ? AND key = ?", (workflow, stage))
+        if row is None:
+            raise NotFound(f"unknown stage of {workflow} {stage!r}")
+        if row["owner"] == owner:
+            raise InputError(f"stage {workflow}/{stage} is already owned by {owner}")
+        c.update("stages", row["id"], {"owner": owner})
 
 
 def set_workflow_owner(store: Store, team: read.Team, workflow: str, owner: str, *, reason: str | None = None,
                        actor: str, meeting_id: int | None = None) -> None:
-    wf = team.workflow(workflow)
+    team.workflow(workflow)
     _person(team, owner)
-    if wf.owner == owner:
-        raise InputError(f"workflow {workflow} is already owned by {owner}")
     with store.change("workflow.owner", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason")) as c:
+        if store.scalar("SELECT owner FROM workflows WHERE key = ?", (workflow,)) == owner:
+            raise InputError(f"workflow {workflow} is already owned by {owner}")
         c.update("workflows", workflow, {"owner": owner})
 
 
@@ -261,9 +287,9 @@ def set_cover(store: Store, team: read.Team, handle: str, cover: str, *, reason:
     _person(team, cover, "cover")
     if handle == cover:
         raise InputError(f"{handle} cannot cover for themselves")
-    if team.people[handle].cover == cover:
-        raise InputError(f"{cover} already covers for {handle}")
     with store.change("person.cover", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason")) as c:
+        if store.scalar("SELECT cover FROM people WHERE handle = ?", (handle,)) == cover:
+            raise InputError(f"{cover} already covers for {handle}")
         c.update("people", handle, {"cover": cover})
 
 
@@ -282,7 +308,7 @@ def start_meeting(store: Store, team: read.Team, *, week: str | None = None, fac
         meeting_id = c.insert("meetings", {"week": week, "facilitator": facilitator,
                                            "started_at": clock.stamp(now), "step": "attendance"})
         c.meeting_id = meeting_id
-        today = now.astimezone(clock.local_tz()).date()
+        today = _local_day(now)
         for handle, person in team.people.items():
             if not person.active:
                 continue
@@ -292,6 +318,7 @@ def start_meeting(store: Store, team: read.Team, *, week: str | None = None, fac
 
 
 def _meeting_open(store: Store, meeting_id: int):
+    """The meeting, if it is still open (call it inside the change's transaction)."""
     m = read.meeting(store, meeting_id)
     if m.closed_at is not None:
         raise InputError(f"meeting {meeting_id} ({m.week}) is closed")
@@ -299,9 +326,9 @@ def _meeting_open(store: Store, meeting_id: int):
 
 
 def set_attendance(store: Store, meeting_id: int, handle: str, present: bool, *, actor: str) -> None:
-    _meeting_open(store, meeting_id)
-    row_id = store.scalar("SELECT id FROM attendance WHERE meeting_id = ? AND handle = ?", (meeting_id, handle))
     with store.change("meeting.attendance", actor=actor, meeting_id=meeting_id) as c:
+        _meeting_open(store, meeting_id)
+        row_id = store.scalar("SELECT id FROM attendance WHERE meeting_id = ? AND handle = ?", (meeting_id, handle))
         if row_id is None:
             c.insert("attendance", {"meeting_id": meeting_id, "handle": handle, "present": int(present)})
         else:
@@ -311,8 +338,8 @@ def set_attendance(store: Store, meeting_id: int, handle: str, present: bool, *,
 def set_step(store: Store, meeting_id: int, step: str, *, actor: str) -> None:
     if step not in STEP_KEYS:
         raise InputError(f"{step!r} is not a step (accepted: {', '.join(STEP_KEYS)})")
-    _meeting_open(store, meeting_id)
     with store.change("meeting.step", actor=actor, meeting_id=meeting_id) as c:
+        _meeting_open(store, meeting_id)
         c.update("meetings", meeting_id, {"step": step})
 
 
@@ -320,8 +347,9 @@ def add_step_time(store: Store, meeting_id: int, step: str, seconds: int, *, act
     """Add time spent on a step (written when leaving the step, and on quit)."""
     if seconds <= 0:
         return
-    row = store.one("SELECT id, seconds FROM step_times WHERE meeting_id = ? AND step = ?", (meeting_id, step))
     with store.change("meeting.time", actor=actor, meeting_id=meeting_id) as c:
+        # read inside the write: two windows adding time at once both count
+        row = store.one("SELECT id, seconds FROM step_times WHERE meeting_id = ? AND step = ?", (meeting_id, step))
         if row is None:
             c.insert("step_times", {"meeting_id": meeting_id, "step": step, "seconds": int(seconds)})
         else:
@@ -331,27 +359,32 @@ def add_step_time(store: Store, meeting_id: int, step: str, seconds: int, *, act
 def mark_reviewed(store: Store, meeting_id: int, workflows: list[str], *, actor: str,
                   now: datetime | None = None) -> None:
     """Record that the session looked at these workflows (the audit's rhythm layer)."""
-    done = {r[0] for r in store.query("SELECT workflow FROM reviews WHERE meeting_id = ?", (meeting_id,))}
-    todo = [w for w in workflows if w not in done]
-    if not todo:
+    def reviewed() -> set[str]:
+        return {r[0] for r in store.query("SELECT workflow FROM reviews WHERE meeting_id = ?", (meeting_id,))}
+
+    # reviews are only ever added, so "all of them already" cannot turn false: no write needed
+    if set(workflows) <= reviewed():
         return
     stamp = clock.stamp(_now(now))
     with store.change("meeting.review", actor=actor, meeting_id=meeting_id, at=now) as c:
-        for workflow in todo:
-            c.insert("reviews", {"meeting_id": meeting_id, "workflow": workflow, "at": stamp})
+        done = reviewed()  # again inside the write: another window may have added some since
+        for workflow in workflows:
+            if workflow not in done:
+                done.add(workflow)
+                c.insert("reviews", {"meeting_id": meeting_id, "workflow": workflow, "at": stamp})
 
 
 def rate_meeting(store: Store, meeting_id: int, rating: int, *, actor: str) -> None:
-    if not isinstance(rating, int) or not 1 <= rating <= 10:
-        raise InputError(f"rating {rating!r} is out of range (accepted: a whole number 1–10)")
-    _meeting_open(store, meeting_id)
+    """The session's rating, a whole number 1–10 (see :func:`opsweek.inputs.check_rating`)."""
+    rating = inputs.check_rating(rating)
     with store.change("meeting.rate", actor=actor, meeting_id=meeting_id) as c:
+        _meeting_open(store, meeting_id)
         c.update("meetings", meeting_id, {"rating": rating})
 
 
 def close_meeting(store: Store, meeting_id: int, *, actor: str, now: datetime | None = None) -> None:
-    _meeting_open(store, meeting_id)
     with store.change("meeting.close", actor=actor, meeting_id=meeting_id, at=now) as c:
+        _meeting_open(store, meeting_id)
         c.update("meetings", meeting_id, {"closed_at": clock.stamp(_now(now)), "step": "wrapup"})
 
 
@@ -361,23 +394,27 @@ def close_meeting(store: Store, meeting_id: int, *, actor: str, now: datetime | 
 def record_entry(store: Store, team: read.Team, kind: str, text: str, *, meeting_id: int | None,
                  owner: str | None = None, due: date | None = None, item_id: int | None = None,
                  workflow: str | None = None, actor: str, now: datetime | None = None) -> int:
-    """Record a decision, action or note; an action needs an owner and is due in 7 days by default."""
+    """Record a decision, action or note (into an open meeting, or between meetings with
+    ``meeting_id`` None); an action needs an owner and is due in 7 days by default."""
     now = _now(now)
     if kind not in ("decision", "action", "note"):
         raise InputError(f"{kind!r} is not an entry kind (accepted: decision, action, note)")
     text = _text(text, "text", required=True)
+    if kind == "action":
+        owner = inputs.check_action_owner(owner)
+        due = inputs.action_due(_local_day(now), due)
     if owner:
         _person(team, owner)
-    if kind == "action":
-        if not owner:
-            raise InputError("an action needs an owner (accepted: a person's handle)")
-        due = due or (now.astimezone(clock.local_tz()).date() + timedelta(days=7))
-    if item_id is not None:
-        it = read.item(store, item_id)
-        workflow = workflow or it.workflow
     if workflow:
         team.workflow(workflow)
     with store.change(f"entry.{kind}", actor=actor, meeting_id=meeting_id, at=now) as c:
+        if meeting_id is not None:
+            _meeting_open(store, meeting_id)
+        if item_id is not None:
+            it = read.item(store, item_id)
+            if not workflow:
+                workflow = it.workflow
+                team.workflow(workflow)
         return c.insert("entries", {
             "meeting_id": meeting_id, "kind": kind, "text": text, "owner": owner,
             "due": due.isoformat() if due else None, "item_id": item_id, "workflow": workflow,
@@ -388,27 +425,27 @@ def record_entry(store: Store, team: read.Team, kind: str, text: str, *, meeting
 def set_action_status(store: Store, entry_id: int, status: str, *, meeting_id: int | None, actor: str,
                       reason: str | None = None, now: datetime | None = None) -> None:
     """Close (done / dropped) or reopen an action."""
-    e = read.entry(store, entry_id)
-    if e.kind != "action":
-        raise InputError(f"entry {entry_id} is a {e.kind}, not an action")
     if status not in ("open", "done", "dropped"):
         raise InputError(f"{status!r} is not an action status (accepted: open, done, dropped)")
-    if e.status == status:
-        raise InputError(f"action {entry_id} is already {status}")
     closed = None if status == "open" else meeting_id
     with store.change(f"action.{status}", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"),
                       at=now) as c:
+        e = read.entry(store, entry_id)
+        if e.kind != "action":
+            raise InputError(f"entry {entry_id} is a {e.kind}, not an action")
+        if e.status == status:
+            raise InputError(f"action {entry_id} is already {status}")
         c.update("entries", entry_id, {"status": status, "closed_meeting_id": closed})
 
 
 def carry_action(store: Store, entry_id: int, *, meeting_id: int | None, actor: str,
                  due: date | None = None, now: datetime | None = None) -> None:
-    """Carry an open action over to next week (new due date, default 7 days out)."""
-    e = read.entry(store, entry_id)
-    if e.kind != "action" or e.status != "open":
-        raise InputError(f"entry {entry_id} is not an open action")
-    due = due or (_now(now).astimezone(clock.local_tz()).date() + timedelta(days=7))
+    """Carry an open action over to next week (new due date, by default 7 days out)."""
+    due = inputs.action_due(_local_day(_now(now)), due)
     with store.change("action.carry", actor=actor, meeting_id=meeting_id, at=now) as c:
+        e = read.entry(store, entry_id)
+        if e.kind != "action" or e.status != "open":
+            raise InputError(f"entry {entry_id} is not an open action")
         c.update("entries", entry_id, {"due": due.isoformat(), "closed_meeting_id": None})
 
 

@@ -8,7 +8,7 @@ its caller keeps, so escape (or a refused save) brings the same text back next t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,14 +18,14 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
 
-from opsweek import clock
+from opsweek import clock, inputs
 from opsweek.errors import OpsweekError
 from opsweek.store.records import Person
 from opsweek.text import unknown
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.widgets.text import join, plain
 
-DEFAULT_ACTION_DAYS = 7
+DEFAULT_ACTION_DAYS = inputs.ACTION_DUE_DAYS  # the rule lives in opsweek.inputs
 
 
 @dataclass
@@ -97,8 +97,9 @@ class EntryDialog(ModalScreen[NewEntry | None]):
             yield Input(self.draft.owner, id="entry-owner", placeholder="handle, e.g. ben",
                         suggester=SuggestFromList(sorted(self.people), case_sensitive=False))
             if self.is_action:
-                yield Label("Due  — fri, +3d, 1 Dec, 2026-12-01; empty: in 7 days", classes="field-label")
-                yield Input(self.draft.due, id="entry-due", placeholder="in 7 days")
+                default = f"in {inputs.ACTION_DUE_DAYS} days"
+                yield Label(f"Due  — fri, +3d, 1 Dec, 2026-12-01; empty: {default}", classes="field-label")
+                yield Input(self.draft.due, id="entry-due", placeholder=default)
                 yield Label("", id="entry-due-shown", classes="dialog-hint")
             yield Label("", id="entry-problem", classes="problem")
             yield Label("enter saves · tab next field · escape cancels (your text is kept)", classes="dialog-hint")
@@ -117,9 +118,7 @@ class EntryDialog(ModalScreen[NewEntry | None]):
 
     def parse_due(self) -> date | None:
         typed = self.draft.due.strip()
-        if not typed:
-            return clock.today() + timedelta(days=DEFAULT_ACTION_DAYS)
-        return clock.parse_date(typed, "due")
+        return inputs.action_due(clock.today(), clock.parse_date(typed, "due") if typed else None)
 
     def show_due(self) -> None:
         if not self.is_action:
@@ -157,7 +156,7 @@ class EntryDialog(ModalScreen[NewEntry | None]):
             if not self.people[owner].active:
                 return None, f"{owner} is inactive; pick someone else (ctrl+o)", "owner"
         elif self.is_action:
-            return None, "An action needs an owner: type a handle or press ctrl+o", "owner"
+            return None, inputs.problem(inputs.check_action_owner, self.draft.owner) + " · ctrl+o picks one", "owner"
         due = None
         if self.is_action:
             try:

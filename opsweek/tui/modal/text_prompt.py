@@ -19,7 +19,9 @@ class TextPrompt(ModalScreen[str | None]):
     """One line of text; dismisses with it (stripped), or None on escape.
 
     ``check`` returns a problem to show (and keeps the dialog open), or None when the
-    text is fine; raising an :class:`OpsweekError` counts as a problem too.
+    text is fine; raising an :class:`OpsweekError` counts as a problem too. It sees empty
+    text as well, so that a rule of :mod:`opsweek.inputs` ("a block needs a reason") says
+    what is missing in its own words; ``required`` without a check says "cannot be empty".
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -59,9 +61,6 @@ class TextPrompt(ModalScreen[str | None]):
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
         text = event.value.strip()
-        if self.required and not text:
-            self.problem("this cannot be empty")
-            return
         if self.check is not None:
             try:
                 problem = self.check(text)
@@ -70,6 +69,9 @@ class TextPrompt(ModalScreen[str | None]):
             if problem:
                 self.problem(problem)
                 return
+        if self.required and not text:
+            self.problem("this cannot be empty")
+            return
         self.dismiss(text)
 
     def action_cancel(self) -> None:

@@ -22,7 +22,8 @@ from textual.widgets import DataTable, Footer, Input, Label, SelectionList
 from textual.widgets.selection_list import Selection
 from textual.worker import get_current_worker
 
-from opsweek import clock, rules
+from opsweek import clock, inputs, rules
+from opsweek.errors import InputError
 from opsweek.store import read
 from opsweek.tui.widgets.text import cell, join
 
@@ -30,16 +31,13 @@ SHOWN = 200  # rows per section; the count says how many there are in all
 LATE = "bold red"
 WARN = "yellow"
 GOOD = "green"
-VOLUME_RANGE = (0.1, 100.0)
+VOLUME_RANGE = (inputs.VOLUME_MIN, inputs.VOLUME_MAX)
 
 
 def parse_volume(text: str) -> float:
-    """The volume multiplier typed by the user; ValueError with what is accepted."""
-    text = (text or "").strip().lower().removeprefix("x").removesuffix("x").strip() or "1"
-    value = float(text)
-    if not VOLUME_RANGE[0] <= value <= VOLUME_RANGE[1]:
-        raise ValueError
-    return value
+    """The volume multiplier typed by the user (an empty field is this week's work, 1);
+    the rule is :func:`opsweek.inputs.check_volume`, whose :class:`InputError` says what is accepted."""
+    return inputs.check_volume(text) if (text or "").strip() else 1.0
 
 
 class WhatIfScreen(Screen):
@@ -135,11 +133,8 @@ class WhatIfScreen(Screen):
     def volume_changed(self, event: Input.Changed) -> None:
         try:
             volume = parse_volume(event.value)
-        except ValueError:
-            self.query_one("#whatif-summary", Label).update(join(
-                ("volume: ", LATE), (repr(event.value), "bold"),
-                (f" is not a multiplier (accepted: a number from {VOLUME_RANGE[0]:g} to {VOLUME_RANGE[1]:g},"
-                 " like 1.5)", LATE)))
+        except InputError as error:
+            self.query_one("#whatif-summary", Label).update(join(("volume: ", LATE), (str(error), LATE)))
             return
         if volume != self.volume:
             self.volume = volume

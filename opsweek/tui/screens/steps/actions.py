@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from opsweek import clock
+from opsweek import clock, inputs
 from opsweek.store.records import Entry
 from opsweek.store import changes, read
 from opsweek.tui.modal.text_prompt import TextPrompt
@@ -146,7 +144,7 @@ class ActionsStep(Step):
         if entry.status != "open":
             self.notify(f"action {entry.id} is {entry.status}; space reopens it", severity="warning")
             return
-        default = self.app.today() + timedelta(days=7)
+        default = inputs.action_due(self.app.today())
 
         def carried(text: str | None) -> None:
             if text is None:

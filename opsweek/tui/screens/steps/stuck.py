@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from opsweek import clock, rules
+from opsweek import clock, inputs, rules
 from opsweek.store.records import Item
 from opsweek.store import changes, read
 from opsweek.tui.modal.item_details import ItemDetails
@@ -64,7 +64,8 @@ class ItemActions:
                 session.apply(changes.block_item, self.app.store, it.id, reason, success=f"#{it.id} blocked")
 
         self.app.push_screen(TextPrompt(f"Block #{it.id} {it.title}", placeholder="what is it waiting on?",
-                                        required=True), reasoned)
+                                        required=True, check=lambda text: inputs.problem(inputs.check_block_reason,
+                                                                                          text)), reasoned)
 
     def action_hand_off(self) -> None:
         it = self._item()

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from opsweek import inputs
 from opsweek.agenda import STEPS
 from opsweek.errors import OpsweekError
 from opsweek.store import changes, read
@@ -36,9 +37,8 @@ _SKIP = (*BOOKKEEPING, "meeting.start", "meeting.attendance", "meeting.rate", "m
 
 
 def parse_rating(text: str) -> str | None:
-    if not text.isdigit() or not 1 <= int(text) <= 10:
-        return f"{text!r} is not a rating (accepted: a whole number 1–10)"
-    return None
+    """What is wrong with a typed rating (the rule is :func:`opsweek.inputs.check_rating`), or None."""
+    return inputs.problem(inputs.check_rating, text)
 
 
 def export_notes(store, meeting_id: int, directory: Path | None = None) -> Path:
@@ -191,8 +191,9 @@ class WrapUpStep(Step):
 
         def rated(text: str | None) -> None:
             if text:
-                session.apply(changes.rate_meeting, self.app.store, session.meeting_id, int(text), meeting=False,
-                              success=f"session rated {text}/10")
+                rating = inputs.check_rating(text)  # the prompt's check has passed it
+                session.apply(changes.rate_meeting, self.app.store, session.meeting_id, rating, meeting=False,
+                              success=f"session rated {rating}/10")
 
         current = str(session.meeting.rating) if session.meeting and session.meeting.rating else ""
         self.app.push_screen(TextPrompt("How useful was this session? 1 (waste of time) to 10 (great)",
