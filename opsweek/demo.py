@@ -87,8 +87,12 @@ def _last_meeting(store: Store, path: Path, now: datetime) -> None:
     meeting_id = changes.start_meeting(store, team, week=clock.iso_week(started), facilitator=spec["facilitator"],
                                        actor=spec["facilitator"], now=started)
     actor = spec["facilitator"]
-    for handle in spec.get("absent", []):
-        changes.set_attendance(store, meeting_id, handle, False, actor=actor)
+    # attendance as the file says (the session pre-fills people away that week as absent)
+    absent = set(spec.get("absent", []))
+    recorded = read.attendance(store, meeting_id)
+    for handle in sorted(recorded):
+        if recorded[handle] == (handle in absent):
+            changes.set_attendance(store, meeting_id, handle, handle not in absent, actor=actor)
     for step in STEP_KEYS:
         changes.add_step_time(store, meeting_id, step, 60 * spec.get("minutes", {}).get(step, 0), actor=actor)
     changes.mark_reviewed(store, meeting_id, spec.get("reviewed", []), actor=actor, now=started)

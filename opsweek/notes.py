@@ -91,12 +91,12 @@ def find_meeting(store: Store, which: str | int | None = "latest"):
     if _WEEK.match(spec.upper()):
         week = spec.upper()
         clock.week_bounds(week)
-        row = store.one("SELECT id FROM meetings WHERE week = ? ORDER BY started_at DESC, id DESC LIMIT 1", (week,))
-        if row is None:
+        sessions = read.week_meetings(store, week)
+        if not sessions:
             weeks = [r[0] for r in store.query("SELECT DISTINCT week FROM meetings ORDER BY week DESC LIMIT 5")]
             hint = f" (meetings exist for: {', '.join(weeks)})" if weeks else " (there are no meetings yet)"
             raise NotFound(f"no meeting in {week}{hint}")
-        return read.meeting(store, row["id"])
+        return sessions[-1]
     raise InputError(f"{spec!r} is not a meeting (accepted: latest, a meeting number like 3, "
                      "or an ISO week like 2026-W47)")
 
@@ -584,9 +584,15 @@ def render(store: Store, meeting_id: int, fmt: str = "md") -> str:
     return to_markdown(notes) if fmt == "md" else to_json(notes)
 
 
-def default_filename(week: str, fmt: str = "md") -> str:
-    """``opsweek-2026-W47.md``: a stable name for a session's notes."""
-    return f"opsweek-{week}.{fmt}"
+def default_filename(week: str, fmt: str = "md", number: int = 1) -> str:
+    """``opsweek-2026-W47.md``, and ``opsweek-2026-W47-2.md`` for the week's second session:
+    a stable name for a session's notes."""
+    return f"opsweek-{week}.{fmt}" if number == 1 else f"opsweek-{week}-{number}.{fmt}"
+
+
+def notes_filename(store: Store, meeting, fmt: str = "md") -> str:
+    """The file name of ``meeting``'s notes (its number among the sessions of its week)."""
+    return default_filename(meeting.week, fmt, read.session_number(store, meeting))
 
 
 def write_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Path:

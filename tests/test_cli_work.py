@@ -111,8 +111,19 @@ def test_accept_moves_the_item_into_the_stage(demo_db, capsys):
 
 
 def test_accept_on_someone_elses_behalf_says_so(demo_db, capsys):
-    code, out, _ = run(demo_db, capsys, "accept", "9", me="ivan")
-    assert code == 0 and "(accepted by ivan for ana)" in out
+    code, out, _ = run(demo_db, capsys, "accept", "9", "--for", "ana", me="ivan")
+    assert code == 0 and "(accepted by ivan on behalf of ana)" in out
+    assert last_event(demo_db)["reason"] == "on behalf of ana"
+
+
+def test_only_the_receiver_their_cover_or_the_workflow_owner_accept(demo_db, capsys):
+    before = demo_db.read_bytes()
+    code, out, err = run(demo_db, capsys, "accept", "9", me="ivan")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "handoff 9 waits on ana; ana" in err and "--for ana" in err
+    assert demo_db.read_bytes() == before
+    code, _, err = run(demo_db, capsys, "accept", "9", "--for", "ben", me="ivan")
+    assert code == 2 and "waits on ana, not ben" in err
 
 
 def test_actor_comes_from_the_environment(demo_db, capsys, monkeypatch):

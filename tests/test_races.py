@@ -62,14 +62,15 @@ def run_race(db, command: str, targets: list[int]) -> dict[int, dict[str, tuple[
 
 def fresh_items(store: Store, count: int, *, handed_off: bool) -> list[int]:
     """``count`` complaints opened yesterday in triage (ben's stage); with ``handed_off``, the
-    handoffs that sent each on to investigate yesterday."""
+    handoffs that sent each on to investigate yesterday, to Ben."""
     team = read.team(store)
     yesterday = clock.now() - timedelta(days=1)
     items = [changes.add_item(store, team, "complaints", f"Race {n}", owner="ben", actor="ben", now=yesterday)
              for n in range(count)]
     if not handed_off:
         return items
-    return [changes.hand_off(store, team, item_id, actor="ben", now=yesterday) for item_id in items]
+    # sent to Ben to investigate: Ben (the receiver) and Ana (the workflow owner) may both accept
+    return [changes.hand_off(store, team, item_id, owner="ben", actor="ben", now=yesterday) for item_id in items]
 
 
 def winner_and_loser(results: dict[str, tuple[int, str]]) -> tuple[str, str, str]:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from opsweek import clock, rules
 from opsweek.rules import actions as action_rule
-from opsweek.rules import gaps, stuck, waiting
+from opsweek.rules import gaps, receivers, stuck, waiting
 from opsweek.store import read
 from opsweek.store.db import Store
 from opsweek.trends import weekly_trends
@@ -191,14 +191,21 @@ def test_overdue_and_escalation_sql_are_their_rules(store, world):
 def test_gap_sql_is_the_gap_rule(store, world):
     team = load(store, world)
     week = clock.week_bounds(clock.iso_week(world["now"]))
-    everything, _ = _all(store)
-    expected = rules.ownership_gaps(team.people, team.workflows, team.stages, everything, *week)
+    everything, all_handoffs = _all(store)
+    expected = rules.ownership_gaps(team.people, team.workflows, team.stages, everything, *week,
+                                    handoffs=all_handoffs)
     assert read.gaps_count(store, team, week) == len(expected)
     page = [gap for gap, _ in read.gaps_page(store, team, week, 0, 1000)]
-    assert sorted(page) == sorted(expected)
+    assert sorted(page, key=repr) == sorted(expected, key=repr)
     where, params = gaps.item_sql(team.people, *week)
     assert sorted(it.id for it in read.items(store, where, params)) == sorted(
         it.id for it in everything if gaps.item_has_gap(it, team.people, *week))
+    where, params = receivers.stranded_sql(team.people, *week)
+    assert [h.id for h in read.handoffs(store, where, params)] == [
+        h.id for h in all_handoffs if receivers.waits_on_nobody(h, team.people, *week)]
+    # paging through the gaps a few rows at a time gives the same rows as one page
+    paged = [gap for start in range(0, len(expected) + 3, 3) for gap, _ in read.gaps_page(store, team, week, start, 3)]
+    assert paged == page
 
 
 @AGREEMENT

@@ -119,6 +119,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--note", metavar="TEXT")
     p = command("accept", "opsweek.cli.work:accept", "accept a handoff; the item moves to its stage")
     p.add_argument("handoff", type=_number, metavar="HANDOFF")
+    p.add_argument("--for", dest="for_", metavar="H", help="accept on behalf of the receiver")
     p = command("reassign", "opsweek.cli.work:reassign", "new owner for an item")
     p.add_argument("item", type=_item_number, metavar="ITEM")
     p.add_argument("--to", required=True, metavar="H")
@@ -137,7 +138,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("export", "opsweek.cli.notes:export", "meeting notes as Markdown or JSON")
     p.add_argument("meeting", nargs="?", default="latest", metavar="MEETING|latest")
     p.add_argument("--format", choices=("md", "json"), default="md")
-    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="FILE|DIR")
+    p = command("action", "opsweek.cli.work:action", "an action from a session: done, dropped, or due on a new date")
+    p.add_argument("action_id", type=_number, metavar="ID")
+    p.add_argument("verb", choices=("done", "drop", "due"), metavar="done|drop|due")
+    p.add_argument("date", nargs="?", metavar="DATE", help="the new due date (with 'due')")
+    p.add_argument("--reason", metavar="TEXT")
+    p = command("meetings", "opsweek.cli.notes:meetings", "every session: id, week, facilitator, started, closed,"
+                " rating")
+    p.add_argument("--json", action="store_true", help="machine-readable output (stable shape)")
     p = command("dump", "opsweek.cli.notes:dump", "everything as JSON (import restores it)")
     p.add_argument("-o", "--output", metavar="FILE")
 
@@ -221,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
 INTERNAL_ERROR = 70
 
 _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "--ref", "--away", "--volume",
-                            "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale"})
+                            "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale",
+                            "--for"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
 
 

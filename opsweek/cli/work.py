@@ -80,17 +80,17 @@ def handoff(ctx) -> int:
         handoff_id = changes.hand_off(store, team, args.item, to_stage=args.to_stage, owner=args.owner,
                                       note=args.note, actor=ctx.actor)
         h = read.handoff(store, handoff_id)
-    stage = team.stage_map.get((h.workflow, h.to_stage))
     line = (f"#{args.item} handed to {_stage_label(team, h.workflow, h.to_stage)} ({h.to_owner or 'nobody'}), "
             f"due {when(h.due_at)} (handoff {handoff_id})")
-    if not args.owner and stage is not None and stage.owner and h.to_owner != stage.owner:
-        line += f"; {stage.owner} is away, {h.to_owner} covers"
-    elif not args.owner and stage is not None and h.to_owner in team.people:
+    if not args.owner:
         from opsweek import rules
 
-        today = clock.today()
-        if not rules.available(h.to_owner, team.people, today, today):
-            line += f"; note: {h.to_owner} is away or inactive with no cover"
+        stage = team.stage(h.workflow, h.to_stage)
+        chosen = rules.receivers.receiver(stage, team.people, clock.today(), h.workflow)
+        if chosen.note:
+            line += f"; {chosen.note}"
+        elif chosen.warning:
+            line += f"; warning: {chosen.warning} (listed as an ownership gap)"
     return _say(line)
 
 
@@ -100,14 +100,36 @@ def accept(ctx) -> int:
 
     store, team = _open(ctx)
     with store:
-        changes.accept_handoff(store, ctx.args.handoff, actor=ctx.actor)
+        on_behalf = ctx.args.for_.strip().lower() if ctx.args.for_ else None
+        changes.accept_handoff(store, ctx.args.handoff, actor=ctx.actor, on_behalf=on_behalf)
         h = read.handoff(store, ctx.args.handoff)
         it = read.item(store, h.item_id)
     line = (f"handoff {h.id} accepted: #{it.id} is now in {_stage_label(team, it.workflow, it.stage)}, "
             f"owned by {it.owner or 'nobody'}")
     if h.to_owner and h.accepted_by != h.to_owner:
-        line += f" (accepted by {h.accepted_by} for {h.to_owner})"
+        line += f" (accepted by {h.accepted_by} {'on behalf of' if on_behalf else 'for'} {h.to_owner})"
     return _say(line)
+
+
+def action(ctx) -> int:
+    """``opsweek action ID done|drop|due DATE [--reason TEXT]``: between sessions too."""
+    from opsweek.store import changes, read
+
+    args = ctx.args
+    if args.verb == "due" and not args.date:
+        raise InputError("action ID due needs the new date (accepted: 2026-12-01, 1 Dec, +3d, fri)")
+    if args.verb != "due" and args.date:
+        raise InputError(f"action ID {args.verb} takes no date (accepted: action ID due DATE)")
+    due = clock.parse_date(args.date, "DATE") if args.date else None
+    with ctx.open_store() as store:
+        if args.verb == "due":
+            changes.set_action_due(store, args.action_id, due, actor=ctx.actor, reason=args.reason)
+        else:
+            changes.set_action_status(store, args.action_id, "done" if args.verb == "done" else "dropped",
+                                      meeting_id=None, actor=ctx.actor, reason=args.reason)
+        e = read.entry(store, args.action_id)
+    what = {"done": "done", "drop": "dropped", "due": f"now due {day(e.due, clock.today())}"}[args.verb]
+    return _say(f"action {e.id} {what}: {_quote(e.text)} ({e.owner})")
 
 
 def reassign(ctx) -> int:

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from opsweek.rules.gaps import structural_gaps
+from opsweek.rules.gaps import handoff_gap, structural_gaps
+from opsweek.rules.receivers import waits_on_nobody
 
 LAYERS = ("ownership", "triggers", "connections", "visibility", "rhythm")
 RHYTHM_DAYS = 14
@@ -37,10 +38,11 @@ class Finding:
     fix: str = ""
     owner: str | None = None
     scored: bool = True
+    handoff_id: int | None = None  # for a handoff nobody can accept
 
     @property
     def fixable(self) -> bool:
-        return self.fix in ("owner",)
+        return self.fix in ("owner", "receiver")
 
 
 @dataclass(slots=True)
@@ -119,15 +121,22 @@ def audit(workflows: Iterable, stages_by_workflow: dict, people: dict,
 
 
 def this_week_findings(results: list[AuditResult], people: dict, workflows: Iterable, stages: Iterable,
-                       first: date, last: date) -> list[Finding]:
-    """Ownership gaps of this week (an owner away with no cover) that the score does not
-    already name, as unscored findings beside each workflow's own."""
+                       first: date, last: date, handoffs: Iterable = ()) -> list[Finding]:
+    """Ownership gaps of this week (an owner away with no cover, a pending handoff nobody
+    can accept) that the score does not already name, as unscored findings beside each
+    workflow's own."""
     gaps = structural_gaps(people, workflows, stages, first, last)
+    gaps += [handoff_gap(h, people, first, last) for h in handoffs if waits_on_nobody(h, people, first, last)]
     out: list[Finding] = []
     for result in results:
         scored = {f.stage for f in result.findings if f.layer == "ownership" and f.stage}
         for gap in gaps:
             if gap.workflow != result.workflow or (gap.subject == "stage" and gap.stage in scored):
+                continue
+            if gap.subject == "handoff":
+                out.append(Finding(result.workflow, "ownership",
+                                   f"{gap.label} into {gap.stage} {gap.problem}", gap.stage, "handoff",
+                                   "receiver", gap.owner, scored=False, handoff_id=gap.handoff_id))
                 continue
             where = f"stage {gap.stage}" if gap.subject == "stage" else "the workflow"
             out.append(Finding(result.workflow, "ownership", f"{where}: {gap.problem} this week",

@@ -1,9 +1,11 @@
 """Ownership gap (SPEC.md): a stage or workflow with no owner, an inactive owner, or an
 owner away during the meeting's week with no cover; an open item whose owner is away
-(suggest the cover) or inactive.
+(suggest the cover) or inactive; a pending handoff whose receiver is away with no cover or
+inactive (``rules.receivers``).
 
-``ownership_gaps`` is the rule; ``item_sql`` is its item half as an SQL condition (there
-can be thousands of such items at 100,000), used by the gap count and the gap pages.
+``ownership_gaps`` is the rule; ``item_sql`` (and ``receivers.stranded_sql``) are its item
+and handoff halves as SQL conditions (there can be thousands of such items at 100,000),
+used by the gap count and the gap pages.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from collections import namedtuple
 from datetime import date
 
 from opsweek.rules.availability import is_away, owner_problem, unavailable
+from opsweek.rules.receivers import waits_on_nobody
 from opsweek.rules.common import OPEN_STATUSES
 
-SUBJECTS = ("workflow", "stage", "item")
+SUBJECTS = ("workflow", "stage", "handoff", "item")
 
 
-class Gap(namedtuple("Gap", "subject workflow stage item_id owner problem suggestion")):
-    """An ownership gap: ``subject`` is "workflow", "stage" or "item"; ``suggestion`` who
-    could take it (the cover), if anyone."""
+class Gap(namedtuple("Gap", "subject workflow stage item_id owner problem suggestion handoff_id",
+                     defaults=(None,))):
+    """An ownership gap: ``subject`` is "workflow", "stage", "handoff" or "item";
+    ``suggestion`` who could take it (the cover), if anyone; ``handoff_id`` for a handoff."""
 
     __slots__ = ()
 
@@ -30,6 +34,8 @@ class Gap(namedtuple("Gap", "subject workflow stage item_id owner problem sugges
             return self.workflow
         if self.subject == "stage":
             return f"{self.workflow}/{self.stage}"
+        if self.subject == "handoff":
+            return f"handoff {self.handoff_id} (#{self.item_id})"
         return f"#{self.item_id}"
 
 
@@ -79,16 +85,26 @@ def item_sql(people: dict, first: date, last: date, i: str = "i") -> tuple[str, 
 
 
 ITEM_ORDER = "i.owner, i.id"  # how the item gaps are listed
+HANDOFF_ORDER = "h.id"
+
+
+def handoff_gap(handoff, people: dict, first: date, last: date) -> Gap:
+    problem, _ = owner_problem(handoff.to_owner, people, first, last)
+    problem = "waits on nobody" if not handoff.to_owner else f"waits on {problem}"
+    return Gap("handoff", handoff.workflow or "", handoff.to_stage, handoff.item_id, handoff.to_owner, problem,
+               None, handoff.id)
 
 
 def ownership_gaps(people: dict, workflows: Iterable, stages: Iterable, items: Iterable,
-                   first: date, last: date) -> list[Gap]:
+                   first: date, last: date, handoffs: Iterable = ()) -> list[Gap]:
     """Stages and workflows with no owner, an inactive owner, or an owner away without
     cover in ``first``..``last``; open items whose owner is away (with the cover to suggest).
 
     A stage whose owner is away but covered is not a gap; an item of an away owner is
-    listed either way, so that someone picks it up.
+    listed either way, so that someone picks it up. Pending ``handoffs`` are listed when
+    nobody can accept them; the order is structural gaps, handoffs, items.
     """
     gaps = structural_gaps(people, workflows, stages, first, last)
+    gaps.extend(handoff_gap(h, people, first, last) for h in handoffs if waits_on_nobody(h, people, first, last))
     gaps.extend(item_gap(it, people, first, last) for it in items if item_has_gap(it, people, first, last))
     return gaps

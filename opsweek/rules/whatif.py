@@ -106,7 +106,8 @@ def what_if(away: Iterable[str], volume: float, people: dict, workflows: Iterabl
             )
     for handoff in pending:
         lost, new_owner = takes_over(handoff.to_owner)
-        if lost and handoff.to_owner in gone:
+        # the scenario's people, and anyone it already waits on who cannot accept it
+        if lost and (handoff.to_owner in gone or new_owner is None):
             item_wf = getattr(handoff, "workflow", "")
             result.handoffs.append(
                 LostOwner("handoff", f"handoff {handoff.id} (#{handoff.item_id})", item_wf,

@@ -198,32 +198,58 @@ def hand_off(store: Store, team: read.Team, item_id: int, *, to_stage: str | Non
                                  " mark it done, or name a stage with --to")
         if stage.key == it.stage:
             raise InputError(f"item #{item_id} is already in {stage.key}; hand it to another stage")
-        receiver = _person(team, owner) if owner else _available_owner(team, stage.owner, now.date())
-        if not receiver:
-            # sent to nobody, it would wait with no one to accept it
-            raise InputError(f"stage {it.workflow}/{stage.key} has no owner; name who receives it (--owner HANDLE)")
+        note = _text(note, "note")
+        if owner:
+            receiver = _person(team, owner)
+        else:
+            chosen = rules.receivers.receiver(stage, team.people, _local_day(now), it.workflow)
+            if chosen.refused and not stage.owner:
+                # sent to nobody, it would wait with no one to accept it
+                raise InputError(f"{chosen.refused}; name who receives it (--owner HANDLE)")
+            if chosen.refused:
+                raise InputError(f"{chosen.refused}; make someone its owner (opsweek stage set"
+                                 f" {it.workflow}/{stage.key} --owner HANDLE; active: "
+                                 f"{', '.join(h for h, p in team.people.items() if p.active) or 'nobody'})"
+                                 " or name who receives it (--owner HANDLE)")
+            receiver = chosen.handle
+            if chosen.note:
+                note = f"{note} ({chosen.note})" if note else chosen.note
         due_at = rules.handoff_due_at(now, stage.handoff_sla, team.settings)
         handoff_id = c.insert("handoffs", {
             "item_id": item_id, "from_stage": it.stage, "from_owner": it.owner,
             "to_stage": stage.key, "to_owner": receiver, "sent_at": stamp,
-            "due_at": clock.stamp(due_at), "note": _text(note, "note"),
+            "due_at": clock.stamp(due_at), "note": note,
         })
         c.update("items", item_id, {"last_activity_at": stamp})
         return handoff_id
 
 
-def accept_handoff(store: Store, handoff_id: int, *, actor: str, meeting_id: int | None = None,
-                   now: datetime | None = None) -> None:
-    """The receiver (or the facilitator on their behalf) accepts: the item enters the stage.
+def accept_handoff(store: Store, handoff_id: int, *, actor: str, on_behalf: str | None = None,
+                   meeting_id: int | None = None, now: datetime | None = None) -> None:
+    """The receiver, their cover while they are away, or the workflow owner accepts: the
+    item enters the stage. Anyone else accepts only ``on_behalf`` of the receiver, and the
+    change records it (rules.receivers).
 
     Of two people accepting at once, exactly one does; the other is told who was first.
     """
-    stamp = clock.stamp(_now(now))
-    with store.change("handoff.accept", actor=actor, meeting_id=meeting_id, at=now) as c:
+    now = _now(now)
+    stamp = clock.stamp(now)
+    reason = f"on behalf of {on_behalf}" if on_behalf else None
+    with store.change("handoff.accept", actor=actor, meeting_id=meeting_id, reason=reason, at=now) as c:
         h = _pending_handoff(store, handoff_id, "")
         it = read.item(store, h.item_id)
         if it.status in ("done", "dropped"):
             raise InputError(f"item #{it.id} is {it.status}; its handoff cannot be accepted")
+        team = read.team(store)
+        workflow_owner = team.workflow(it.workflow).owner
+        allowed = rules.receivers.who_may_accept(h, team.people, workflow_owner, _local_day(now))
+        if on_behalf is not None:
+            if on_behalf != h.to_owner:
+                raise InputError(f"handoff {handoff_id} waits on {h.to_owner or 'nobody'}, not {on_behalf}"
+                                 f" (accepted: --for {h.to_owner})")
+        elif actor not in allowed:
+            raise InputError(f"handoff {handoff_id} waits on {h.to_owner or 'nobody'}; {', '.join(allowed)}"
+                             f" can accept it (you are {actor}; to accept on their behalf: --for {h.to_owner})")
         c.update("handoffs", handoff_id, {"accepted_at": stamp, "accepted_by": actor})
         c.update("items", it.id, {"stage": h.to_stage, "stage_entered_at": stamp, "last_activity_at": stamp,
                                   "owner": h.to_owner or it.owner})
@@ -269,6 +295,10 @@ def set_stage_owner(store: Store, team: read.Team, workflow: str, stage: str, ow
         if row["owner"] == owner:
             raise InputError(f"stage {workflow}/{stage} is already owned by {owner}")
         c.update("stages", row["id"], {"owner": owner})
+        # the stage's pending handoffs now wait on the new owner (receivers can accept)
+        for h in read.pending_into_stage(store, workflow, stage):
+            if h.to_owner != owner:
+                c.update("handoffs", h.id, {"to_owner": owner})
 
 
 def set_workflow_owner(store: Store, team: read.Team, workflow: str, owner: str, *, reason: str | None = None,
@@ -447,6 +477,19 @@ def carry_action(store: Store, entry_id: int, *, meeting_id: int | None, actor: 
         if e.kind != "action" or e.status != "open":
             raise InputError(f"entry {entry_id} is not an open action")
         c.update("entries", entry_id, {"due": due.isoformat(), "closed_meeting_id": None})
+
+
+def set_action_due(store: Store, entry_id: int, due: date, *, actor: str, reason: str | None = None,
+                   meeting_id: int | None = None, now: datetime | None = None) -> None:
+    """A new due date for an open action (between sessions too)."""
+    with store.change("action.due", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"), at=now) as c:
+        e = read.entry(store, entry_id)
+        if e.kind != "action" or e.status != "open":
+            raise InputError(f"entry {entry_id} is not an open action"
+                             + (f" (it is {e.status})" if e.kind == "action" else f" (it is a {e.kind})"))
+        if e.due == due:
+            raise InputError(f"action {entry_id} is already due {due.isoformat()}")
+        c.update("entries", entry_id, {"due": due.isoformat()})
 
 
 # --- undo ----------------------------------------------------------------------------

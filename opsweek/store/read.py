@@ -238,6 +238,11 @@ def pending_handoffs(store: Store) -> list[Handoff]:
     return handoffs(store, "h.accepted_at IS NULL")
 
 
+def pending_into_stage(store: Store, workflow: str, stage: str) -> list[Handoff]:
+    """Handoffs into one stage that are not yet accepted."""
+    return handoffs(store, "h.accepted_at IS NULL AND i.workflow = ? AND h.to_stage = ?", (workflow, stage))
+
+
 def pending_handoff_for(store: Store, item_id: int) -> Handoff | None:
     found = handoffs(store, "h.item_id = ? AND h.accepted_at IS NULL", (item_id,), "h.id DESC", 1)
     return found[0] if found else None
@@ -340,7 +345,9 @@ def audit_findings(store: Store, team: Team, now: datetime) -> tuple[list[rules.
     ones, then this week's ownership gaps the score does not name (``scored=False``)."""
     results = rules.audit(team.workflows, team.stages_by_workflow, team.people, last_reviews(store), now)
     first, last = clock.week_bounds(clock.iso_week(now))
-    extra = rules.audit_layers.this_week_findings(results, team.people, team.workflows, team.stages, first, last)
+    stranded_sql, params = rules.receivers.stranded_sql(team.people, first, last)
+    extra = rules.audit_layers.this_week_findings(results, team.people, team.workflows, team.stages, first, last,
+                                                  handoffs(store, stranded_sql, params))
     findings = []
     for result in results:
         findings.extend(result.findings)
@@ -374,26 +381,43 @@ def attention(store: Store, team: Team, now: datetime, today: date, *, with_heal
 # --- ownership gaps (rules.gaps) -----------------------------------------------------
 
 
+def _stranded_handoffs(store: Store, team: Team, week: tuple[date, date], *, limit: int | None = None,
+                       offset: int = 0) -> list[Handoff]:
+    where, params = rules.receivers.stranded_sql(team.people, *week)
+    return handoffs(store, where, params, gaps.HANDOFF_ORDER, limit=limit, offset=offset)
+
+
 def gaps_count(store: Store, team: Team, week: tuple[date, date]) -> int:
-    """Ownership gaps in ``week``: the structural ones and the open items of unusable owners."""
+    """Ownership gaps in ``week``: the structural ones, the pending handoffs nobody can
+    accept, and the open items of unusable owners."""
     # open items per owner (a scan of the owner/status index), then the owners with a problem
     bad = set(rules.availability.unavailable(team.people, *week))
     per_owner = store.query("SELECT owner, count(*) AS n FROM items WHERE status IN ('open', 'blocked')"
                             " AND owner IS NOT NULL GROUP BY owner")
     count = sum(row["n"] for row in per_owner if row["owner"] in bad or row["owner"] not in team.people)
+    where, params = rules.receivers.stranded_sql(team.people, *week)
+    count += store.scalar(f"SELECT count(*) FROM handoffs h WHERE {where}", params)
     return len(gaps.structural_gaps(team.people, team.workflows, team.stages, *week)) + count
 
 
 def gaps_page(store: Store, team: Team, week: tuple[date, date], offset: int, limit: int) -> list[tuple]:
-    """``(gap, item title)`` rows: workflows and stages first, then items by owner."""
+    """``(gap, title)`` rows: workflows and stages first, then the pending handoffs nobody
+    can accept, then items by owner."""
     structural = gaps.structural_gaps(team.people, team.workflows, team.stages, *week)
     found = [(gap, None) for gap in structural[offset:offset + limit]]
+    position = max(0, offset - len(structural))  # where the page starts among handoffs, then items
     left = limit - len(found)
     if left > 0:
-        where, params = gaps.item_sql(team.people, *week)
-        start = max(0, offset - len(structural))
-        for it in items(store, where, params, gaps.ITEM_ORDER, limit=left, offset=start):
-            found.append((gaps.item_gap(it, team.people, *week), it.title))
+        where, params = rules.receivers.stranded_sql(team.people, *week)
+        stranded = store.scalar(f"SELECT count(*) FROM handoffs h WHERE {where}", params)
+        if position < stranded:
+            page = _stranded_handoffs(store, team, week, limit=left, offset=position)
+            found.extend((gaps.handoff_gap(h, team.people, *week), h.title) for h in page)
+            left -= len(page)
+        if left > 0:
+            where, params = gaps.item_sql(team.people, *week)
+            page = items(store, where, params, gaps.ITEM_ORDER, limit=left, offset=max(0, position - stranded))
+            found.extend((gaps.item_gap(it, team.people, *week), it.title) for it in page)
     return found
 
 
@@ -481,8 +505,29 @@ def my_work(store: Store, me: str, now: datetime, today: date) -> waiting.MyWork
 def meeting(store: Store, meeting_id: int) -> Meeting:
     row = store.one("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
     if row is None:
-        raise NotFound(f"unknown meeting {meeting_id}")
+        known = store.query("SELECT id, week FROM meetings ORDER BY id DESC LIMIT 8")
+        listed = ", ".join(f"{r['id']} ({r['week']})" for r in reversed(known))
+        raise NotFound(f"unknown meeting {meeting_id} ("
+                       + (f"meetings: {listed}; see 'opsweek meetings')" if known else "there are no meetings yet)"))
     return meeting_from(row)
+
+
+def week_meetings(store: Store, week: str) -> list[Meeting]:
+    """The sessions of one ISO week, in the order they started."""
+    return [meeting_from(r) for r in
+            store.query("SELECT * FROM meetings WHERE week = ? ORDER BY started_at, id", (week,))]
+
+
+def meeting_rating(store: Store, meeting) -> float | None:
+    """The session's rating (1–10), None when nobody rated it."""
+    return meeting.rating
+
+
+def session_number(store: Store, meeting) -> int:
+    """Which session of its week ``meeting`` is (1 for the first)."""
+    return store.scalar("SELECT count(*) FROM meetings WHERE week = ? AND (started_at < ? OR"
+                        " (started_at = ? AND id <= ?))",
+                        (meeting.week, clock.stamp(meeting.started_at), clock.stamp(meeting.started_at), meeting.id))
 
 
 def meetings(store: Store) -> list[Meeting]:
@@ -531,7 +576,7 @@ def item_entries(store: Store, item_id: int, limit: int = 8) -> list[Entry]:
 def entry(store: Store, entry_id: int) -> Entry:
     row = store.one("SELECT * FROM entries WHERE id = ?", (entry_id,))
     if row is None:
-        raise NotFound(f"unknown entry {entry_id}")
+        raise NotFound(f"unknown action {entry_id} (see 'opsweek mine' for the ids of your actions)")
     return entry_from(row)
 
 

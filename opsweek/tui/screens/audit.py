@@ -143,13 +143,17 @@ class AuditScreen(Screen):
         app = self.app
         today = app.today()
         week = clock.week_bounds(clock.iso_week(today))
-        what = f"stage {finding.workflow}/{finding.stage}" if finding.subject == "stage" else \
-            f"workflow {finding.workflow}"
+        what = (f"stage {finding.workflow}/{finding.stage}" if finding.subject == "stage" else
+                f"handoff {finding.handoff_id}" if finding.subject == "handoff" else f"workflow {finding.workflow}")
 
         def picked(handle: str | None) -> None:
             if not handle:
                 return
-            if finding.subject == "stage":
+            if finding.subject == "handoff":
+                app.attempt(changes.reassign_handoff, app.store, app.team, finding.handoff_id, handle,
+                            reason=f"audit: {finding.text}", actor=app.actor,
+                            success=f"handoff {finding.handoff_id} now waits on {handle}")
+            elif finding.subject == "stage":
                 app.attempt(changes.set_stage_owner, app.store, app.team, finding.workflow, finding.stage, handle,
                             reason=f"audit: {finding.text}", actor=app.actor,
                             success=f"{what} is now owned by {handle}")

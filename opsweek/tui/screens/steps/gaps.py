@@ -50,7 +50,7 @@ class OwnershipGapsStep(ItemActions, Step):
         rows = []
         for gap, title in gaps_page(self.app.store, team, self.session.week, offset, limit):
             what = Text.assemble((f"{gap.subject} ", "dim"), (gap.label, "bold"))
-            if gap.subject == "item":
+            if gap.subject in ("item", "handoff"):
                 detail = title
             elif gap.subject == "stage":
                 stage = team.stage_map.get((gap.workflow, gap.stage))
@@ -72,7 +72,7 @@ class OwnershipGapsStep(ItemActions, Step):
 
     def current_item_id(self) -> int | None:
         gap = self.current_gap()
-        return gap.item_id if gap and gap.subject == "item" else None
+        return gap.item_id if gap and gap.subject in ("item", "handoff") else None
 
     def suggested_owner(self, item) -> str | None:
         gap = self.current_gap()
@@ -101,6 +101,9 @@ class OwnershipGapsStep(ItemActions, Step):
             if gap.subject == "workflow":
                 session.apply(changes.set_workflow_owner, store, team, gap.workflow, handle,
                               success=f"{gap.workflow} is now owned by {handle}")
+            elif gap.subject == "handoff":
+                session.apply(changes.reassign_handoff, store, team, gap.handoff_id, handle,
+                              success=f"handoff {gap.handoff_id} now waits on {handle}")
             else:
                 session.apply(changes.set_stage_owner, store, team, gap.workflow, gap.stage, handle,
                               success=f"{gap.workflow}/{gap.stage} is now owned by {handle}")
@@ -131,7 +134,7 @@ class OwnershipGapsStep(ItemActions, Step):
         gap = self.current_gap()
         if gap is None:
             return
-        if gap.subject == "item":
+        if gap.subject in ("item", "handoff"):
             self.action_details()
         else:
             open_screen(self.app, "workflows", workflow=gap.workflow)

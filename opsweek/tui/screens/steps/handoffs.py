@@ -102,8 +102,10 @@ class OverdueHandoffsStep(Step):
     def action_accept(self) -> None:
         h = self._usable()
         if h is not None:
-            self.session.apply(changes.accept_handoff, self.app.store, h.id,
-                               success=f"handoff {h.id} accepted; #{h.item_id} is now in {h.to_stage}")
+            # the session accepts for the receiver, and the change records it
+            self.session.apply(changes.accept_handoff, self.app.store, h.id, on_behalf=h.to_owner,
+                               success=f"handoff {h.id} accepted for {h.to_owner}; #{h.item_id} is now in"
+                                       f" {h.to_stage}")
 
     def action_escalate(self) -> None:
         h = self._usable()

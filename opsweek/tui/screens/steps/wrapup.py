@@ -47,7 +47,7 @@ def export_notes(store, meeting_id: int, directory: Path | None = None) -> Path:
 
     meeting = read.meeting(store, meeting_id)
     text = notes.render(store, meeting_id, "md")
-    return notes.write_atomic((directory or Path.cwd()) / notes.default_filename(meeting.week), text)
+    return notes.write_atomic((directory or Path.cwd()) / notes.notes_filename(store, meeting), text)
 
 
 class WrapUpStep(Step):
