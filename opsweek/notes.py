@@ -104,26 +104,21 @@ def find_meeting(store: Store, which: str | int | None = "latest"):
 # --- the state as the meeting found it ------------------------------------------------
 
 
-def _table_at(store: Store, table: str, since_id: int) -> dict:
-    """Every row of a small table as it was before event ``since_id``."""
-    return history.table_as_of(store, table, since_id=since_id)
-
-
-def _touched_at(store: Store, table: str, since_id: int) -> dict:
-    """The rows of a big table that changed since event ``since_id``, as they were before it."""
-    return history.touched_as_of(store, table, since_id=since_id)
-
-
 def _team_at(store: Store, since_id: int) -> read.Team:
+    """The team (settings, people and away periods, workflows, stages) as it was before event ``since_id``."""
+
+    def then(table: str) -> dict:
+        return history.table_as_of(store, table, since_id=since_id)
+
     settings = dict(rules.DEFAULT_SETTINGS)
-    settings.update({k: r["value"] for k, r in _table_at(store, "settings", since_id).items()})
+    settings.update({k: r["value"] for k, r in then("settings").items()})
     away: dict[str, list] = {}
-    for row in sorted(_table_at(store, "away", since_id).values(), key=lambda r: (r["handle"], r["start"])):
+    for row in sorted(then("away").values(), key=lambda r: (r["handle"], r["start"])):
         away.setdefault(row["handle"], []).append(
             Away.model_construct(start=date.fromisoformat(row["start"]), end=date.fromisoformat(row["end"])))
-    people = {h: read.person_from(r, away.get(h, [])) for h, r in sorted(_table_at(store, "people", since_id).items())}
-    workflows = [read.workflow_from(r) for _, r in sorted(_table_at(store, "workflows", since_id).items())]
-    stage_rows = sorted(_table_at(store, "stages", since_id).values(), key=lambda r: (r["workflow"], r["position"]))
+    people = {h: read.person_from(r, away.get(h, [])) for h, r in sorted(then("people").items())}
+    workflows = [read.workflow_from(r) for _, r in sorted(then("workflows").items())]
+    stage_rows = sorted(then("stages").values(), key=lambda r: (r["workflow"], r["position"]))
     stages = [read.stage_from(r) for r in stage_rows]
     by_workflow: dict[str, list] = {}
     for stage in stages:
@@ -149,18 +144,8 @@ def _local(value: datetime | str | None) -> datetime | None:
     return value.astimezone(clock.local_tz()) if value else None
 
 
-def _live_changes(store: Store, meeting_id: int, actions: tuple[str, ...]) -> list:
-    """Row edits of the meeting's changes with these actions that are in effect (not undone)."""
-    return history.meeting_edits(store, meeting_id, actions, undos=False)
-
-
-def _last_known(store: Store, table: str, key) -> dict | None:
-    """A row as it is, or as it last was before it was deleted."""
-    return history.last_known(store, table, key)
-
-
 def _item_label(store: Store, item_id) -> dict:
-    row = _last_known(store, "items", item_id) if item_id is not None else None
+    row = history.last_known(store, "items", item_id) if item_id is not None else None
     return {"id": item_id, "title": row["title"] if row else None, "workflow": row["workflow"] if row else None}
 
 
@@ -172,7 +157,7 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
     since = history.meeting_start_event(store, meeting_id)
     current = read.team(store)
     team = _team_at(store, since)
-    items_then = _touched_at(store, "items", since)
+    items_then = history.touched_as_of(store, "items", since_id=since)
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -184,7 +169,7 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
         "reassignments": _reassignments(store, meeting_id),
         "escalations": _escalations(store, meeting_id, current),
         "stuck_items": _stuck(store, team, at, today, items_then, cap),
-        "overdue_handoffs": _overdue(store, at, _touched_at(store, "handoffs", since), cap),
+        "overdue_handoffs": _overdue(store, at, history.touched_as_of(store, "handoffs", since_id=since), cap),
         "carried_actions": _carried(store, meeting_id, since),
         "ownership_gaps": _gaps(store, team, meeting.week, at, items_then, cap),
     }
@@ -231,7 +216,7 @@ def _entries(store: Store, meeting_id: int, kind: str) -> list[dict]:
 
 def _reassignments(store: Store, meeting_id: int) -> list[dict]:
     found = []
-    for ev in _live_changes(store, meeting_id, tuple(_OWNERSHIP_ACTIONS)):
+    for ev in history.meeting_edits(store, meeting_id, tuple(_OWNERSHIP_ACTIONS), undos=False):
         field = _OWNERSHIP_ACTIONS[ev.action]
         before = ev.before or {}
         after = ev.after or {}
@@ -243,11 +228,11 @@ def _reassignments(store: Store, meeting_id: int) -> list[dict]:
             item = _item_label(store, int(entity_id))
             subject, label = "item", f"#{entity_id}"
         elif ev.entity == "handoffs":
-            row = _last_known(store, "handoffs", int(entity_id))
+            row = history.last_known(store, "handoffs", int(entity_id))
             item = _item_label(store, row["item_id"]) if row else None
             subject, label = "handoff", f"handoff {entity_id}" + (f" of #{row['item_id']}" if row else "")
         elif ev.entity == "stages":
-            row = _last_known(store, "stages", int(entity_id))
+            row = history.last_known(store, "stages", int(entity_id))
             subject, label = "stage", f"{row['workflow']}/{row['key']}" if row else f"stage {entity_id}"
         elif ev.entity == "workflows":
             subject, label = "workflow", entity_id
@@ -260,8 +245,8 @@ def _reassignments(store: Store, meeting_id: int) -> list[dict]:
 
 def _escalations(store: Store, meeting_id: int, team: read.Team) -> list[dict]:
     found = []
-    for ev in _live_changes(store, meeting_id, ("handoff.escalate",)):
-        row = _last_known(store, "handoffs", int(ev.entity_id)) or {}
+    for ev in history.meeting_edits(store, meeting_id, ("handoff.escalate",), undos=False):
+        row = history.last_known(store, "handoffs", int(ev.entity_id)) or {}
         item = _item_label(store, row.get("item_id")) if row.get("item_id") is not None else None
         owner = None
         if item and item["workflow"]:
@@ -331,11 +316,12 @@ def _overdue(store: Store, at: datetime, then: dict, cap: int) -> dict:
 
 def _carried(store: Store, meeting_id: int, since: int) -> list[dict]:
     """Actions still open when the meeting started, and what the meeting did with each."""
-    then = _table_at(store, "entries", since)
+    then = history.table_as_of(store, "entries", since_id=since)
     open_then = sorted((r for r in then.values() if r["kind"] == "action" and r["status"] == "open"),
                        key=lambda r: (r["due"] or "", r["id"]))
     outcome: dict[int, tuple[str, str | None]] = {}
-    for ev in _live_changes(store, meeting_id, ("action.done", "action.dropped", "action.open", "action.carry")):
+    for ev in history.meeting_edits(store, meeting_id, ("action.done", "action.dropped", "action.open", "action.carry"),
+                                    undos=False):
         after = ev.after or {}
         kind = ev.action.split(".", 1)[1]
         outcome[int(ev.entity_id)] = ("carried" if kind == "carry" else kind, after.get("due"))

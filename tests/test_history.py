@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -332,3 +334,10 @@ def test_the_words_name_the_item_and_the_people(demo_db):
         assert history.describe(store, last_change(store)) == "accepted handoff 3 for ivan: #8 into references"
         changes.carry_action(store, 3, meeting_id=None, actor="ivan")
         assert history.describe(store, last_change(store)) == "carried action 3 over to Tue 01 Dec"
+
+
+def test_history_is_standard_library_only():
+    code = ("import sys, opsweek.store.history\n"
+            "print(sorted(m for m in ('pydantic', 'textual', 'sqlite_utils', 'rich') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
