@@ -300,7 +300,7 @@ def touched_as_of(store: Store, table: str, *, since_id: int | None = None,
     """The rows of a (big) table edited since, as they were then: key -> row, or None
     where the row did not exist yet. Rows not edited since are as they are now."""
     edits = edits_since(store, table, since_id=since_id, at=at)
-    keys = sorted({e.key for e in edits}, key=lambda k: (str(type(k)), k))
+    keys = sorted({e.key for e in edits})
     return _then(store, table, keys, edits)
 
 
@@ -340,8 +340,7 @@ def edits_of(store: Store, actions: tuple[str, ...], tables: tuple[str, ...]) ->
                   (*actions, *tables))
 
 
-def value_spans(store: Store, edits: list[Edit], table: str, field: str,
-                value) -> dict:
+def value_spans(store: Store, edits: list[Edit], table: str, field: str, value) -> dict:
     """Per row of ``table``, the spans (UTC stamps, ``None`` = open-ended) in which ``field``
     held ``value``, replayed from ``edits`` (oldest first; those touching ``field`` count).
 
