@@ -28,8 +28,8 @@ from opsweek import clock, rules
 from opsweek.agenda import STEPS
 from opsweek.errors import InputError, NotFound
 from opsweek.model import Away
-from opsweek.store import read
-from opsweek.store.db import PRIMARY_KEYS, Store
+from opsweek.store import history, read
+from opsweek.store.db import Store
 from opsweek.text import clean_text
 
 SCHEMA_VERSION = 1
@@ -104,78 +104,27 @@ def find_meeting(store: Store, which: str | int | None = "latest"):
 # --- the state as the meeting found it ------------------------------------------------
 
 
-def _pk(table: str, entity_id: str):
-    return entity_id if PRIMARY_KEYS[table] in ("handle", "key") else int(entity_id)
-
-
-def _rewind(rows: dict, table: str, events) -> dict:
-    """Undo ``events`` (newest first) on ``rows`` (primary key -> row dict), in place."""
-    for event in events:
-        key = _pk(table, event["entity_id"])
-        before = json.loads(event["before"]) if event["before"] else None
-        after = json.loads(event["after"]) if event["after"] else None
-        if before is None:          # inserted since: did not exist then
-            rows.pop(key, None)
-        elif after is None:         # deleted since: it was there
-            rows[key] = dict(before)
-        elif key in rows:
-            rows[key].update(before)
-    return rows
-
-
-def _events_since(store: Store, since_id: int, table: str) -> list:
-    # "+entity": walk the id range (short for a recent meeting), not every event of the table
-    return store.query("SELECT entity_id, before, after FROM events WHERE id >= ? AND +entity = ? ORDER BY id DESC",
-                       (since_id, table))
-
-
-def _table_at(store: Store, table: str, since_id: int) -> dict:
-    """Every row of a small table as it was before event ``since_id``."""
-    pk = PRIMARY_KEYS[table]
-    rows = {row[pk]: dict(row) for row in store.query(f"SELECT * FROM {table}")}
-    return _rewind(rows, table, _events_since(store, since_id, table))
-
-
-def _touched_at(store: Store, table: str, since_id: int) -> dict:
-    """The rows of a big table that changed since event ``since_id``, as they were before it."""
-    events = _events_since(store, since_id, table)
-    keys = sorted({_pk(table, e["entity_id"]) for e in events})
-    rows = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows.update({r["id"]: dict(r) for r in store.query(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk)})
-    _rewind(rows, table, events)
-    return {key: rows.get(key) for key in keys}  # None: did not exist then
-
-
 def _team_at(store: Store, since_id: int) -> read.Team:
+    """The team (settings, people and away periods, workflows, stages) as it was before event ``since_id``."""
+
+    def then(table: str) -> dict:
+        return history.table_as_of(store, table, since_id=since_id)
+
     settings = dict(rules.DEFAULT_SETTINGS)
-    settings.update({k: r["value"] for k, r in _table_at(store, "settings", since_id).items()})
+    settings.update({k: r["value"] for k, r in then("settings").items()})
     away: dict[str, list] = {}
-    for row in sorted(_table_at(store, "away", since_id).values(), key=lambda r: (r["handle"], r["start"])):
+    for row in sorted(then("away").values(), key=lambda r: (r["handle"], r["start"])):
         away.setdefault(row["handle"], []).append(
             Away.model_construct(start=date.fromisoformat(row["start"]), end=date.fromisoformat(row["end"])))
-    people = {h: read.person_from(r, away.get(h, [])) for h, r in sorted(_table_at(store, "people", since_id).items())}
-    workflows = [read.workflow_from(r) for _, r in sorted(_table_at(store, "workflows", since_id).items())]
-    stage_rows = sorted(_table_at(store, "stages", since_id).values(), key=lambda r: (r["workflow"], r["position"]))
+    people = {h: read.person_from(r, away.get(h, [])) for h, r in sorted(then("people").items())}
+    workflows = [read.workflow_from(r) for _, r in sorted(then("workflows").items())]
+    stage_rows = sorted(then("stages").values(), key=lambda r: (r["workflow"], r["position"]))
     stages = [read.stage_from(r) for r in stage_rows]
     by_workflow: dict[str, list] = {}
     for stage in stages:
         by_workflow.setdefault(stage.workflow, []).append(stage)
     return read.Team(settings=settings, people=people, workflows=workflows, stages=stages,
                      stages_by_workflow=by_workflow, stage_map={(s.workflow, s.key): s for s in stages})
-
-
-def _start_event(store: Store, meeting_id: int) -> int:
-    """Id of the first audit event of the meeting (its creation); later events are "since"."""
-    first = store.scalar("SELECT min(id) FROM events WHERE entity = 'meetings' AND entity_id = ?",
-                         (str(meeting_id),))
-    if first is None:
-        first = store.scalar("SELECT min(id) FROM events WHERE meeting_id = ?", (meeting_id,))
-    if first is None:  # no history at all: the current state is all there is
-        first = (store.scalar("SELECT max(id) FROM events") or 0) + 1
-    return first
 
 
 # --- gathering -----------------------------------------------------------------------
@@ -195,27 +144,8 @@ def _local(value: datetime | str | None) -> datetime | None:
     return value.astimezone(clock.local_tz()) if value else None
 
 
-def _live_changes(store: Store, meeting_id: int, actions: tuple[str, ...]) -> list:
-    """Events of the meeting with these actions, leaving out changes that were undone."""
-    marks = ",".join("?" * len(actions))
-    return store.query(
-        f"SELECT * FROM events WHERE meeting_id = ? AND action IN ({marks}) AND undoes IS NULL"
-        " AND change_id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL) ORDER BY id",
-        (meeting_id, *actions))
-
-
-def _last_known(store: Store, table: str, key) -> dict | None:
-    """A row as it is, or as it last was before it was deleted."""
-    row = store.one(f"SELECT * FROM {table} WHERE {PRIMARY_KEYS[table]} = ?", (key,))
-    if row is not None:
-        return dict(row)
-    gone = store.one("SELECT before FROM events WHERE entity = ? AND entity_id = ? AND after IS NULL"
-                     " ORDER BY id DESC LIMIT 1", (table, str(key)))
-    return json.loads(gone["before"]) if gone and gone["before"] else None
-
-
 def _item_label(store: Store, item_id) -> dict:
-    row = _last_known(store, "items", item_id) if item_id is not None else None
+    row = history.last_known(store, "items", item_id) if item_id is not None else None
     return {"id": item_id, "title": row["title"] if row else None, "workflow": row["workflow"] if row else None}
 
 
@@ -224,10 +154,10 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
     meeting = read.meeting(store, meeting_id)
     at = meeting.started_at
     today = _local(at).date()
-    since = _start_event(store, meeting_id)
+    since = history.meeting_start_event(store, meeting_id)
     current = read.team(store)
     team = _team_at(store, since)
-    items_then = _touched_at(store, "items", since)
+    items_then = history.touched_as_of(store, "items", since_id=since)
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -239,7 +169,7 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
         "reassignments": _reassignments(store, meeting_id),
         "escalations": _escalations(store, meeting_id, current),
         "stuck_items": _stuck(store, team, at, today, items_then, cap),
-        "overdue_handoffs": _overdue(store, at, _touched_at(store, "handoffs", since), cap),
+        "overdue_handoffs": _overdue(store, at, history.touched_as_of(store, "handoffs", since_id=since), cap),
         "carried_actions": _carried(store, meeting_id, since),
         "ownership_gaps": _gaps(store, team, meeting.week, at, items_then, cap),
     }
@@ -286,45 +216,45 @@ def _entries(store: Store, meeting_id: int, kind: str) -> list[dict]:
 
 def _reassignments(store: Store, meeting_id: int) -> list[dict]:
     found = []
-    for ev in _live_changes(store, meeting_id, tuple(_OWNERSHIP_ACTIONS)):
-        field = _OWNERSHIP_ACTIONS[ev["action"]]
-        before = json.loads(ev["before"]) if ev["before"] else {}
-        after = json.loads(ev["after"]) if ev["after"] else {}
+    for ev in history.meeting_edits(store, meeting_id, tuple(_OWNERSHIP_ACTIONS), undos=False):
+        field = _OWNERSHIP_ACTIONS[ev.action]
+        before = ev.before or {}
+        after = ev.after or {}
         if field not in after:
             continue
-        entity_id = ev["entity_id"]
-        subject, label, item = ev["entity"], entity_id, None
-        if ev["entity"] == "items":
+        entity_id = ev.entity_id
+        subject, label, item = ev.entity, entity_id, None
+        if ev.entity == "items":
             item = _item_label(store, int(entity_id))
             subject, label = "item", f"#{entity_id}"
-        elif ev["entity"] == "handoffs":
-            row = _last_known(store, "handoffs", int(entity_id))
+        elif ev.entity == "handoffs":
+            row = history.last_known(store, "handoffs", int(entity_id))
             item = _item_label(store, row["item_id"]) if row else None
             subject, label = "handoff", f"handoff {entity_id}" + (f" of #{row['item_id']}" if row else "")
-        elif ev["entity"] == "stages":
-            row = _last_known(store, "stages", int(entity_id))
+        elif ev.entity == "stages":
+            row = history.last_known(store, "stages", int(entity_id))
             subject, label = "stage", f"{row['workflow']}/{row['key']}" if row else f"stage {entity_id}"
-        elif ev["entity"] == "workflows":
+        elif ev.entity == "workflows":
             subject, label = "workflow", entity_id
-        elif ev["entity"] == "people":
+        elif ev.entity == "people":
             subject, label = "cover", f"cover for {entity_id}"
-        found.append({"event_id": ev["id"], "at": ev["at"], "by": ev["actor"], "subject": subject, "label": label,
-                      "item": item, "from": before.get(field), "to": after.get(field), "reason": ev["reason"]})
+        found.append({"event_id": ev.id, "at": ev.at, "by": ev.actor, "subject": subject, "label": label,
+                      "item": item, "from": before.get(field), "to": after.get(field), "reason": ev.reason})
     return found
 
 
 def _escalations(store: Store, meeting_id: int, team: read.Team) -> list[dict]:
     found = []
-    for ev in _live_changes(store, meeting_id, ("handoff.escalate",)):
-        row = _last_known(store, "handoffs", int(ev["entity_id"])) or {}
+    for ev in history.meeting_edits(store, meeting_id, ("handoff.escalate",), undos=False):
+        row = history.last_known(store, "handoffs", int(ev.entity_id)) or {}
         item = _item_label(store, row.get("item_id")) if row.get("item_id") is not None else None
         owner = None
         if item and item["workflow"]:
             wf = next((w for w in team.workflows if w.key == item["workflow"]), None)
             owner = wf.owner if wf else None
-        found.append({"event_id": ev["id"], "at": ev["at"], "by": ev["actor"], "handoff_id": int(ev["entity_id"]),
+        found.append({"event_id": ev.id, "at": ev.at, "by": ev.actor, "handoff_id": int(ev.entity_id),
                       "item": item, "to_stage": row.get("to_stage"), "waiting_on": row.get("to_owner"),
-                      "due_at": row.get("due_at"), "escalated_to": owner, "reason": ev["reason"]})
+                      "due_at": row.get("due_at"), "escalated_to": owner, "reason": ev.reason})
     return found
 
 
@@ -386,15 +316,15 @@ def _overdue(store: Store, at: datetime, then: dict, cap: int) -> dict:
 
 def _carried(store: Store, meeting_id: int, since: int) -> list[dict]:
     """Actions still open when the meeting started, and what the meeting did with each."""
-    then = _rewind({r["id"]: dict(r) for r in store.query("SELECT * FROM entries")}, "entries",
-                   _events_since(store, since, "entries"))
+    then = history.table_as_of(store, "entries", since_id=since)
     open_then = sorted((r for r in then.values() if r["kind"] == "action" and r["status"] == "open"),
                        key=lambda r: (r["due"] or "", r["id"]))
     outcome: dict[int, tuple[str, str | None]] = {}
-    for ev in _live_changes(store, meeting_id, ("action.done", "action.dropped", "action.open", "action.carry")):
-        after = json.loads(ev["after"]) if ev["after"] else {}
-        kind = ev["action"].split(".", 1)[1]
-        outcome[int(ev["entity_id"])] = ("carried" if kind == "carry" else kind, after.get("due"))
+    for ev in history.meeting_edits(store, meeting_id, ("action.done", "action.dropped", "action.open", "action.carry"),
+                                    undos=False):
+        after = ev.after or {}
+        kind = ev.action.split(".", 1)[1]
+        outcome[int(ev.entity_id)] = ("carried" if kind == "carry" else kind, after.get("due"))
     weeks = dict(store.query("SELECT id, week FROM meetings"))
     found = []
     for row in open_then:

@@ -52,6 +52,7 @@ from datetime import date, datetime, time, timedelta
 
 from opsweek import clock, rules
 from opsweek.rules import overdue, stuck
+from opsweek.store import history
 from opsweek.store.db import Store
 
 WEEKS = 8
@@ -135,11 +136,8 @@ _LOGGED = ('item.block', 'item.unblock', 'item.done', 'item.drop', 'undo')
 
 
 def _log(store: Store) -> list:
-    """The log's events of the changes in ``_LOGGED`` on items and handoffs, oldest first."""
-    marks = ", ".join("?" * len(_LOGGED))
-    return store.query(
-        f"SELECT entity, entity_id, at, before, after FROM events WHERE action IN ({marks})"
-        " AND entity IN ('items', 'handoffs') ORDER BY id", _LOGGED)
+    """The log's edits of items and handoffs by the changes in ``_LOGGED``, oldest first."""
+    return history.edits_of(store, _LOGGED, ("items", "handoffs"))
 
 
 def _blocked_spans(store: Store, log: list) -> dict[int, list[tuple[str | None, str | None]]]:
@@ -148,27 +146,7 @@ def _blocked_spans(store: Store, log: list) -> dict[int, list[tuple[str | None, 
     An item whose first recorded change of status leaves "blocked" (or that is blocked now
     with no recorded block) arrived blocked: blocked from the start.
     """
-    spans: dict[int, list[list]] = {}
-    for row in log:
-        if row["entity"] != "items":
-            continue
-        before = json.loads(row["before"]) if row["before"] else None
-        after = json.loads(row["after"]) if row["after"] else None
-        if not ((before and "status" in before) or (after and "status" in after)):
-            continue
-        item_spans = spans.setdefault(int(row["entity_id"]), [])
-        if not item_spans and before and before.get("status") == "blocked":
-            item_spans.append([None, None])  # the log first knew it already blocked
-        was_blocked = bool(item_spans) and item_spans[-1][1] is None
-        is_blocked = bool(after) and after.get("status") == "blocked"
-        if is_blocked and not was_blocked:
-            item_spans.append([row["at"], None])
-        elif was_blocked and not is_blocked:
-            item_spans[-1][1] = row["at"]
-    for (item_id,) in store.query("SELECT id FROM items WHERE status = 'blocked'"):
-        if not spans.get(item_id):
-            spans[item_id] = [[None, None]]
-    return {item_id: [tuple(s) for s in item_spans] for item_id, item_spans in spans.items() if item_spans}
+    return history.value_spans(store, log, "items", "status", "blocked")
 
 
 def _stuck_counts(store: Store, ends: list[datetime], now: datetime, settings: dict, log: list) -> list[int]:
@@ -213,16 +191,8 @@ def _stuck_counts(store: Store, ends: list[datetime], now: datetime, settings: d
 def _deleted_handoffs(store: Store, log: list) -> list[tuple[str, str, str | None, str]]:
     """(sent_at, due_at, accepted_at, deleted at) of handoffs the log shows deleted
     (withdrawn when their item was closed, or undone) and not put back since."""
-    deleted: dict[str, tuple] = {}
-    for row in log:
-        if row["entity"] == "handoffs" and row["after"] is None and row["before"]:
-            before = json.loads(row["before"])
-            deleted[row["entity_id"]] = (before["sent_at"], before["due_at"], before.get("accepted_at"), row["at"])
-    if not deleted:
-        return []
-    back = {str(r[0]) for r in store.query("SELECT id FROM handoffs WHERE id IN (SELECT value FROM json_each(?))",
-                                           (json.dumps([int(k) for k in deleted]),))}
-    return [value for key, value in deleted.items() if key not in back]
+    return [(row["sent_at"], row["due_at"], row.get("accepted_at"), deleted_at)
+            for row, deleted_at in history.deleted_rows(store, log, "handoffs")]
 
 
 def _overdue_counts(store: Store, ends: list[datetime], now: datetime, log: list) -> list[int]:
@@ -275,21 +245,15 @@ def _action_counts(store: Store, labels: list[str], now: datetime) -> list[tuple
         elif deadline <= at_now:
             decided[k] += 1
 
-    rows = store.query(
-        "SELECT e.id, e.due, e.status,"
-        " (SELECT max(ev.at) FROM events ev WHERE ev.entity = 'entries' AND ev.entity_id = CAST(e.id AS TEXT)"
-        "  AND ev.action = 'action.done') AS done_at"
-        " FROM entries e WHERE e.kind = 'action' AND e.due BETWEEN ? AND ?",
-        (first.isoformat(), last.isoformat()))
+    rows = store.query("SELECT e.id, e.due, e.status FROM entries e WHERE e.kind = 'action' AND e.due BETWEEN ? AND ?",
+                       (first.isoformat(), last.isoformat()))
+    done_at = history.latest_at(store, "action.done", "entries")  # when each action was last marked done
     for row in rows:
-        if row["status"] == "dropped" or (row["status"] == "done" and row["done_at"] is None):
+        done = done_at.get(row["id"])
+        if row["status"] == "dropped" or (row["status"] == "done" and done is None):
             continue
-        count(date.fromisoformat(row["due"]), row["done_at"] if row["status"] == "done" else None)
+        count(date.fromisoformat(row["due"]), done if row["status"] == "done" else None)
     # deadlines moved by carrying the action over were missed in their week
-    carried = store.query(
-        "SELECT json_extract(before, '$.due') AS due FROM events"
-        " WHERE entity = 'entries' AND action = 'action.carry' AND json_extract(before, '$.due') BETWEEN ? AND ?",
-        (first.isoformat(), last.isoformat()))
-    for row in carried:
-        count(date.fromisoformat(row["due"]), None)
+    for due in history.earlier_values(store, "action.carry", "entries", "due", first.isoformat(), last.isoformat()):
+        count(date.fromisoformat(due), None)
     return list(zip(decided, on_time))

@@ -248,42 +248,36 @@ def _describe(event) -> str:
 
 
 def log(ctx) -> int:
-    """``opsweek log [--item N] [--limit N]``: changes newest first, each with its row edits."""
-    from opsweek.store import read
+    """``opsweek log [--item N] [--limit N]``: changes newest first, each said in words and
+    then its row edits (the action's name stays in the header, for scripts)."""
+    from opsweek.store import history, read
 
     args = ctx.args
     store = ctx.open_store()
     out = Printer()
     with store:
-        where, params = "1", []
         if args.item is not None:
             read.item(store, args.item)  # an unknown item is an error, not an empty log
-            where, params = read.item_events_filter(args.item)
-        change_ids = [row[0] for row in store.query(
-            f"SELECT DISTINCT change_id FROM events WHERE {where} ORDER BY change_id DESC LIMIT ?",
-            [*params, args.limit])]
-        if not change_ids:
+        found = history.recent_changes(store, item_id=args.item, limit=args.limit, edits_each=SHOWN_PER_CHANGE + 1)
+        if not found:
             what = f"#{args.item}" if args.item is not None else "this database"
             out.line(f"no changes recorded for {what} yet")
             return 0
-        for change_id in change_ids:
-            rows = store.query(f"SELECT * FROM events WHERE change_id = ? AND ({where}) ORDER BY id LIMIT ?",
-                               [change_id, *params, SHOWN_PER_CHANGE + 1])
-            events = [read.event_from(r) for r in rows]
-            first = events[0]
-            header = f"change {change_id}  {when(first.at)}  {one_line(first.actor)}  {first.action}"
-            if first.undoes:
-                header += f"  (undoes change {first.undoes})"
-            elif first.reason:
-                header += f"  ({one_line(first.reason)})"
-            if first.meeting_id:
-                header += f"  [meeting {first.meeting_id}]"
+        where, params = history.item_trail_sql(args.item) if args.item is not None else ("1", [])
+        for change in found:
+            words = one_line(history.describe_change(store, change))
+            header = f"change {change.id}  {when(change.at)}  {words}  by {one_line(change.actor)}  {change.action}"
+            if change.undoes:
+                header += f"  (undoes change {change.undoes})"
+            elif change.reason:
+                header += f"  ({one_line(change.reason)})"
+            if change.meeting_id:
+                header += f"  [meeting {change.meeting_id}]"
             out.line(header, "bold")
-            for event in events[:SHOWN_PER_CHANGE]:
+            for event in change.edits[:SHOWN_PER_CHANGE]:
                 out.line("  " + _describe(event))
-            if len(events) > SHOWN_PER_CHANGE:
-                total = store.scalar(f"SELECT count(*) FROM events WHERE change_id = ? AND ({where})",
-                                     [change_id, *params])
+            if len(change.edits) > SHOWN_PER_CHANGE:
+                total = history.edit_count(store, change.id, where, params)
                 out.line(f"  … and {total - SHOWN_PER_CHANGE:,} more rows in this change", "dim")
     return 0
 

@@ -11,15 +11,14 @@ clear line; its transaction rolls back, so nothing is written, not even a change
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import date, datetime
 
 from opsweek import clock, inputs, rules
 from opsweek.agenda import STEP_KEYS
 from opsweek.errors import InputError, NotFound
-from opsweek.store import read
-from opsweek.store.db import PRIMARY_KEYS, Store
+from opsweek.store import history, read
+from opsweek.store.db import Store
 from opsweek.text import clean_text, is_slug, unknown
 
 # Bookkeeping of a running session: recorded, but not what ctrl+z / undo should revert.
@@ -495,77 +494,55 @@ def set_action_due(store: Store, entry_id: int, due: date, *, actor: str, reason
 # --- undo ----------------------------------------------------------------------------
 
 
-def undo(store: Store, *, actor: str, meeting_id: int | None = None, mine_only: bool = True) -> str:
-    """Revert the latest change (``actor``'s own with ``mine_only``, else anyone's) that is
-    not bookkeeping and not already undone, recording the undo as a change of its own.
-    Repeated calls walk further back. Refuses, changing nothing, when a row it would
-    restore was changed since by a later change.
-
-    Returns a one-line description of what was undone.
+def undo_last(store: Store, *, actor: str, meeting_id: int | None = None,
+              mine_only: bool = True) -> history.ChangeRecord:
+    """Revert the latest change in effect (``actor``'s own with ``mine_only``, else anyone's)
+    that is not bookkeeping, recording the undo as a change of its own; returns the change
+    reverted. Repeated calls walk further back (an undo is never itself the one reverted).
+    Refuses, changing nothing, when a row it would restore was changed since by a later change.
     """
-    skip = ",".join("?" * len(BOOKKEEPING))
-    who = "actor = ? AND " if mine_only else ""
-    row = store.one(
-        f"SELECT change_id, action, at, actor FROM events WHERE {who}undoes IS NULL AND action NOT IN ({skip})"
-        " AND action != 'undo' AND change_id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)"
-        " ORDER BY change_id DESC LIMIT 1",
-        ((actor,) if mine_only else ()) + BOOKKEEPING,
-    )
-    if row is None:
+    target = history.latest_undoable(store, actor=actor if mine_only else None, skip=BOOKKEEPING)
+    if target is None:
         raise InputError(f"nothing of {actor}'s to undo" if mine_only else "nothing to undo")
-    change_id = row["change_id"]
-    events = [read.event_from(r) for r in
-              store.query("SELECT * FROM events WHERE change_id = ? ORDER BY id", (change_id,))]
+    words = history.describe_change(store, target)
     try:
-        with store.change("undo", actor=actor, meeting_id=meeting_id, undoes=change_id,
-                          reason=f"undo {row['action']} of {row['at']}") as c:
-            for event in reversed(events):
-                _check_unchanged(store, event, change_id)
-                key = _key(event.entity, event.entity_id)
-                if event.before is None:      # it was an insert: remove the row
-                    c.delete(event.entity, key)
-                elif event.after is None:     # it was a delete: put the row back
-                    c.insert(event.entity, event.before)
+        with store.change("undo", actor=actor, meeting_id=meeting_id, undoes=target.id,
+                          reason=f"undid: {words} ({history.when(target.at)})") as c:
+            for edit in reversed(target.edits):
+                _check_unchanged(store, edit, words)
+                if edit.before is None:      # it was an insert: remove the row
+                    c.delete(edit.entity, edit.key)
+                elif edit.after is None:     # it was a delete: put the row back
+                    c.insert(edit.entity, edit.before)
                 else:
-                    c.update(event.entity, key, event.before)
+                    c.update(edit.entity, edit.key, edit.before)
     except sqlite3.IntegrityError:
         # e.g. undoing "add item" after the item was handed off: later rows depend on it
-        raise InputError(f"cannot undo {row['action']} (change {change_id}): later changes depend on it;"
-                         " nothing undone") from None
-    by = "" if row["actor"] == actor else f" by {row['actor']}"
-    return f"undid {row['action']}{by} (change {change_id})"
+        raise InputError(f"cannot undo ({words}): later changes depend on it; nothing undone") from None
+    return target
 
 
-def _key(entity: str, entity_id: str):
-    return entity_id if PRIMARY_KEYS[entity] in ("handle", "key") else int(entity_id)
+def undo(store: Store, *, actor: str, meeting_id: int | None = None, mine_only: bool = True) -> str:
+    """:func:`undo_last`, returning one line saying what was undone: the action's name
+    (which scripts match on) and then, in words, what it had done, and by whom if not ``actor``."""
+    target = undo_last(store, actor=actor, meeting_id=meeting_id, mine_only=mine_only)
+    by = "" if target.actor == actor else f" by {target.actor}"
+    return f"undid {target.action}: {history.describe_change(store, target)}{by}"
 
 
-def _check_unchanged(store: Store, event, change_id: int) -> None:
-    """The row must still be as ``event`` left it; otherwise name who changed it since."""
-    pk = PRIMARY_KEYS[event.entity]
-    key = _key(event.entity, event.entity_id)
-    current = store.one(f"SELECT * FROM {event.entity} WHERE {pk} = ?", (key,))
-    if event.after is None:
-        ok = current is None
-    elif current is None:
-        ok = False
-    else:
-        ok = all(_same(current[f], v) for f, v in event.after.items())
-    if ok:
+def _check_unchanged(store: Store, edit: history.Edit, words: str) -> None:
+    """The row must still be as ``edit`` left it; otherwise name who changed it since."""
+    if history.still_as_left(store, edit):
         return
-    later = store.one("SELECT actor, action, at FROM events WHERE entity = ? AND entity_id = ? AND change_id > ?"
-                      " ORDER BY id DESC LIMIT 1", (event.entity, event.entity_id, change_id))
-    who = f" by {later['actor']} ({later['action']} at {clock.show(later['at'])})" if later else ""
-    raise InputError(f"cannot undo: {_label(event)} was changed since{who}; nothing undone")
+    later = history.later_edit(store, edit)
+    who = ""
+    if later is not None:
+        who = (f" by {later.actor} ({history.describe(store, later.change_id)},"
+               f" {history.when(later.at)})")
+    raise InputError(f"cannot undo ({words}): {_label(edit)} was changed since{who}; nothing undone")
 
 
-def _same(stored, recorded) -> bool:
-    if stored == recorded:
-        return True
-    return json.dumps(stored, default=str) == json.dumps(recorded, default=str)
-
-
-def _label(event) -> str:
+def _label(edit) -> str:
     names = {"items": "item #", "handoffs": "handoff ", "entries": "entry ", "meetings": "meeting ",
              "people": "person ", "workflows": "workflow ", "stages": "stage "}
-    return f"{names.get(event.entity, event.entity + ' ')}{event.entity_id}"
+    return f"{names.get(edit.entity, edit.entity + ' ')}{edit.entity_id}"

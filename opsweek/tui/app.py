@@ -139,12 +139,13 @@ class OpsweekApp(App):
             self.action_show_help_panel()
 
     def action_undo(self) -> None:
-        from opsweek.store import changes
+        from opsweek.store import changes, history
 
         meeting_id = getattr(self.screen, "meeting_id", None)
-        description = self.attempt(changes.undo, self.store, actor=self.actor, meeting_id=meeting_id)
-        if description:
-            self.notify(description, markup=False)
+        undone = self.attempt(changes.undo_last, self.store, actor=self.actor, meeting_id=meeting_id)
+        if undone:
+            by = "" if undone.actor == self.actor else f" (by {undone.actor})"
+            self.notify(f"undid: {history.describe_change(self.store, undone)}{by}", markup=False)
             refresh = getattr(self.screen, "reload", None)
             if refresh:
                 refresh()

@@ -8,8 +8,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from opsweek import clock, inputs
+from opsweek.store import changes, history, read
 from opsweek.store.records import Entry
-from opsweek.store import changes, read
 from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
 from opsweek.tui.widgets.text import cell
@@ -23,8 +23,7 @@ def _check_date(text: str) -> str | None:
 
 def carried_here(store, meeting_id: int) -> set[int]:
     """Actions carried over in this session (their due date moved; still open)."""
-    return {int(r[0]) for r in store.query(
-        "SELECT entity_id FROM events WHERE meeting_id = ? AND action = 'action.carry'", (meeting_id,))}
+    return history.carried_in(store, meeting_id)
 
 
 def to_decide(store, meeting_id: int) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from textual import work
@@ -15,7 +14,7 @@ from textual.widgets import Static
 from opsweek import inputs
 from opsweek.agenda import STEPS
 from opsweek.errors import OpsweekError
-from opsweek.store import changes, read
+from opsweek.store import changes, history, read
 from opsweek.store.changes import BOOKKEEPING
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.text_prompt import TextPrompt
@@ -134,24 +133,21 @@ class WrapUpStep(Step):
                 self.app.store.query(f"SELECT id, title FROM items WHERE id IN ({marks})", item_ids)}
 
     def _changes(self, store, meeting_id: int) -> list[Content]:
-        rows = store.query(
-            "SELECT * FROM events WHERE meeting_id = ? AND change_id NOT IN"
-            " (SELECT undoes FROM events WHERE undoes IS NOT NULL) ORDER BY id", (meeting_id,))
         seen: set[int] = set()
         lines = []
-        for row in rows:
-            if row["action"] in _SKIP or row["change_id"] in seen:
+        for edit in history.meeting_edits(store, meeting_id):
+            if edit.action in _SKIP or edit.change_id in seen:
                 continue
-            if row["action"] == "handoff.accept" and row["entity"] != "handoffs":
+            if edit.action == "handoff.accept" and edit.entity != "handoffs":
                 continue
-            seen.add(row["change_id"])
-            lines.append(self._describe(row))
+            seen.add(edit.change_id)
+            lines.append(self._describe(edit))
         return lines
 
-    def _describe(self, row) -> Content:
-        before = json.loads(row["before"]) if row["before"] else {}
-        after = json.loads(row["after"]) if row["after"] else {}
-        action, entity, key = row["action"], row["entity"], row["entity_id"]
+    def _describe(self, edit) -> Content:
+        before = edit.before or {}
+        after = edit.after or {}
+        action, entity, key = edit.action, edit.entity, edit.entity_id
         word = _CHANGE_WORDS.get(action, action)
         if entity == "items":
             subject = f"#{key}"
@@ -161,7 +157,7 @@ class WrapUpStep(Step):
         elif entity == "entries":
             subject = f"action {key}"
         elif entity == "stages":
-            stage = self.app.store.one("SELECT workflow, key FROM stages WHERE id = ?", (int(key),))
+            stage = history.last_known(self.app.store, "stages", int(key))
             subject = f"{stage['workflow']}/{stage['key']}" if stage else f"stage {key}"
         else:
             subject = str(key)
@@ -177,8 +173,8 @@ class WrapUpStep(Step):
         parts: list = ["  • ", (subject, "bold"), f" {word}"]
         if detail:
             parts += [" ", detail]
-        if row["reason"]:
-            parts += [("  — ", "dim"), (row["reason"], "italic")]
+        if edit.reason:
+            parts += [("  — ", "dim"), (edit.reason, "italic")]
         return join(*parts)
 
     # -- rating, export, close -------------------------------------------------------------
