@@ -212,10 +212,14 @@ def test_json_has_the_documented_shape(demo_db, capsys):
 
 
 def test_json_sent_leaves_out_handoffs_to_myself(demo_db, capsys):
-    # eve handed #3 to screening, which she owns herself
+    # eve hands #1 to screening, which she owns herself (the demo has no such handoff)
+    code = main(["--db", str(demo_db), "--me", "eve", "handoff", "1", "--owner", "eve"])
+    assert code == 0
+    capsys.readouterr()
     _, out, _ = run(demo_db, capsys, "mine", "--me", "eve", "--json")
     data = json.loads(out)
-    assert [h["id"] for h in data["incoming"]] == [1]
+    to_myself = max(h["id"] for h in data["incoming"])
+    assert [h["id"] for h in data["incoming"]] == [1, 3, to_myself]
     assert [h["id"] for h in data["sent"]] == [2]
 
 

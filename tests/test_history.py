@@ -296,6 +296,7 @@ def every_kind_of_change(store: Store) -> None:
         changes.record_entry(store, team, kind, f"A {kind} for hiring", meeting_id=meeting, actor="ivan")
     action = changes.record_entry(store, team, "action", "Call the candidate", owner="ana", meeting_id=meeting,
                                   actor="ivan")
+    changes.set_action_due(store, action, clock.today() + timedelta(days=3), actor="ivan", meeting_id=meeting)
     for status in ("done", "open", "dropped"):
         changes.set_action_status(store, action, status, meeting_id=meeting, actor="ivan")
     other = changes.record_entry(store, team, "action", "Post the ad", owner="fay", meeting_id=meeting, actor="ivan")
@@ -331,7 +332,7 @@ def test_the_words_name_the_item_and_the_people(demo_db):
         changes.reassign_item(store, team, 13, "ben", actor="ivan")
         assert history.describe(store, last_change(store)) == "reassigned #13 from dev to ben"
         changes.accept_handoff(store, 3, actor="ivan")
-        assert history.describe(store, last_change(store)) == "accepted handoff 3 for ivan: #8 into references"
+        assert history.describe(store, last_change(store)) == "accepted handoff 3 for eve: #8 into references"
         changes.carry_action(store, 3, meeting_id=None, actor="ivan")
         assert history.describe(store, last_change(store)) == "carried action 3 over to Tue 01 Dec"
 

@@ -7,6 +7,7 @@ only when the schema actually needs to change.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -22,6 +23,7 @@ MIGRATION_SET = "opsweek"
 # from schema) so that checking the version costs one query and no sqlite-utils import.
 MIGRATIONS = ("m001_initial", "m002_events_action")
 BUSY_TIMEOUT_MS = 5000
+_memory_names = itertools.count(1)
 
 # Primary key column per table, so every change can be recorded and undone the same way.
 PRIMARY_KEYS = {
@@ -103,9 +105,10 @@ class Store:
     instead of failing half way, and commits the change together with its events.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None):
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, *, uri: str | None = None):
         self.conn = conn
         self.path = path
+        self.uri = uri  # an in-memory database's shared name, for :meth:`reader`
         self._in_write = False
 
     # -- opening --------------------------------------------------------------------
@@ -151,12 +154,37 @@ class Store:
 
     @classmethod
     def memory(cls) -> "Store":
-        """A fresh in-memory database with the full schema (for tests)."""
-        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        store = cls(conn, None)
+        """A fresh in-memory database with the full schema (for tests).
+
+        It has a name of its own (a shared-cache URI), so that :meth:`reader` can open a
+        second connection to it; it lives while any of its connections is open.
+        """
+        uri = f"file:opsweek-memory-{os.getpid()}-{next(_memory_names)}?mode=memory&cache=shared"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        store = cls(conn, None, uri=uri)
         store._configure()
         store._check_version(migrate=True)
         return store
+
+    def reader(self) -> "Store":
+        """Another connection to this database, which can only read (``PRAGMA query_only``).
+
+        For a thread that must not share this connection (the TUI's workers): a write
+        through it fails with "attempt to write a readonly database".
+        """
+        if self.path is not None:
+            other = Store.open(self.path, migrate=False)
+        elif self.uri is not None:
+            conn = sqlite3.connect(self.uri, uri=True, isolation_level=None, check_same_thread=False)
+            other = Store(conn, None, uri=self.uri)
+            other._configure()
+            # a shared cache locks tables, not the file: reading uncommitted rows keeps a
+            # reader from ever blocking the writer (or failing "table is locked")
+            conn.execute("PRAGMA read_uncommitted = ON")
+        else:
+            raise DatabaseUnusable("this database has no name another connection could open")
+        other.conn.execute("PRAGMA query_only = ON")
+        return other
 
     def _configure(self) -> None:
         conn = self.conn

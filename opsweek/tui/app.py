@@ -1,24 +1,36 @@
 """The opsweek Textual app: one factory for the CLI and the tests, shared state for screens.
 
 Screens reach the database through ``self.app.store`` and the small team data through
-``self.app.team`` (re-read after every change with :meth:`OpsweekApp.changed`). Every
-change goes through ``opsweek.store.changes`` the moment it is made.
+``self.app.team`` (re-read after every change with :meth:`OpsweekApp.changed`).
+
+Threads: the UI thread owns one connection and is the only one that writes. A worker
+thread reads through a connection of its own, borrowed with ``with app.reader() as
+store:`` (``app.store`` in that worker is then that reader; outside one it refuses), and
+only posts its results back.
+
+Changes: a screen or a step never writes itself; it posts a :class:`ChangeRequested`
+(attributes down, messages up) and :meth:`OpsweekApp.apply_change` makes it, the one
+place that writes through ``opsweek.store.changes``, notifies and refreshes the screen.
 """
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import import_module
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from opsweek import clock
 from opsweek.errors import OpsweekError
-from opsweek.store import Store, read
+from opsweek.store import Store, history, read
 from opsweek.store.db import resolve_actor
 
 # name -> (module:class, title for the palette, key on the home screen)
@@ -30,6 +42,80 @@ SCREENS: dict[str, tuple[str, str]] = {
     "whatif": ("opsweek.tui.screens.whatif:WhatIfScreen", "What-if: pressure-test the team"),
     "mine": ("opsweek.tui.screens.my_handoffs:MyHandoffsScreen", "My handoffs and work"),
 }
+
+
+@dataclass
+class ChangeRequested(Message):
+    """A screen or a step asks for one change; the app makes it (:meth:`OpsweekApp.apply_change`).
+
+    ``change`` is a function of ``opsweek.store.changes``, called on the UI thread as
+    ``change(store, *args, actor=<who>, meeting_id=<meeting_id>, **kwargs)`` (``meeting_id``
+    only when given: the session the change is made in, named by its audit events).
+    """
+
+    change: Callable[..., Any]
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    # the notification once it is written; a function of the change's result (undo's words)
+    success: str | Callable[[Any], str] | None = None
+    meeting_id: int | None = None
+    # reload the screen after a written change, or also after a refusal ("already accepted
+    # by …": the list on screen is out of date, so show what the database holds now)
+    reload: Literal["written", "always"] = "written"
+    then: Callable[[Any], None] | None = None  # after it was written, with the change's result
+    refused: Callable[[OpsweekError], None] | None = None  # instead of the error notification
+
+
+class Readers:
+    """Read-only connections for worker threads, lent one worker at a time.
+
+    A worker borrows one for as long as it reads, so no two threads ever use a connection
+    at once and none uses the UI thread's; a returned one is kept for the next worker (its
+    page cache stays warm), up to ``keep`` of them.
+    """
+
+    def __init__(self, open_reader: Callable[[], Store], *, keep: int = 4):
+        self._open = open_reader
+        self._keep = keep
+        self._idle: list[Store] = []
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._closed = False
+
+    def current(self) -> Store | None:
+        """The reader the calling thread has borrowed, or None."""
+        return getattr(self._local, "store", None)
+
+    @contextmanager
+    def borrow(self) -> Iterator[Store]:
+        """A reader for the calling thread (the one it already holds, when nested)."""
+        held = self.current()
+        if held is not None:
+            yield held
+            return
+        with self._lock:
+            store = self._idle.pop() if self._idle else None
+        if store is None:
+            store = self._open()
+        self._local.store = store
+        try:
+            yield store
+        finally:
+            self._local.store = None
+            with self._lock:
+                if not self._closed and len(self._idle) < self._keep:
+                    self._idle.append(store)
+                    store = None
+            if store is not None:
+                store.close()
+
+    def close(self) -> None:
+        """Close the idle readers; one still lent out is closed when it comes back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for store in idle:
+            store.close()
 
 
 class OpsweekApp(App):
@@ -52,8 +138,28 @@ class OpsweekApp(App):
         self.db_path = Path(db_path)
         self.me = me
         self.start = start
-        self.store = store or Store.open(self.db_path)
-        self.team: read.Team = read.team(self.store)
+        self._ui_thread = threading.get_ident()
+        self._store = store or Store.open(self.db_path)
+        self.readers = Readers(self._store.reader)
+        self.team: read.Team = read.team(self._store)
+
+    # -- connections ----------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The calling thread's connection: the UI thread's own (the only one that writes),
+        or in a worker, the read-only one it borrowed with :meth:`reader`."""
+        if threading.get_ident() == self._ui_thread:
+            return self._store
+        borrowed = self.readers.current()
+        if borrowed is None:
+            raise RuntimeError("app.store is the UI thread's connection; a worker reads through its own:"
+                               " 'with app.reader() as store:'")
+        return borrowed
+
+    def reader(self):
+        """``with app.reader() as store:`` — a read-only connection for this worker thread."""
+        return self.readers.borrow()
 
     # -- shared state ---------------------------------------------------------------
 
@@ -72,20 +178,49 @@ class OpsweekApp(App):
         """Re-read the team after a change, and let screens refresh themselves."""
         self.team = read.team(self.store)
 
-    def attempt(self, function, *args, success: str | None = None, **kwargs):
-        """Run a store change; a refused change becomes a notification, never a crash.
+    # -- changes --------------------------------------------------------------------
 
-        Returns the function's result, or None when it was refused.
+    def on_change_requested(self, request: ChangeRequested) -> None:
+        request.stop()
+        self.apply_change(request)
+
+    def apply_change(self, request: ChangeRequested) -> bool:
+        """The one place a change is made: write it, say so, and refresh the screen.
+
+        A refused change (:class:`OpsweekError`) becomes an error notification (or goes to
+        ``request.refused``), never a crash. A written one re-reads the team, notifies
+        ``request.success``, reloads the screen on top and then calls ``request.then``.
+        Returns True when the change was written. UI thread only.
         """
+        if threading.get_ident() != self._ui_thread:
+            raise RuntimeError("only the UI thread writes; a worker posts a message instead")
+        kwargs = {"actor": self.actor, **request.kwargs}
+        if request.meeting_id is not None:
+            kwargs.setdefault("meeting_id", request.meeting_id)
         try:
-            result = function(*args, **kwargs)
+            result = request.change(self._store, *request.args, **kwargs)
         except OpsweekError as error:
-            self.notify(str(error), severity="error", markup=False)
-            return None
+            if request.refused is not None:
+                request.refused(error)
+            else:
+                self.notify(str(error), severity="error", markup=False)
+            if request.reload == "always":
+                self.reload_screen()
+            return False
         self.changed()
+        success = request.success(result) if callable(request.success) else request.success
         if success:
             self.notify(success, markup=False)
-        return result
+        self.reload_screen()
+        if request.then is not None:
+            request.then(result)
+        return True
+
+    def reload_screen(self) -> None:
+        """Let the screen on top show the database as it is now (its ``reload``, if any)."""
+        reload = getattr(self.screen, "reload", None)
+        if callable(reload):
+            reload()
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:
@@ -107,6 +242,7 @@ class OpsweekApp(App):
         self.push_screen(self.make_screen(name, **kwargs))
 
     def on_mount(self) -> None:
+        self._ui_thread = threading.get_ident()  # the thread the app runs on (as a rule, where it was made)
         self.push_screen(self.make_screen("home"))
         if self.start != "home":
             self.push_screen(self.make_screen(self.start))
@@ -142,16 +278,15 @@ class OpsweekApp(App):
         from opsweek.store import changes, history
 
         meeting_id = getattr(self.screen, "meeting_id", None)
-        undone = self.attempt(changes.undo_last, self.store, actor=self.actor, meeting_id=meeting_id)
-        if undone:
+        def undid(undone) -> str:
             by = "" if undone.actor == self.actor else f" (by {undone.actor})"
-            self.notify(f"undid: {history.describe_change(self.store, undone)}{by}", markup=False)
-            refresh = getattr(self.screen, "reload", None)
-            if refresh:
-                refresh()
+            return f"undid: {history.describe_change(self.store, undone)}{by}"
+
+        self.apply_change(ChangeRequested(changes.undo_last, meeting_id=meeting_id, success=undid))
 
     def on_unmount(self) -> None:
-        self.store.close()
+        self.readers.close()
+        self._store.close()
 
 
 def make_app(db_path: str | Path, *, me: str | None = None, start: str = "home") -> OpsweekApp:

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Label
 
 from opsweek import clock, rules
 from opsweek.store import changes, read
+from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.widgets.text import cell, join
 
@@ -150,18 +151,13 @@ class AuditScreen(Screen):
             if not handle:
                 return
             if finding.subject == "handoff":
-                app.attempt(changes.reassign_handoff, app.store, app.team, finding.handoff_id, handle,
-                            reason=f"audit: {finding.text}", actor=app.actor,
-                            success=f"handoff {finding.handoff_id} now waits on {handle}")
+                change, args = changes.reassign_handoff, (app.team, finding.handoff_id, handle)
             elif finding.subject == "stage":
-                app.attempt(changes.set_stage_owner, app.store, app.team, finding.workflow, finding.stage, handle,
-                            reason=f"audit: {finding.text}", actor=app.actor,
-                            success=f"{what} is now owned by {handle}")
+                change, args = changes.set_stage_owner, (app.team, finding.workflow, finding.stage, handle)
             else:
-                app.attempt(changes.set_workflow_owner, app.store, app.team, finding.workflow, handle,
-                            reason=f"audit: {finding.text}", actor=app.actor,
-                            success=f"{what} is now owned by {handle}")
-            self.reload()
+                change, args = changes.set_workflow_owner, (app.team, finding.workflow, handle)
+            self.post_message(ChangeRequested(change, args, dict(reason=f"audit: {finding.text}"),
+                                              success=f"{what} is now owned by {handle}", reload="always"))
 
         app.push_screen(OwnerPicker(app.team.people, title=f"New owner for {what} ({finding.text})",
                                     current=finding.owner, week=week), picked)

@@ -85,13 +85,15 @@ class HomeScreen(Screen):
                 trend.reload()
 
     def reload(self) -> None:
-        self.load_attention()
+        app = self.app
+        self.load_attention(app.team, app.now(), app.today())
 
     @work(thread=True, exclusive=True, group="home", exit_on_error=False)
-    def load_attention(self) -> None:
+    def load_attention(self, team, now, today) -> None:
         app = self.app
         try:
-            attention = needs.read_attention(app.store, app.team, app.now(), app.today(), app.db_path)
+            with app.reader() as store:
+                attention = needs.read_attention(store, team, now, today, app.db_path)
         except Exception as error:  # never a traceback on the home screen
             self.app.notify(f"could not read the database: {error}", severity="error", markup=False)
             return
@@ -195,7 +197,8 @@ class HomeScreen(Screen):
         from opsweek.tui.screens.steps.wrapup import export_notes
 
         try:
-            path = export_notes(self.app.store, meeting_id)
+            with self.app.reader() as store:
+                path = export_notes(store, meeting_id)
         except Exception as error:  # one line, never a traceback
             self.app.notify(f"notes not written: {error}", severity="error", markup=False)
             return

@@ -20,6 +20,7 @@ from opsweek import clock, rules
 from opsweek.errors import OpsweekError
 from opsweek.rules.waiting import MyWork
 from opsweek.store import changes, read
+from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.widgets.text import cell, join
@@ -198,10 +199,9 @@ class MyHandoffsScreen(Screen):
             self.notify("pick the handoff to accept, then press a again", markup=False)
             return
         handoff, _ = self.incoming[max(0, min(table.cursor_row, len(self.incoming) - 1))]
-        app = self.app
-        app.attempt(changes.accept_handoff, app.store, handoff.id, actor=app.actor,
-                    success=f"accepted handoff {handoff.id}: #{handoff.item_id} is now in {handoff.to_stage}")
-        self.reload()
+        self.post_message(ChangeRequested(
+            changes.accept_handoff, (handoff.id,), reload="always",
+            success=f"accepted handoff {handoff.id}: #{handoff.item_id} is now in {handoff.to_stage}"))
 
     @on(DataTable.RowSelected)
     def row_chosen(self, event: DataTable.RowSelected) -> None:

@@ -9,13 +9,15 @@ closing the terminal mid-session loses nothing, and ``opsweek meeting`` resumes 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Label
 from textual.worker import get_current_worker
@@ -23,8 +25,9 @@ from textual.worker import get_current_worker
 from opsweek import clock
 from opsweek.agenda import STEP_KEYS, STEPS
 from opsweek.errors import OpsweekError
+from opsweek.store import changes, meetings, read
 from opsweek.store.records import Meeting
-from opsweek.store import changes, read
+from opsweek.tui.app import ChangeRequested
 from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
@@ -102,7 +105,7 @@ class SessionScreen(Screen):
         if meeting is not None:
             self.begin(meeting)
             return
-        closed = store.one("SELECT id, closed_at FROM meetings WHERE week = ? ORDER BY id DESC LIMIT 1", (week,))
+        closed = meetings.last_of_week(store, week)
         if closed is None:
             self.start()
             return
@@ -113,7 +116,7 @@ class SessionScreen(Screen):
             else:
                 self.dismiss_session()
 
-        self.app.push_screen(Confirm(f"This week's session ({week}) was closed on {clock.show(closed['closed_at'])}.",
+        self.app.push_screen(Confirm(f"This week's session ({week}) was closed on {clock.show(closed.closed_at)}.",
                                      detail="Start another session this week?"), answer)
 
     def start(self) -> None:
@@ -266,50 +269,39 @@ class SessionScreen(Screen):
         self.query_one("#stepper", Stepper).show_steps(
             lines, sum(line.seconds for line in lines), sum(targets.get(s.key, s.target_minutes) for s in STEPS))
 
-    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
-    def refresh_counts(self) -> None:
-        """Counts for the stepper (a moment at 100,000 items, so in a thread)."""
-        app = self.app
-        store, team, now, today = app.store, app.team, app.now(), app.today()
-        meeting_id = self.meeting_id
-        present = dict(self.present)
-        counts = {
-            "attendance": f"{sum(present.values())}/{len(present)}",
-            "actions": str(to_decide(store, meeting_id)),
-            "workflows": str(sum(1 for w in team.workflows if w.status == "active")),
-            "stuck": f"{read.stuck_count(store, team, now, today):,}",
-            "handoffs": f"{read.overdue_count(store, now):,}",
-            "gaps": f"{gaps_count(store, team, self.week):,}",
-            "wrapup": str(store.scalar("SELECT count(*) FROM entries WHERE meeting_id = ?", (meeting_id,))),
-        }
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_counts, counts)
+    @dataclass
+    class CountsRead(Message):
+        """The stepper's counts, read by :meth:`_read_counts` (a worker)."""
 
-    def _show_counts(self, counts: dict[str, str]) -> None:
-        self.counts = counts
+        counts: dict[str, str]
+
+    def refresh_counts(self) -> None:
+        """Read the counts for the stepper again (a moment at 100,000 items, so in a thread)."""
+        app = self.app
+        self._read_counts(app.team, app.now(), app.today(), self.meeting_id, dict(self.present), self.week)
+
+    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
+    def _read_counts(self, team: read.Team, now, today: date, meeting_id: int, present: dict[str, bool],
+                     week: tuple[date, date]) -> None:
+        with self.app.reader() as store:
+            counts = {
+                "attendance": f"{sum(present.values())}/{len(present)}",
+                "actions": str(to_decide(store, meeting_id)),
+                "workflows": str(sum(1 for w in team.workflows if w.status == "active")),
+                "stuck": f"{read.stuck_count(store, team, now, today):,}",
+                "handoffs": f"{read.overdue_count(store, now):,}",
+                "gaps": f"{gaps_count(store, team, week):,}",
+                "wrapup": str(meetings.entry_count(store, meeting_id)),
+            }
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.CountsRead(counts))
+
+    @on(CountsRead)
+    def _show_counts(self, message: CountsRead) -> None:
+        self.counts = message.counts
         self.update_stepper()
 
     # -- changes ---------------------------------------------------------------------------
-
-    def apply(self, function: Callable, *args: Any, success: str | None = None, meeting: bool = True,
-              **kwargs: Any) -> bool:
-        """Run one store change now, in this meeting; a refusal is a notification.
-
-        Returns True when the change was written. The screen then reloads what it shows.
-        """
-        if meeting:
-            kwargs.setdefault("meeting_id", self.meeting_id)
-        kwargs.setdefault("actor", self.app.actor)
-        try:
-            function(*args, **kwargs)
-        except OpsweekError as error:
-            self.notify(str(error), severity="error", markup=False)
-            return False
-        self.app.changed()
-        if success:
-            self.notify(success, markup=False)
-        self.reload()
-        return True
 
     def reload(self) -> None:
         """After any change (also ctrl+z): re-read the meeting, the step and the counts."""
@@ -336,20 +328,18 @@ class SessionScreen(Screen):
         def saved(entry: NewEntry | None) -> None:
             if entry is None:
                 return
-            try:
-                changes.record_entry(self.app.store, self.app.team, entry.kind, entry.text,
-                                     meeting_id=self.meeting_id, owner=entry.owner, due=entry.due,
-                                     item_id=about.item_id, workflow=about.workflow, actor=self.app.actor)
-            except OpsweekError as error:
+
+            def refused(error: OpsweekError) -> None:
                 # keep the text: open the dialog again with the problem shown
                 self.app.push_screen(EntryDialog(draft, self.app.team.people, about=about.label,
                                                  week=self.week, problem=str(error)), saved)
-                return
-            self.drafts.pop(key, None)
-            self.app.changed()
+
             what = f"{entry.kind} recorded" + (f" for {entry.owner}, due {entry.due}" if entry.kind == "action" else "")
-            self.notify(what, markup=False)
-            self.reload()
+            self.post_message(ChangeRequested(
+                changes.record_entry, (self.app.team, entry.kind, entry.text),
+                dict(owner=entry.owner, due=entry.due, item_id=about.item_id, workflow=about.workflow),
+                success=what, meeting_id=self.meeting_id, refused=refused,
+                then=lambda _: self.drafts.pop(key, None)))
 
         self.app.push_screen(EntryDialog(draft, self.app.team.people, about=about.label, week=self.week,
                                          problem=problem), saved)

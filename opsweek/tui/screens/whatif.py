@@ -54,12 +54,15 @@ class WhatIfScreen(Screen):
         result: rules.WhatIf
         first: object
         last: object
+        data: tuple[list, list]  # what it was computed from: kept for the next computation
+        generation: int  # of the data (reload starts a new one)
 
     def __init__(self, away: list[str] | None = None, volume: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         self.away: set[str] = set(away or [])
         self.volume = volume
         self.data: tuple[list, list] | None = None  # open items, pending handoffs (read once)
+        self.data_generation = 0
 
     def compose(self) -> ComposeResult:
         yield Label("What-if: pressure-test the team  —  nothing is written", classes="screen-title")
@@ -151,43 +154,36 @@ class WhatIfScreen(Screen):
                 self.query_one(f"#whatif-{key}-title", Label).update(SECTIONS[key])
             return
         self.show_summary_text(join(("working it out…", "dim")))
-        self._compute(sorted(self.away), self.volume)
+        app = self.app
+        self._compute(sorted(self.away), self.volume, app.team, app.now(), self.data, self.data_generation)
 
     def show_summary_text(self, content: Content) -> None:
         self.query_one("#whatif-summary", Label).update(content)
 
     @work(thread=True, exclusive=True, group="whatif", exit_on_error=False)
-    def _compute(self, away: list[str], volume: float) -> None:
-        app = self.app
-        now = app.now()
+    def _compute(self, away: list[str], volume: float, team: read.Team, now, data: tuple[list, list] | None,
+                 generation: int) -> None:
         first, last = clock.week_bounds(clock.iso_week(now))
-        team = app.team
-        if self.data is None:
-            self.data = self._read(app)
+        if data is None:
+            data = self._read(self.app)
         if get_current_worker().is_cancelled:
             return
-        items, pending = self.data
+        items, pending = data
         result = rules.what_if(away, volume, team.people, team.workflows, team.stages, items, pending, now,
                                first, last)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Computed(result, first, last))
+            self.post_message(self.Computed(result, first, last, data, generation))
 
     @staticmethod
     def _read(app) -> tuple[list, list]:
         """Open items and pending handoffs, on a connection of the worker's own."""
-        from opsweek.store import Store
-
-        path = getattr(app, "db_path", None)
-        store = Store.open(path, migrate=False) if path is not None and path.exists() else app.store
-        try:
-            return (read.open_items(store),
-                    read.pending_handoffs(store))
-        finally:
-            if store is not app.store:
-                store.close()
+        with app.reader() as store:
+            return read.open_items(store), read.pending_handoffs(store)
 
     @on(Computed)
     def show(self, message: Computed) -> None:
+        if message.generation == self.data_generation:
+            self.data = message.data
         result = message.result
         if sorted(self.away) != result.away or self.volume != result.volume:
             return  # a newer computation is on its way
@@ -253,6 +249,7 @@ class WhatIfScreen(Screen):
     def reload(self) -> None:
         """Data changed (an undo, or back from another screen): read it again."""
         self.data = None
+        self.data_generation += 1  # a computation on the old data keeps its result, not its data
         self.recompute()
 
     def on_screen_resume(self) -> None:

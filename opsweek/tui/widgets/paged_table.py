@@ -2,8 +2,8 @@
 
 DataTable takes about a second to first paint 10,000 rows, so a list of 100,000 stuck
 items is never loaded whole: the table holds ``page_size`` rows, moving past its last
-(or first) row loads the next (or previous) page, and pages are read in a thread worker
-that only posts a message back.
+(or first) row loads the next (or previous) page, and pages are read in a thread worker,
+through a connection of its own (``app.reader()``), that only posts a message back.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ class Row:
 class Source:
     """Where a list comes from: ``page(offset, limit)`` rows and ``count()`` in all.
 
-    Both are called in a worker thread, so they may take a moment at 100,000 items.
+    Both are called in a worker thread, so they may take a moment at 100,000 items; there
+    ``app.store`` is the worker's own read-only connection.
     """
 
     page: Callable[[int, int], list[Row]]
@@ -107,7 +108,8 @@ class PagedTable(DataTable):
             self._fill(self.cache[offset], offset, cursor, self.total)
             return
         self.loading_page = True
-        self._fetch(self.source, offset, cursor, count, self.generation)
+        self._fetch(self.source, offset, cursor, count or not self.total, self.total, self.page_size,
+                    self.generation)
 
     @dataclass
     class Fetched(Message):
@@ -119,30 +121,45 @@ class PagedTable(DataTable):
         total: int
         generation: int
 
+    @dataclass
+    class FetchFailed(Message):
+        """The worker could not read the page (private: the table says so, keeps its page)."""
+
+        reason: str
+
     @work(thread=True, exclusive=True, group="page", exit_on_error=False)
-    def _fetch(self, source: Source, offset: int, cursor: int, count: bool, generation: int) -> None:
+    def _fetch(self, source: Source, offset: int, cursor: int, count: bool, total: int, page_size: int,
+               generation: int) -> None:
         try:
-            total = source.count() if count or not self.total else self.total
-            if offset >= total and total:
-                offset = max(0, (total - 1) // self.page_size * self.page_size)
-            rows = source.page(offset, self.page_size)
+            with self.app.reader():
+                if count:
+                    total = source.count()
+                if offset >= total and total:
+                    offset = max(0, (total - 1) // page_size * page_size)
+                rows = source.page(offset, page_size)
         except Exception as error:  # a locked or broken database: say so, keep the old page
-            self.loading_page = False
-            self.app.notify(f"could not read the list: {error}", severity="error", markup=False)
+            self.post_message(self.FetchFailed(str(error)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Fetched(rows, offset, cursor, total, generation))
 
     @work(thread=True, exclusive=True, group="read-ahead", exit_on_error=False)
-    def _read_ahead(self, source: Source, offsets: list[int], generation: int) -> None:
-        for offset in offsets:
-            try:
-                rows = source.page(offset, self.page_size)
-            except Exception:
-                return  # only a read-ahead: the page is read again when it is needed
-            if get_current_worker().is_cancelled:
-                return
-            self.post_message(self.Fetched(rows, offset, None, self.total, generation))
+    def _read_ahead(self, source: Source, offsets: list[int], total: int, page_size: int,
+                    generation: int) -> None:
+        with self.app.reader():
+            for offset in offsets:
+                try:
+                    rows = source.page(offset, page_size)
+                except Exception:
+                    return  # only a read-ahead: the page is read again when it is needed
+                if get_current_worker().is_cancelled:
+                    return
+                self.post_message(self.Fetched(rows, offset, None, total, generation))
+
+    def on_paged_table_fetch_failed(self, message: FetchFailed) -> None:
+        message.stop()
+        self.loading_page = False
+        self.app.notify(f"could not read the list: {message.reason}", severity="error", markup=False)
 
     def on_paged_table_fetched(self, message: Fetched) -> None:
         message.stop()
@@ -176,7 +193,7 @@ class PagedTable(DataTable):
         ahead = [o for o in (offset + self.page_size, offset - self.page_size)
                  if 0 <= o < total and o not in self.cache]
         if ahead and self.source is not None:
-            self._read_ahead(self.source, ahead, self.generation)
+            self._read_ahead(self.source, ahead, self.total, self.page_size, self.generation)
         for stale in [o for o in self.cache if abs(o - offset) > 2 * self.page_size]:
             del self.cache[stale]
 

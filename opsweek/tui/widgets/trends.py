@@ -111,28 +111,17 @@ class TrendPanel(Vertical):
 
     def reload(self) -> None:
         """Recompute the trend (after a change, or when the screen comes back)."""
-        self._compute(self.app.now())
+        self._compute(self.app.now(), self.weeks, dict(self.app.team.settings))
 
     @work(thread=True, exclusive=True, group="trends")
-    def _compute(self, now) -> None:
-        from opsweek.errors import OpsweekError
-        from opsweek.store import Store
-
-        app = self.app
-        path = getattr(app, "db_path", None)
+    def _compute(self, now, weeks: int, settings: dict[str, str]) -> None:
         try:
             # a connection of its own: the UI thread keeps using app.store meanwhile
-            store = Store.open(path, migrate=False) if path is not None and path.exists() else None
-        except OpsweekError:
-            store = None
-        try:
-            trends = weekly_trends(store or app.store, now, self.weeks, settings=dict(app.team.settings))
+            with self.app.reader() as store:
+                trends = weekly_trends(store, now, weeks, settings=settings)
         except Exception as error:  # a trend is never worth a crash of the home screen
             self.post_message(self.Failed(f"trend unavailable: {error}"))
             return
-        finally:
-            if store is not None:
-                store.close()
         self.post_message(self.Loaded(trends))
 
     @on(Loaded)

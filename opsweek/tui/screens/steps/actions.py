@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from opsweek import clock, inputs
-from opsweek.store import changes, history, read
+from opsweek.store import changes, history, meetings, read
 from opsweek.store.records import Entry
 from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
@@ -61,13 +61,8 @@ class ActionsStep(Step):
         was = str(previous.id) if previous else None
         self.actions = read.carried_actions(store, session.meeting_id)
         carried = carried_here(store, session.meeting_id)
-        weeks = {r["id"]: r["week"] for r in store.query("SELECT id, week FROM meetings")}
-        titles = {}
-        item_ids = [e.item_id for e in self.actions if e.item_id]
-        if item_ids:
-            marks = ",".join("?" * len(item_ids))
-            titles = {r["id"]: r["title"] for r in store.query(f"SELECT id, title FROM items WHERE id IN ({marks})",
-                                                              item_ids)}
+        weeks = meetings.weeks(store)
+        titles = read.item_titles(store, [e.item_id for e in self.actions if e.item_id])
         table = self.query_one("#actions-table", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -116,22 +111,22 @@ class ActionsStep(Step):
         if entry is None:
             return
         status = "open" if entry.status == "done" else "done"
-        self.session.apply(changes.set_action_status, self.app.store, entry.id, status,
-                           success=f"action {entry.id} {'reopened' if status == 'open' else 'done'}")
+        self.request_change(changes.set_action_status, entry.id, status,
+                            success=f"action {entry.id} {'reopened' if status == 'open' else 'done'}")
 
     def action_drop(self) -> None:
         entry = self._usable()
         if entry is None:
             return
         if entry.status == "dropped":
-            self.session.apply(changes.set_action_status, self.app.store, entry.id, "open",
-                               success=f"action {entry.id} reopened")
+            self.request_change(changes.set_action_status, entry.id, "open",
+                                success=f"action {entry.id} reopened")
             return
 
         def dropped(reason: str | None) -> None:
             if reason is not None:
-                self.session.apply(changes.set_action_status, self.app.store, entry.id, "dropped",
-                                   reason=reason or None, success=f"action {entry.id} dropped")
+                self.request_change(changes.set_action_status, entry.id, "dropped",
+                                    reason=reason or None, success=f"action {entry.id} dropped")
 
         self.app.push_screen(TextPrompt(f"Drop action {entry.id}: {entry.text}", placeholder="why (optional)"),
                              dropped)
@@ -149,8 +144,8 @@ class ActionsStep(Step):
             if text is None:
                 return
             due = clock.parse_date(text, "due") if text else default
-            self.session.apply(changes.carry_action, self.app.store, entry.id, due=due,
-                               success=f"action {entry.id} carried over, due {due.isoformat()}")
+            self.request_change(changes.carry_action, entry.id, due=due,
+                                success=f"action {entry.id} carried over, due {due.isoformat()}")
 
         self.app.push_screen(TextPrompt(f"Carry over action {entry.id}: {entry.text}",
                                         placeholder=f"new due date (empty: {default.isoformat()})",

@@ -69,8 +69,7 @@ class AttendanceStep(Step):
         if not self.session_open():
             return
         here = not session.present.get(handle, False)
-        session.apply(changes.set_attendance, session.app.store, session.meeting_id, handle, here,
-                      meeting=False)
+        self.request_change(changes.set_attendance, session.meeting_id, handle, here, meeting=False)
 
     @on(DataTable.RowSelected, "#attendance-table")
     def selected(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,6 +12,7 @@ from textual.widgets import Label
 
 from opsweek.agenda import STEPS
 from opsweek.text import one_line
+from opsweek.tui.app import ChangeRequested
 from opsweek.tui.widgets.paged_table import PagedTable
 
 if TYPE_CHECKING:
@@ -70,6 +71,13 @@ class Step(Vertical):
     def about(self) -> About | None:
         """What the highlighted row is, for a decision or action recorded on it."""
         return None
+
+    def request_change(self, change: Callable[..., Any], *args: Any, success: str | None = None,
+                       meeting: bool = True, then: Callable[[Any], None] | None = None, **kwargs: Any) -> None:
+        """Ask for one change, made in this session (``meeting=False``: the change names the
+        session itself, like rating it). The app writes it, notifies and reloads the session."""
+        self.post_message(ChangeRequested(change, args, kwargs, success=success, then=then,
+                                          meeting_id=self.session.meeting_id if meeting else None))
 
     def session_open(self) -> bool:
         """True while the session takes changes; says so when it is closed."""

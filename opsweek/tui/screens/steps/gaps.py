@@ -93,20 +93,20 @@ class OwnershipGapsStep(ItemActions, Step):
         if gap.subject == "item":
             self.action_reassign()
             return
-        session, team, store = self.session, self.app.team, self.app.store
+        session, team = self.session, self.app.team
 
         def picked(handle: str | None) -> None:
             if not handle:
                 return
             if gap.subject == "workflow":
-                session.apply(changes.set_workflow_owner, store, team, gap.workflow, handle,
-                              success=f"{gap.workflow} is now owned by {handle}")
+                self.request_change(changes.set_workflow_owner, team, gap.workflow, handle,
+                                    success=f"{gap.workflow} is now owned by {handle}")
             elif gap.subject == "handoff":
-                session.apply(changes.reassign_handoff, store, team, gap.handoff_id, handle,
-                              success=f"handoff {gap.handoff_id} now waits on {handle}")
+                self.request_change(changes.reassign_handoff, team, gap.handoff_id, handle,
+                                    success=f"handoff {gap.handoff_id} now waits on {handle}")
             else:
-                session.apply(changes.set_stage_owner, store, team, gap.workflow, gap.stage, handle,
-                              success=f"{gap.workflow}/{gap.stage} is now owned by {handle}")
+                self.request_change(changes.set_stage_owner, team, gap.workflow, gap.stage, handle,
+                                    success=f"{gap.workflow}/{gap.stage} is now owned by {handle}")
 
         self.app.push_screen(OwnerPicker(team.people, title=f"Owner for {gap.subject} {gap.label}",
                                          current=gap.suggestion or gap.owner, week=session.week), picked)
@@ -125,8 +125,8 @@ class OwnershipGapsStep(ItemActions, Step):
         self.pick_person_then_reason(
             title=f"Who covers for {owner} when they are away?", current=team.people[owner].cover,
             question=lambda handle: f"{handle} covers for {owner}: why?",
-            then=lambda handle, reason: self.session.apply(
-                changes.set_cover, self.app.store, self.app.team, owner, handle, reason=reason,
+            then=lambda handle, reason: self.request_change(
+                changes.set_cover, self.app.team, owner, handle, reason=reason,
                 success=f"{handle} now covers for {owner}"))
 
     @on(DataTable.RowSelected, "#gaps-table")

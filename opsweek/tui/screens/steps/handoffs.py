@@ -9,8 +9,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from opsweek import clock, rules
+from opsweek.store import changes, meetings, read
 from opsweek.store.records import Handoff
-from opsweek.store import changes, read
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
 from opsweek.tui.screens.steps.stuck import escalate
@@ -46,11 +46,7 @@ class OverdueHandoffsStep(Step):
         app = self.app
         now = app.now()
         handoffs = read.overdue_page(app.store, now, limit=limit, offset=offset)
-        titles = {}
-        if handoffs:
-            ids = [h.item_id for h in handoffs]
-            titles = {r["id"]: r["title"] for r in app.store.query(
-                f"SELECT id, title FROM items WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        titles = read.item_titles(app.store, [h.item_id for h in handoffs])
         rows = []
         for h in handoffs:
             if h.escalated_at:
@@ -95,17 +91,17 @@ class OverdueHandoffsStep(Step):
         self.pick_person_then_reason(
             title=f"New receiver for handoff {h.id} (#{h.item_id})", current=h.to_owner,
             question=lambda handle: f"Why does handoff {h.id} go to {handle} instead of {h.to_owner}?",
-            then=lambda handle, reason: self.session.apply(
-                changes.reassign_handoff, self.app.store, self.app.team, h.id, handle, reason=reason,
+            then=lambda handle, reason: self.request_change(
+                changes.reassign_handoff, self.app.team, h.id, handle, reason=reason,
                 success=f"handoff {h.id} now goes to {handle}"))
 
     def action_accept(self) -> None:
         h = self._usable()
         if h is not None:
             # the session accepts for the receiver, and the change records it
-            self.session.apply(changes.accept_handoff, self.app.store, h.id, on_behalf=h.to_owner,
-                               success=f"handoff {h.id} accepted for {h.to_owner}; #{h.item_id} is now in"
-                                       f" {h.to_stage}")
+            self.request_change(changes.accept_handoff, h.id, on_behalf=h.to_owner,
+                                success=f"handoff {h.id} accepted for {h.to_owner}; #{h.item_id} is now in"
+                                        f" {h.to_stage}")
 
     def action_escalate(self) -> None:
         h = self._usable()

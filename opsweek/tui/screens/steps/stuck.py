@@ -46,22 +46,21 @@ class ItemActions:
         self.pick_person_then_reason(
             title=f"New owner for #{it.id} {it.title}", current=self.suggested_owner(it),
             question=lambda handle: f"Why does #{it.id} move from {it.owner or 'nobody'} to {handle}?",
-            then=lambda handle, reason: self.session.apply(
-                changes.reassign_item, self.app.store, self.app.team, it.id, handle, reason=reason,
+            then=lambda handle, reason: self.request_change(
+                changes.reassign_item, self.app.team, it.id, handle, reason=reason,
                 success=f"#{it.id} now owned by {handle}"))
 
     def action_block(self) -> None:
         it = self._item()
         if it is None:
             return
-        session = self.session
         if it.status == "blocked":
-            session.apply(changes.unblock_item, self.app.store, it.id, success=f"#{it.id} unblocked")
+            self.request_change(changes.unblock_item, it.id, success=f"#{it.id} unblocked")
             return
 
         def reasoned(reason: str | None) -> None:
             if reason:
-                session.apply(changes.block_item, self.app.store, it.id, reason, success=f"#{it.id} blocked")
+                self.request_change(changes.block_item, it.id, reason, success=f"#{it.id} blocked")
 
         self.app.push_screen(TextPrompt(f"Block #{it.id} {it.title}", placeholder="what is it waiting on?",
                                         required=True, check=lambda text: inputs.problem(inputs.check_block_reason,
@@ -86,8 +85,8 @@ class ItemActions:
 
         def picked(stage: str | None) -> None:
             if stage:
-                session.apply(changes.hand_off, self.app.store, team, it.id, to_stage=stage,
-                              success=f"#{it.id} handed off to {stage}")
+                self.request_change(changes.hand_off, team, it.id, to_stage=stage,
+                                    success=f"#{it.id} handed off to {stage}")
 
         self.app.push_screen(StagePicker(stages, current=it.stage, title=f"Hand off #{it.id} {it.title}",
                                          notes=notes), picked)
@@ -116,8 +115,8 @@ def escalate(step: Step, handoff) -> None:
 
     def reasoned(reason: str | None) -> None:
         if reason is not None:
-            step.session.apply(changes.escalate_handoff, step.app.store, handoff.id, reason=reason or None,
-                               success=f"handoff {handoff.id} escalated to {owner}")
+            step.request_change(changes.escalate_handoff, handoff.id, reason=reason or None,
+                                success=f"handoff {handoff.id} escalated to {owner}")
 
     title = f"Escalate handoff {handoff.id} (#{handoff.item_id}) to the workflow owner, {owner}"
     step.app.push_screen(TextPrompt(title, placeholder="note for the escalation (optional)"), reasoned)

@@ -33,13 +33,15 @@ class WorkflowsStep(Step):
                 changes.mark_reviewed(self.app.store, session.meeting_id, active, actor=self.app.actor)
             except Exception as error:  # bookkeeping; the table still shows
                 self.notify(f"could not record the review: {error}", severity="warning", markup=False)
-        self.read_health()
+        app = self.app
+        self.read_health(app.team, app.now(), app.today())
 
     @work(thread=True, exclusive=True, group="health", exit_on_error=False)
-    def read_health(self) -> None:
+    def read_health(self, team, now, today) -> None:
         app = self.app
-        health = read.health(app.store, app.team, app.now(), app.today())
-        reviews = read.last_reviews(app.store)
+        with app.reader() as store:
+            health = read.health(store, team, now, today)
+            reviews = read.last_reviews(store)
         if not get_current_worker().is_cancelled:
             app.call_from_thread(self.show_health, health, reviews)
 

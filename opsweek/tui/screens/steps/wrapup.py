@@ -14,7 +14,7 @@ from textual.widgets import Static
 from opsweek import inputs
 from opsweek.agenda import STEPS
 from opsweek.errors import OpsweekError
-from opsweek.store import changes, history, read
+from opsweek.store import changes, history, meetings, read
 from opsweek.store.changes import BOOKKEEPING
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.text_prompt import TextPrompt
@@ -100,7 +100,7 @@ class WrapUpStep(Step):
         lines.append(join(("Time    ", "bold"), " · ".join(spent)))
 
         entries = read.meeting_entries(store, meeting_id)
-        titles = self._titles([e.item_id for e in entries if e.item_id])
+        titles = read.item_titles(store, [e.item_id for e in entries if e.item_id])
         for kind, label in (("decision", "Decisions"), ("action", "Actions"), ("note", "Notes")):
             chosen = [e for e in entries if e.kind == kind]
             if kind == "note" and not chosen:
@@ -124,13 +124,6 @@ class WrapUpStep(Step):
             lines.append(Content.styled("  none yet", "dim"))
         lines.extend(made)
         return Content("\n").join(lines)
-
-    def _titles(self, item_ids: list[int]) -> dict[int, str]:
-        if not item_ids:
-            return {}
-        marks = ",".join("?" * len(item_ids))
-        return {r["id"]: r["title"] for r in
-                self.app.store.query(f"SELECT id, title FROM items WHERE id IN ({marks})", item_ids)}
 
     def _changes(self, store, meeting_id: int) -> list[Content]:
         seen: set[int] = set()
@@ -188,8 +181,8 @@ class WrapUpStep(Step):
         def rated(text: str | None) -> None:
             if text:
                 rating = inputs.check_rating(text)  # the prompt's check has passed it
-                session.apply(changes.rate_meeting, self.app.store, session.meeting_id, rating, meeting=False,
-                              success=f"session rated {rating}/10")
+                self.request_change(changes.rate_meeting, session.meeting_id, rating, meeting=False,
+                                    success=f"session rated {rating}/10")
 
         current = str(session.meeting.rating) if session.meeting and session.meeting.rating else ""
         self.app.push_screen(TextPrompt("How useful was this session? 1 (waste of time) to 10 (great)",
@@ -204,7 +197,8 @@ class WrapUpStep(Step):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def write_notes(self, meeting_id: int) -> None:
         try:
-            path = export_notes(self.app.store, meeting_id)
+            with self.app.reader() as store:
+                path = export_notes(store, meeting_id)
         except OpsweekError as error:
             self.app.notify(f"notes not written: {error}", severity="error", markup=False)
             return
@@ -226,8 +220,8 @@ class WrapUpStep(Step):
             if not yes:
                 return
             session.flush_time()
-            if session.apply(changes.close_meeting, self.app.store, session.meeting_id, meeting=False,
-                             success="session closed — x exports the notes, escape goes home"):
-                session.update_stepper()
+            self.request_change(changes.close_meeting, session.meeting_id, meeting=False,
+                                success="session closed — x exports the notes, escape goes home",
+                                then=lambda _: session.update_stepper())
 
         self.app.push_screen(Confirm(f"Close the {session.meeting.week} session?", detail=detail), answer)
