@@ -210,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         import sqlite3
 
         if isinstance(error, sqlite3.Error):
-            print(f"{PROG}: the database cannot be used: {error}", file=sys.stderr)
+            from opsweek.text import one_line
+
+            print(f"{PROG}: the database cannot be used: {one_line(str(error))}", file=sys.stderr)
             return 3
         print(f"{PROG}: internal error: {type(error).__name__}: {error} (set OPSWEEK_DEBUG=1 for details)",
               file=sys.stderr)
@@ -260,7 +262,9 @@ def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def _say(error: OpsweekError) -> None:
-    text = " ".join(str(error).split())
+    from opsweek.text import one_line
+
+    text = one_line(str(error))  # messages quote what was typed: never a control on stderr
     print(f"{PROG}: {text}", file=sys.stderr)
 
 

@@ -56,7 +56,6 @@ The same description, for people who script against it, is in ``docs/mine-json.m
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -402,7 +401,9 @@ def mine(ctx) -> int:
         store.close()
     overdue = result.overdue()
     if ctx.args.json:
-        sys.stdout.write(json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n")
+        from opsweek.cli.output import json_text
+
+        sys.stdout.write(json_text(result.as_json()) + "\n")
     elif ctx.args.check:
         if overdue["total"]:
             Printer().line(check_line(result, overdue))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 def _emit(ctx, text: str, *, what: str, private: bool = False) -> None:
     """To ``-o FILE`` (written whole, then renamed into place) or to stdout as UTF-8."""
+    from opsweek.cli.output import say
     from opsweek.files import STDOUT, write_output
 
     output = getattr(ctx.args, "output", None) or STDOUT
     path = write_output(output, text, mode=0o600 if private else None)
     if path is not None:
-        print(f"wrote {what} to {path}")
+        say(f"wrote {what} to {path}")
 
 
 def export(ctx) -> int:
