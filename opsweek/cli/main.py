@@ -26,17 +26,23 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see '{self.prog} --help')")
 
 
+# ids and counts: ASCII digits only ("٣".isdigit() is true, and int() reads it) and
+# below 2^63, the largest number SQLite holds (a larger one is OverflowError in a query)
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_LARGEST = 2**63 - 1
+
+
 def _item_number(text: str) -> int:
     raw = text.strip().lstrip("#")
-    if not raw.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not an item number (accepted: 42 or #42)")
+    if not _DIGITS.fullmatch(raw) or int(raw) > _LARGEST:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an item number (accepted: 42 or #42)")
     return int(raw)
 
 
 def _number(text: str) -> int:
     raw = text.strip()
-    if not raw.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (accepted: 12)")
+    if not _DIGITS.fullmatch(raw) or int(raw) > _LARGEST:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number (accepted: 12)")
     return int(raw)
 
 
