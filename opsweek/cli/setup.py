@@ -43,6 +43,9 @@ def import_(ctx) -> int:
         raise
     done = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
     say(f"imported {done or 'nothing'} into {ctx.db_path}")
+    backup = getattr(counts, "backup", None)
+    if backup is not None:
+        say(f"the database it replaced is kept at {backup}")
     return 0
 
 
