@@ -158,6 +158,9 @@ class Store:
         self.conn = conn
         self.path = path
         self._in_write = False
+        # the TUI sets this: a write waits this long for another process's lock, then
+        # raises Busy so the screen can say so instead of freezing for the whole timeout
+        self.quick_wait_ms: int | None = None
 
     # -- opening --------------------------------------------------------------------
 
@@ -284,6 +287,15 @@ class Store:
         os.chmod(target, 0o600)
         return target
 
+    @contextmanager
+    def patient(self):
+        """Writes inside wait the full busy timeout (after :class:`Busy` was reported)."""
+        quick, self.quick_wait_ms = self.quick_wait_ms, None
+        try:
+            yield self
+        finally:
+            self.quick_wait_ms = quick
+
     def close(self) -> None:
         self.conn.close()
 
@@ -317,10 +329,18 @@ class Store:
         if self._in_write:
             yield self
             return
+        quick = self.quick_wait_ms
         try:
+            if quick is not None:
+                self.conn.execute(f"PRAGMA busy_timeout = {int(quick)}")
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
+            if quick is not None and ("locked" in str(error) or "busy" in str(error)):
+                raise Busy(f"another opsweek is writing to {self.path}; nothing was changed, try again in a moment") from None
             raise _unusable(self.path, error) from None
+        finally:
+            if quick is not None:
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._in_write = True
         try:
             yield self
@@ -443,6 +463,11 @@ class Change:
             return
         self.store.conn.execute(f"DELETE FROM {table} WHERE {pk} = ?", (key,))
         self._event(table, key, dict(current), None)
+
+
+class Busy(DatabaseUnusable):
+    """Another process holds the write lock past :attr:`Store.quick_wait_ms` (the TUI's
+    first, short wait); the change was not made and may be retried with the full wait."""
 
 
 def _unusable(path, error: sqlite3.Error) -> DatabaseUnusable:

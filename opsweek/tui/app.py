@@ -19,7 +19,11 @@ from textual.screen import Screen
 from opsweek import clock
 from opsweek.errors import OpsweekError
 from opsweek.store import Store, read
-from opsweek.store.db import resolve_actor
+from opsweek.store.db import Busy, resolve_actor
+
+# A write first waits this long for another process's lock; then the screen says so and
+# the write waits the rest of the busy timeout (half a second, not a frozen 5 s).
+QUICK_WAIT_MS = 400
 
 # name -> (module:class, title for the palette, key on the home screen)
 SCREENS: dict[str, tuple[str, str]] = {
@@ -53,7 +57,9 @@ class OpsweekApp(App):
         self.me = me
         self.start = start
         self.store = store or Store.open(self.db_path)
+        self.store.quick_wait_ms = QUICK_WAIT_MS
         self.team: read.Team = read.team(self.store)
+        self.crash: BaseException | None = None  # an unexpected exception: cli/tui.py exits 70
 
     # -- shared state ---------------------------------------------------------------
 
@@ -79,6 +85,9 @@ class OpsweekApp(App):
         """
         try:
             result = function(*args, **kwargs)
+        except Busy:
+            self.when_free(lambda: self.attempt(function, *args, success=success, **kwargs))
+            return None
         except OpsweekError as error:
             self.notify(str(error), severity="error", markup=False)
             return None
@@ -86,6 +95,33 @@ class OpsweekApp(App):
         if success:
             self.notify(success, markup=False)
         return result
+
+    def when_free(self, retry) -> None:
+        """Another process holds the write lock: say so now, then retry with the full wait
+        once the notice is on screen (the retry blocks, the notice explains why)."""
+        self.notify("another opsweek is writing; waiting for it…", severity="warning", timeout=6)
+
+        def again() -> None:
+            with self.store.patient():
+                retry()
+
+        self.set_timer(0.05, again)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # remembered for cli/tui.py, which exits 70 with one line (Textual would exit 0)
+        if self.crash is None:
+            self.crash = error
+        super()._handle_exception(error)
+
+    def _print_error_renderables(self) -> None:
+        # Textual prints the traceback panel here; without OPSWEEK_DEBUG=1 the user gets
+        # the one line from cli/tui.py instead (tests under Pilot still see the exception)
+        import os
+
+        if os.environ.get("OPSWEEK_DEBUG") or self.crash is None:
+            super()._print_error_renderables()
+        else:
+            self._exit_renderables.clear()
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:

@@ -25,6 +25,7 @@ from opsweek.agenda import STEP_KEYS, STEPS
 from opsweek.errors import OpsweekError
 from opsweek.model import Meeting
 from opsweek.store import changes, read
+from opsweek.store.db import Busy
 from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
@@ -302,6 +303,9 @@ class SessionScreen(Screen):
         kwargs.setdefault("actor", self.app.actor)
         try:
             function(*args, **kwargs)
+        except Busy:  # another process is writing: say so now, write when it is done
+            self.app.when_free(lambda: self.apply(function, *args, success=success, meeting=False, **kwargs))
+            return False
         except OpsweekError as error:
             self.notify(str(error), severity="error", markup=False)
             return False

@@ -36,7 +36,8 @@ _SKIP = (*BOOKKEEPING, "meeting.start", "meeting.attendance", "meeting.rate", "m
 
 
 def parse_rating(text: str) -> str | None:
-    if not text.isdigit() or not 1 <= int(text) <= 10:
+    # ASCII digits only: "²".isdigit() is true and int() refuses it; int("١٠") is 10
+    if not (text.isascii() and text.isdigit()) or len(text) > 2 or not 1 <= int(text) <= 10:
         return f"{text!r} is not a rating (accepted: a whole number 1–10)"
     return None
 
