@@ -24,6 +24,8 @@ _STAMP = "%Y-%m-%dT%H:%M:%SZ"
 MIN_YEAR, MAX_YEAR = 1000, 9999
 MAX_SPAN = timedelta(days=36525)  # 100 years
 _YEARS = f"years {MIN_YEAR}–{MAX_YEAR}"
+# "now" itself leaves a century either side: every span from now stays on the calendar
+NOW_YEARS = (MIN_YEAR + 100, MAX_YEAR - 100)
 
 
 def check_year(value, field: str = "date", raw=None):
@@ -45,14 +47,12 @@ def now() -> datetime:
                 f"OPSWEEK_NOW={frozen!r} is not an ISO 8601 datetime "
                 "(accepted: 2026-11-24T09:00:00Z, 2026-11-24T09:00+01:00, 2026-11-24)"
             ) from None
-        check_year(value, "OPSWEEK_NOW", frozen)
+        if not NOW_YEARS[0] <= value.year <= NOW_YEARS[1]:
+            raise InputError(f"OPSWEEK_NOW={frozen!r} is out of range (accepted: years {NOW_YEARS[0]}–"
+                             f"{NOW_YEARS[1]}, so that a century either side of now is a date)")
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        try:
-            value = value.astimezone(UTC).replace(microsecond=0)
-        except OverflowError:
-            raise InputError(f"OPSWEEK_NOW={frozen!r} is out of range (accepted: {_YEARS})") from None
-        return check_year(value, "OPSWEEK_NOW", frozen)
+        return value.astimezone(UTC).replace(microsecond=0)
     return datetime.now(UTC).replace(microsecond=0)
 
 
@@ -132,10 +132,17 @@ class Duration:
         return f"{amount}{self.unit}"
 
     def after(self, start: datetime) -> datetime:
-        """``start`` plus this duration; business days skip Saturday and Sunday."""
-        if self.unit == "bd":
-            return add_business_days(start, self.amount)
-        return start + self.timedelta()
+        """``start`` plus this duration; business days skip Saturday and Sunday.
+
+        Past the end of the calendar (a century after 9950) it is the last representable
+        moment: "never" for every rule, rather than an OverflowError far from the input.
+        """
+        try:
+            if self.unit == "bd":
+                return add_business_days(start, self.amount)
+            return start + self.timedelta()
+        except OverflowError:
+            return datetime.max.replace(tzinfo=start.tzinfo)
 
     def timedelta(self) -> timedelta:
         """The calendar length (a business day counts as a day)."""
@@ -152,6 +159,12 @@ class Duration:
 
         SQL compares stored times with this, so counts at scale match the rules exactly.
         """
+        try:
+            return self._before(end)
+        except OverflowError:  # before the start of the calendar: nothing is that old
+            return datetime.min.replace(tzinfo=end.tzinfo)
+
+    def _before(self, end: datetime) -> datetime:
         if self.unit != "bd":
             return end - self.timedelta()
         current = end
@@ -276,8 +289,9 @@ def parse_relative(text: str, base: datetime | None = None) -> datetime | None:
     base = base or now()
     duration = checked_duration(float(match[2]), match[3].lower(), "time", text.strip())
     try:
-        if match[1] == "+":
-            value = duration.after(base)
+        if match[1] == "+":  # not Duration.after, which stops at the end of the calendar
+            value = (add_business_days(base, duration.amount) if duration.unit == "bd"
+                     else base + duration.timedelta())
         elif duration.unit == "bd":
             value = _sub_business_days(base, duration.amount)
         else:
