@@ -61,6 +61,8 @@ def parse_team(path: Path, known_people: set[str] = frozenset()) -> TeamFile:
         data = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error})") from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits, absurd nesting
+        raise InputError(f"{path}: not a usable team file ({str(error).split(';')[0]})") from None
     unknown_keys = set(data) - {"settings", "people", "workflows"}
     if unknown_keys:
         raise InputError(f"{path}: unknown section {sorted(unknown_keys)[0]!r} (accepted: settings, people, workflows)")

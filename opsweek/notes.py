@@ -84,7 +84,9 @@ def find_meeting(store: Store, which: str | int | None = "latest"):
         if found is None:
             raise NotFound("no meetings yet (run one with 'opsweek meeting')")
         return found
-    if spec.isdigit():
+    if spec.isascii() and spec.isdigit():
+        if len(spec) > 18:  # past any id SQLite can hold (2^63); "٣" is not a digit here either
+            raise NotFound(f"no meeting {spec[:20]}… (accepted: latest, a meeting number like 3)")
         return read.meeting(store, int(spec))
     if _WEEK.match(spec.upper()):
         week = spec.upper()
