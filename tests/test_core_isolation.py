@@ -27,7 +27,7 @@ def loaded_after_importing(*modules: str) -> dict[str, bool]:
 
 CORE = ["opsweek.store", "opsweek.store.db", "opsweek.store.read", "opsweek.store.changes",
         "opsweek.store.schema", "opsweek.rules", "opsweek.clock", "opsweek.model", "opsweek.importing",
-        "opsweek.demo", "opsweek.agenda", "opsweek.text", "opsweek.errors", "opsweek.cli.main"]
+        "opsweek.demo", "opsweek.agenda", "opsweek.text", "opsweek.errors", "opsweek.cli.main", "opsweek.files"]
 OPTIONAL = ["opsweek.notes", "opsweek.dump"]  # later issues; checked once they exist
 
 
@@ -44,7 +44,8 @@ def test_later_core_modules_never_import_textual(module):
 
 
 @pytest.mark.parametrize("module", ["opsweek.store.db", "opsweek.store", "opsweek.rules", "opsweek.clock",
-                                    "opsweek.text", "opsweek.errors", "opsweek.agenda", "opsweek.cli.main"])
+                                    "opsweek.text", "opsweek.errors", "opsweek.agenda", "opsweek.cli.main",
+                                    "opsweek.files"])
 def test_quick_paths_import_neither_pydantic_nor_sqlite_utils(module):
     loaded = loaded_after_importing(module)
     assert loaded == {name: False for name in HEAVY}, loaded

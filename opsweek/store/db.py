@@ -336,7 +336,8 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
             if quick is not None and ("locked" in str(error) or "busy" in str(error)):
-                raise Busy(f"another opsweek is writing to {self.path}; nothing was changed, try again in a moment") from None
+                raise Busy(f"another opsweek is writing to {self.path}; nothing was changed,"
+                           " try again in a moment") from None
             raise _unusable(self.path, error) from None
         finally:
             if quick is not None:
