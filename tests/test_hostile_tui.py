@@ -145,3 +145,22 @@ async def test_an_sop_that_is_not_a_web_or_file_link_is_shown_not_opened(demo_db
         await press(pilot, "o")
         assert opened == []
         assert any("not opened" in n.message and "--new-window" in n.message for n in app._notifications)
+
+
+async def test_the_screens_still_stand_after_hostile_but_accepted_input(demo_db, capsys):
+    from opsweek.cli.main import main
+
+    for argv in (["add", "complaints", "\x1b]0;owned\x07\u202etitle" + "t" * 5000, "--due", "9999-12-31"],
+                 ["add", "complaints", "[bold]x[/] \x9b31m", "--due", "1000-01-01"],
+                 ["block", "31", "--reason", "\x1b[2Jvendor"],
+                 ["handoff", "32", "--note", "\x1b[5m" + "n" * 2000]):
+        assert main(["--db", str(demo_db), "--me", "ben", *argv]) == 0, capsys.readouterr().err
+    app = make_app(demo_db, me="ben")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in ("y", "escape", "w", "escape", "a", "escape", "m"):
+            await press(pilot, key)
+            shown = screen_text(app)
+            assert "\x1b" not in shown and "\u202e" not in shown and app.crash is None, key
+        await press(pilot, "4", "enter", "escape", "q")
+    assert app.crash is None
