@@ -212,6 +212,8 @@ TEAM = [
     ("settings stale after 5000 digits", f"[settings]\nstale_after = {'9' * 5000}\n", "refused"),
     ("settings step minutes as text", '[settings]\nstep_minutes = { attendance = "5" }\n', "refused"),
     ("settings step minutes as a float", "[settings]\nstep_minutes = { attendance = 1e3 }\n", "refused"),
+    ("100k-deep nesting", "x = " + "[" * 100_000 + "]" * 100_000 + "\n", "refused"),
+    ("not UTF-8", "[[people]]\nhandle = \"zed\"\nname = \"\udcff\"\n", "refused"),
 ]
 WORKFLOW = '[[workflows]]\nkey = "zz"\nname = "Zz"\nowner = "ana"\n[[workflows.stages]]\nkey = "one"\nname = "One"\n'
 TEAM += [
@@ -232,7 +234,7 @@ TEAM += [
 @pytest.mark.parametrize("text,expect", [c[1:] for c in TEAM], ids=[c[0] for c in TEAM])
 def test_hostile_team_files(capsys, db, tmp_path, text, expect):
     path = tmp_path / "team.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
     outcome(capsys, db, ["import", path], expect)
 
 
@@ -268,6 +270,8 @@ CSV = [
     ("a 100 KB ref", row(ref="r" * 100_000), "refused"),
     ("title clearing the screen", row(title="\x1b[2J\x1b[Hgone"), "accepted"),
     ("title with a bidi isolate", row(title="\u2067right\u2069 left"), "accepted"),
+    ("100k cells in a row", ",".join(["x"] * 100_000), "refused"),
+    ("a quote never closed", row(title='"never closed'), "refused"),
     ("a consistent pending handoff", row(opened="-3d", last_activity="-2d", handoff_to="investigate",
                                           handoff_sent="-1d"), "accepted"),
 ]
