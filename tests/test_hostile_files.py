@@ -311,3 +311,13 @@ def test_subprocess_hostile_paths_are_one_line(tmp_path, demo_db):
         assert process.returncode == expected, (argv, err)
         assert out == "" and err.count("\n") == 1 and "Traceback" not in err, err
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_the_shape_check_knows_every_table_and_column_of_the_schema():
+    from opsweek.store.db import COLUMNS, PRIMARY_KEYS, Store
+
+    with Store.memory() as store:
+        for table in [*PRIMARY_KEYS, "events"]:
+            actual = [row["name"] for row in store.query(f"PRAGMA table_info({table})")]
+            assert set(COLUMNS[table]) <= set(actual), table
+            assert set(actual) == set(COLUMNS[table]), f"add the new columns of {table} to COLUMNS"
