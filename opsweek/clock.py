@@ -18,6 +18,23 @@ from opsweek.errors import InputError
 UTC = timezone.utc
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
+# What a date or a span may be, wherever it comes in (flags, files, dumps, OPSWEEK_NOW,
+# the TUI): four-digit years, spans up to a century. Anything past these is a typo or an
+# attack, and would overflow ``datetime`` (or loop for ever) later, far from the door.
+MIN_YEAR, MAX_YEAR = 1000, 9999
+MAX_SPAN = timedelta(days=36525)  # 100 years
+_YEARS = f"years {MIN_YEAR}–{MAX_YEAR}"
+# "now" itself leaves a century either side: every span from now stays on the calendar
+NOW_YEARS = (MIN_YEAR + 100, MAX_YEAR - 100)
+
+
+def check_year(value, field: str = "date", raw=None):
+    """``value`` (a date or datetime) when its year is 1000–9999; InputError otherwise."""
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        shown = raw if raw is not None else value.isoformat()
+        raise InputError(f"{field}: {shown!r} is out of range (accepted: {_YEARS})")
+    return value
+
 
 def now() -> datetime:
     """Current time in UTC, to the second; ``OPSWEEK_NOW`` (ISO 8601) freezes it."""
@@ -30,6 +47,9 @@ def now() -> datetime:
                 f"OPSWEEK_NOW={frozen!r} is not an ISO 8601 datetime "
                 "(accepted: 2026-11-24T09:00:00Z, 2026-11-24T09:00+01:00, 2026-11-24)"
             ) from None
+        if not NOW_YEARS[0] <= value.year <= NOW_YEARS[1]:
+            raise InputError(f"OPSWEEK_NOW={frozen!r} is out of range (accepted: years {NOW_YEARS[0]}–"
+                             f"{NOW_YEARS[1]}, so that a century either side of now is a date)")
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).replace(microsecond=0)
@@ -111,10 +131,17 @@ class Duration(namedtuple("Duration", "amount unit")):
         return f"{amount}{self.unit}"
 
     def after(self, start: datetime) -> datetime:
-        """``start`` plus this duration; business days skip Saturday and Sunday."""
-        if self.unit == "bd":
-            return add_business_days(start, self.amount)
-        return start + self.timedelta()
+        """``start`` plus this duration; business days skip Saturday and Sunday.
+
+        Past the end of the calendar (a century after 9950) it is the last representable
+        moment: "never" for every rule, rather than an OverflowError far from the input.
+        """
+        try:
+            if self.unit == "bd":
+                return add_business_days(start, self.amount)
+            return start + self.timedelta()
+        except OverflowError:
+            return datetime.max.replace(tzinfo=start.tzinfo)
 
     def timedelta(self) -> timedelta:
         """The calendar length (a business day counts as a day)."""
@@ -131,6 +158,12 @@ class Duration(namedtuple("Duration", "amount unit")):
 
         SQL compares stored times with this, so counts at scale match the rules exactly.
         """
+        try:
+            return self._before(end)
+        except OverflowError:  # before the start of the calendar: nothing is that old
+            return datetime.min.replace(tzinfo=end.tzinfo)
+
+    def _before(self, end: datetime) -> datetime:
         if self.unit != "bd":
             return end - self.timedelta()
         current = end
@@ -148,6 +181,22 @@ class Duration(namedtuple("Duration", "amount unit")):
         return current
 
 
+# the longest amount of each unit: 100 years (a business day is 7/5 of a calendar one)
+_MAX_AMOUNT = {"m": 36525 * 24 * 60, "h": 36525 * 24, "d": 36525, "bd": 36525 * 5 // 7, "w": 36525 // 7}
+
+
+def checked_duration(amount: float, unit: str, field: str = "duration", raw=None) -> Duration:
+    """A :class:`Duration` of a finite amount no longer than 100 years; InputError otherwise."""
+    import math
+
+    shown = raw if raw is not None else f"{amount:g}{unit}"
+    if not math.isfinite(amount) or amount < 0:
+        raise InputError(f"{field}: {shown!r} is not a duration (accepted: 30m, 48h, 2d, 2bd, 1w; up to 100 years)")
+    if amount > _MAX_AMOUNT[unit]:
+        raise InputError(f"{field}: {shown!r} is longer than 100 years (accepted: 30m, 48h, 2d, 2bd, 1w)")
+    return Duration(float(amount), unit)
+
+
 def parse_duration(text: str | int | float | Duration, field: str = "duration") -> Duration:
     """Parse ``48h`` / ``2d`` / ``2bd`` / ``30m`` / ``1w``; a bare number means days."""
     if isinstance(text, Duration):
@@ -155,13 +204,16 @@ def parse_duration(text: str | int | float | Duration, field: str = "duration") 
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if text < 0:
             raise InputError(f"{field}: {text} is negative (accepted: 48h, 2d, 2bd)")
-        return Duration(float(text), "d")
+        if text > _MAX_AMOUNT["d"]:  # before float(): an integer of 5000 digits overflows it
+            raise InputError(f"{field}: the number is longer than 100 years of days"
+                             " (accepted: 30m, 48h, 2d, 2bd, 1w)")
+        return checked_duration(float(text), "d", field, text)
     match = _DURATION.match(str(text))
     if not match:
         raise InputError(
             f"{field}: {text!r} is not a duration (accepted: 30m, 48h, 2d, 2bd for business days, 1w)"
         )
-    return Duration(float(match[1]), match[2].lower())
+    return checked_duration(float(match[1]), match[2].lower(), field, str(text).strip())
 
 
 def add_business_days(start: datetime, amount: float) -> datetime:
@@ -234,12 +286,18 @@ def parse_relative(text: str, base: datetime | None = None) -> datetime | None:
     if not match:
         return None
     base = base or now()
-    duration = Duration(float(match[2]), match[3].lower())
-    if match[1] == "+":
-        return duration.after(base)
-    if duration.unit == "bd":
-        return _sub_business_days(base, duration.amount)
-    return base - duration.timedelta()
+    duration = checked_duration(float(match[2]), match[3].lower(), "time", text.strip())
+    try:
+        if match[1] == "+":  # not Duration.after, which stops at the end of the calendar
+            value = (add_business_days(base, duration.amount) if duration.unit == "bd"
+                     else base + duration.timedelta())
+        elif duration.unit == "bd":
+            value = _sub_business_days(base, duration.amount)
+        else:
+            value = base - duration.timedelta()
+    except OverflowError:
+        raise InputError(f"time: {text.strip()!r} is out of range (accepted: {_YEARS})") from None
+    return check_year(value, "time", text.strip())
 
 
 def _sub_business_days(start: datetime, amount: float) -> datetime:
@@ -271,13 +329,18 @@ def parse_date(text: str | date, field: str = "date", base: datetime | None = No
         return base_local.date()
     if lowered == "tomorrow":
         return base_local.date() + timedelta(days=1)
-    relative = parse_relative(raw, base_local)
+    try:
+        relative = parse_relative(raw, base_local)
+    except InputError as error:
+        raise InputError(f"{field}: {str(error).split(': ', 1)[-1]}") from None
     if relative is not None:
         return relative.date()
     if lowered.rstrip(".") in _WEEKDAY_WORDS:
         target = _WEEKDAY_WORDS[lowered.rstrip(".")]
         ahead = (target - base_local.weekday()) % 7 or 7
         return base_local.date() + timedelta(days=ahead)
+    if len(raw) > 64:  # no date is this long; dateutil would spend its time on it
+        raise InputError(f"{field}: {raw[:20]!r}… is not a date (accepted: 2026-12-01, 1 Dec, +3d, fri)")
     try:
         from dateutil import parser as date_parser
 
@@ -287,14 +350,17 @@ def parse_date(text: str | date, field: str = "date", base: datetime | None = No
         raise InputError(
             f"{field}: {raw!r} is not a date (accepted: 2026-12-01, 1 Dec, +3d, fri)"
         ) from None
-    day = parsed.date()
+    day = check_year(parsed.date(), field, raw)
     if not re.search(r"\d{4}", raw):
         if day.year != default.year and not default.year - 1 <= day.year <= default.year + 2:
             # dateutil reads a stray number as a year: "32 Dec" would be 2032
             raise InputError(f"{field}: {raw!r} is not a date (accepted: 2026-12-01, 1 Dec, +3d, fri)")
         if day.year == default.year and (default.date() - day).days > 183:
             # no year given: "1 Jan" in November means the coming January
-            day = day.replace(year=day.year + 1)
+            try:
+                day = check_year(day.replace(year=day.year + 1), field, raw)
+            except ValueError:  # 29 Feb of a year whose next is not a leap year
+                raise InputError(f"{field}: {raw!r} is not a date (accepted: 2026-12-01, 1 Dec, +3d, fri)") from None
     return day
 
 
@@ -303,7 +369,10 @@ def parse_when(text: str | datetime, field: str = "time", base: datetime | None 
     if isinstance(text, datetime):
         return text if text.tzinfo else text.replace(tzinfo=UTC)
     raw = str(text).strip()
-    relative = parse_relative(raw, base or now())
+    try:
+        relative = parse_relative(raw, base or now())
+    except InputError as error:
+        raise InputError(f"{field}: {str(error).split(': ', 1)[-1]}") from None
     if relative is not None:
         return relative.astimezone(UTC)
     try:
@@ -312,6 +381,11 @@ def parse_when(text: str | datetime, field: str = "time", base: datetime | None 
         raise InputError(
             f"{field}: {raw!r} is not a time (accepted: ISO 8601 like 2026-11-20T09:00:00Z, or relative like -3d, -36h)"
         ) from None
+    check_year(value, field, raw)
     if value.tzinfo is None:
         value = value.replace(tzinfo=local_tz())
-    return value.astimezone(UTC).replace(microsecond=0)
+    try:
+        value = value.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:
+        raise InputError(f"{field}: {raw!r} is out of range (accepted: {_YEARS})") from None
+    return check_year(value, field, raw)

@@ -33,8 +33,12 @@ def sample_dir() -> Path:
 
 
 def prepare_target(path: Path) -> None:
-    """Remove an earlier demo database at ``path``; refuse to touch anything else."""
-    if not path.exists():
+    """Check that ``path`` is free for a demo: missing, or an earlier demo nobody has open.
+
+    Refuses anything else (exit 2), and an earlier demo another process has open (exit 3):
+    replacing a file under a running TUI would pull its database from under it.
+    """
+    if not path.exists() and not path.is_symlink():
         return
     try:
         with Store.open(path) as old:
@@ -44,32 +48,97 @@ def prepare_target(path: Path) -> None:
     if not is_demo:
         raise InputError(f"{path} exists and is not a demo database; "
                          "demo builds a fresh file (accepted: --db a new or demo path)")
-    for suffix in ("", "-wal", "-shm"):
+    _check_not_in_use(path)
+
+
+def _check_not_in_use(path: Path) -> None:
+    """Leaving WAL mode needs every other connection closed: a cheap, exact "in use?".
+
+    The old demo is about to be replaced, so switching its journal mode changes nothing
+    anyone keeps; it also folds its -wal file in, so nothing stale lies beside the new one.
+    """
+    import sqlite3
+
+    from opsweek.errors import DatabaseUnusable
+
+    conn = sqlite3.connect(path, timeout=IN_USE_WAIT_S, isolation_level=None)
+    try:
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+    except sqlite3.OperationalError:
+        mode = "wal"
+    finally:
+        conn.close()
+    if str(mode).lower() != "delete":
+        raise DatabaseUnusable(f"{path} is in use by another opsweek; close it first "
+                               "(the demo is rebuilt only when nobody has it open)")
+
+
+IN_USE_WAIT_S = 0.5
+
+
+def _building_path(path: Path) -> Path:
+    import os
+
+    return path.with_name(f".{path.name}.building-{os.getpid()}")
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def _remove_abandoned_builds(path: Path) -> None:
+    """Builds a kill -9 left behind (their process is gone) are removed."""
+    import os
+
+    for leftover in path.parent.glob(f".{path.name}.building-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if not pid.isdigit():
+            continue  # a -wal/-shm of a build: removed with its database
+        try:
+            os.kill(int(pid), 0)
+            continue  # still building
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        _remove_database(leftover)
+
+
 def build(path: Path, *, scale: int | None = None, now: datetime | None = None) -> Store:
-    """Build the demo database at ``path`` and return it open."""
+    """Build the demo database at ``path`` and return it open.
+
+    It is built in a temporary file beside ``path`` and renamed into place when complete:
+    an interrupted build (even kill -9) leaves the earlier demo, or nothing, at ``path``.
+    """
+    import os
+
     if scale is not None and not 1 <= scale <= 2_000_000:
         raise InputError(f"--scale {scale} is out of range (accepted: 1 to 2000000 items)")
     now = now or clock.now()
     prepare_target(path)
-    store = Store.open(path, create=True)
+    _remove_abandoned_builds(path)
+    building = _building_path(path)
+    _remove_database(building)
     try:
-        if scale is None:
-            _build_sample(store, now)
-        else:
-            generate(store, scale, now)
-        with store.change("demo", actor=DEMO_ACTOR, at=now) as change:
-            change.insert("settings", {"key": "demo", "value": "1"})
+        store = Store.open(building, create=True)
+        try:
+            if scale is None:
+                _build_sample(store, now)
+            else:
+                generate(store, scale, now)
+            with store.change("demo", actor=DEMO_ACTOR, at=now) as change:
+                change.insert("settings", {"key": "demo", "value": "1"})
+            # one self-contained file to rename: the WAL folded in
+            store.conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            store.close()
+        prepare_target(path)  # still free: nobody opened the old demo while this one was built
+        os.replace(building, path)
     except BaseException:
-        store.close()
-        # a half-built file has no demo mark, so the next 'opsweek demo' would refuse to
-        # replace it; the file is ours (prepare_target left nothing else there): remove it
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _remove_database(building)
         raise
-    return store
+    return Store.open(path)
 
 
 def _build_sample(store: Store, now: datetime) -> None:

@@ -15,7 +15,10 @@ dump is byte-identical. It refuses a database that already holds data unless
 from __future__ import annotations
 
 import json
+import math
+import re
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 from opsweek.errors import InputError
@@ -110,6 +113,10 @@ def load(path: str | Path) -> dict:
         return json.loads(text, parse_constant=lambda name: _reject_constant(path, name))
     except json.JSONDecodeError as error:
         raise _bad(path, f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    except RecursionError:  # [[[[…]]]] 100,000 deep: no dump nests more than three
+        raise _bad(path, "nested too deeply (a dump is an object of tables of flat rows)") from None
+    except ValueError as error:  # an integer of thousands of digits (Python refuses to read it)
+        raise _bad(path, f"holds a number too large to read ({str(error).split(';')[0]})") from None
 
 
 def _reject_constant(path, name):
@@ -156,7 +163,9 @@ def check(store: Store, data, where="dump") -> dict[str, list[dict]]:
         raise _bad(where, f"table {missing_tables[0]!r} is missing")
     for table in TABLES:
         _check_rows(store, table, tables[table], where)
-    for child, columns, parent, parent_columns in REFERENCES:
+    for table in TABLES:
+        _check_values(table, tables[table], where)
+    for child, columns, parent, parent_columns in REFERENCES + PEOPLE_REFERENCES:
         wanted = {tuple(r[c] for c in parent_columns) for r in tables[parent]}
         for index, row in enumerate(tables[child]):
             value = tuple(row[c] for c in columns)
@@ -164,10 +173,169 @@ def check(store: Store, data, where="dump") -> dict[str, list[dict]]:
                 continue
             shown = value[0] if len(value) == 1 else "/".join(str(v) for v in value)
             raise _bad(where, f"{child}[{index + 1}]: {'/'.join(columns)} {shown!r} is not in {parent}")
+    _check_handoff_stages(tables, where)
     return tables
 
 
 _ALLOWED = {"TEXT": (str,), "INTEGER": (int,), "REAL": (int, float)}
+
+# Who a row names must be on the team (the team file's rule; the schema cannot say so).
+PEOPLE_REFERENCES = tuple(
+    (table, (column,), "people", ("handle",))
+    for table, column in (("people", "cover"), ("workflows", "owner"), ("stages", "owner"), ("items", "owner"),
+                          ("handoffs", "to_owner"), ("entries", "owner"))
+)
+
+# The meaning of each column, checked value by value: a dump is checked as deeply as a
+# team file, so nothing it brings in can break a screen, a rule or an undo later.
+_SLUGS = {
+    "people": ("handle", "cover"), "away": ("handle",), "workflows": ("key", "owner"),
+    "stages": ("workflow", "key", "owner"), "items": ("workflow", "stage", "owner"),
+    "handoffs": ("from_stage", "from_owner", "to_stage", "to_owner", "accepted_by"),
+    "meetings": ("facilitator",), "attendance": ("handle",), "entries": ("owner", "workflow"),
+    "reviews": ("workflow",),
+}
+_STAMPS = {
+    "items": ("opened_at", "stage_entered_at", "last_activity_at", "closed_at"),
+    "handoffs": ("sent_at", "due_at", "accepted_at", "escalated_at"),
+    "meetings": ("started_at", "closed_at"), "entries": ("created_at",), "reviews": ("at",), "events": ("at",),
+}
+_DAYS = {"away": ("start", "end"), "items": ("due",), "entries": ("due",)}
+_DURATIONS = {"stages": ("handoff_sla",)}
+_DURATION_SETTINGS = ("handoff_sla", "stale_after", "escalate_after")
+_STAMP_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_DAY_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ACTION_FORM = re.compile(r"[a-z][a-z0-9._-]{0,63}")
+
+
+def _check_values(table: str, rows: list[dict], where) -> None:
+    """What each value means: slugs, times, dates, durations, text, and the events'
+    rows. Text is cleaned of terminal controls on the way in, like every other way in."""
+    from opsweek import clock
+    from opsweek.text import clean_text, is_slug
+
+    def bad(index: int, column: str, problem: str):
+        return _bad(where, f"{table}[{index + 1}], column {column}: {problem}")
+
+    slugs, stamps, days = _SLUGS.get(table, ()), _STAMPS.get(table, ()), _DAYS.get(table, ())
+    durations = _DURATIONS.get(table, ())
+    for index, row in enumerate(rows):
+        for column, value in row.items():
+            if value is None:
+                continue
+            if isinstance(value, float) and not math.isfinite(value):
+                raise bad(index, column, "is not a finite number")
+            if not isinstance(value, str):
+                continue
+            if column in slugs:
+                if not is_slug(value):
+                    raise bad(index, column, f"{_short(value)} is not a slug (accepted: lowercase letters,"
+                                             " digits, - and _)")
+            elif column in stamps:
+                try:
+                    if not _STAMP_FORM.fullmatch(value):
+                        raise ValueError
+                    clock.check_year(clock.parse_stamp(value))
+                except (ValueError, InputError):
+                    raise bad(index, column, f"{_short(value)} is not a stored time"
+                                             " (accepted: 2026-11-24T09:00:00Z, years 1000–9999)") from None
+            elif column in days:
+                try:
+                    if not _DAY_FORM.fullmatch(value):
+                        raise ValueError
+                    clock.check_year(date.fromisoformat(value))
+                except (ValueError, InputError):
+                    raise bad(index, column, f"{_short(value)} is not a date (accepted: 2026-11-24)") from None
+            elif column in durations or (table == "settings" and column == "value"
+                                         and row.get("key") in _DURATION_SETTINGS):
+                try:
+                    clock.parse_duration(value)
+                except InputError as error:
+                    raise bad(index, column, str(error).split(": ", 1)[-1]) from None
+            elif not (table == "events" and column in ("before", "after")):
+                cleaned = clean_text(value)
+                if cleaned != value:
+                    row[column] = cleaned
+        if table == "stages" and row.get("max_days") is not None and not 0 < row["max_days"] <= 36525:
+            raise bad(index, "max_days", f"{row['max_days']!r} is out of range (accepted: more than 0,"
+                                         " up to 36525 days)")
+        if table == "meetings":
+            _check_meeting(row, index, bad)
+        if table == "events":
+            _check_event(row, index, bad)
+
+
+def _check_meeting(row: dict, index: int, bad) -> None:
+    from opsweek import clock
+    from opsweek.agenda import STEP_KEYS
+
+    try:
+        clock.week_bounds(row["week"] if isinstance(row["week"], str) else "")
+    except InputError:
+        raise bad(index, "week", f"{_short(row['week'])} is not an ISO week (accepted: 2026-W48)") from None
+    if row["step"] not in STEP_KEYS:
+        raise bad(index, "step", f"{_short(row['step'])} is not a step (accepted: {', '.join(STEP_KEYS)})")
+
+
+def _check_event(row: dict, index: int, bad) -> None:
+    """An event names a known table, a plain action, and rows of that table's columns."""
+    from opsweek.store.db import COLUMNS
+    from opsweek.text import clean_text
+
+    entity = row["entity"]
+    if entity not in COLUMNS or entity == "events":
+        raise bad(index, "entity", f"{_short(entity)} is not a table (accepted: {', '.join(sorted(PRIMARY_KEYS))})")
+    if not isinstance(row["action"], str) or not _ACTION_FORM.fullmatch(row["action"]):
+        raise bad(index, "action", f"{_short(row['action'])} is not an action (accepted: names like item.add)")
+    if row["before"] is None and row["after"] is None:
+        raise bad(index, "after", "an event changes a row: before or after must be set")
+    columns = set(COLUMNS[entity])
+    for column in ("before", "after"):
+        text = row[column]
+        if text is None:
+            continue
+        try:
+            value = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            raise bad(index, column, "is not valid JSON of a row") from None
+        if not isinstance(value, dict):
+            raise bad(index, column, "is not a JSON object of column: value")
+        unknown = [key for key in value if key not in columns]
+        if unknown:
+            raise bad(index, column, f"{_short(unknown[0])} is not a column of {entity}")
+        changed = False
+        for key, field in value.items():
+            if isinstance(field, bool) or not isinstance(field, (str, int, float, type(None))):
+                raise bad(index, column, f"{key}: {_short(field)} is not a text, number or null")
+            if isinstance(field, int) and not -2**63 <= field < 2**63:
+                raise bad(index, column, f"{key}: the number is too large for SQLite")
+            if isinstance(field, float) and not math.isfinite(field):
+                raise bad(index, column, f"{key}: is not a finite number")
+            if isinstance(field, str) and clean_text(field) != field:
+                value[key], changed = clean_text(field), True
+        if changed:  # the same encoding opsweek writes events with (store/db.py)
+            row[column] = json.dumps(value, sort_keys=True, default=str)
+
+
+def _no_constant(name):
+    raise ValueError(name)
+
+
+def _short(value) -> str:
+    text = repr(value) if not isinstance(value, (list, dict)) else json.dumps(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _check_handoff_stages(tables: dict, where) -> None:
+    """A handoff's stages are stages of its item's workflow."""
+    stages = {(s["workflow"], s["key"]) for s in tables["stages"]}
+    workflow_of = {i["id"]: i["workflow"] for i in tables["items"]}
+    for index, handoff in enumerate(tables["handoffs"]):
+        workflow = workflow_of.get(handoff["item_id"])
+        for column in ("from_stage", "to_stage"):
+            if (workflow, handoff[column]) not in stages:
+                raise _bad(where, f"handoffs[{index + 1}], column {column}: {_short(handoff[column])}"
+                                  f" is not a stage of {workflow}")
 
 
 def _check_rows(store: Store, table: str, rows, where) -> None:
@@ -231,11 +399,23 @@ def holds_data(store: Store) -> dict[str, int]:
     return {t: n for t, n in counts.items() if n}
 
 
+class Restored(dict):
+    """Rows written per table; ``backup`` is the copy of the database it replaced, if any."""
+
+    backup: Path | None = None
+
+
 def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[str, int]:
     """Check a parsed dump, then write it into the database in one transaction; returns
     rows written per table. Nothing is written when anything is wrong."""
     tables = check(store, data, where)
-    counts = {}
+    counts = Restored()
+    if replace and store.path is not None and holds_data(store):
+        # what --replace empties is kept, as a migration keeps the database it upgrades
+        from opsweek import clock
+
+        stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
+        counts.backup = store.backup(store.path.with_name(f"{store.path.name}.before-import-{stamp}.bak"))
     with store.transaction():
         present = holds_data(store)
         if present and not replace:

@@ -61,6 +61,8 @@ def parse_team(path: Path, known_people: set[str] = frozenset()) -> TeamFile:
         data = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error})") from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits, absurd nesting
+        raise InputError(f"{path}: not a usable team file ({str(error).split(';')[0]})") from None
     unknown_keys = set(data) - {"settings", "people", "workflows"}
     if unknown_keys:
         raise InputError(f"{path}: unknown section {sorted(unknown_keys)[0]!r} (accepted: settings, people, workflows)")
@@ -220,6 +222,9 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
     try:
         for raw in reader:
             line = reader.line_num
+            if len(raw) > len(header) + 64 or sum(map(len, raw)) > _LONGEST_ROW:
+                raise InputError(f"{path}: line {line}: the row is too long (accepted: up to"
+                                 f" {_LONGEST_ROW // 1024} KB a row)")
             if not any(cell.strip() for cell in raw):
                 continue
             if len(raw) != len(header):
@@ -231,7 +236,8 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
                 handoff["item_index"] = len(items) - 1
                 handoffs.append(handoff)
     except csv.Error as error:
-        raise InputError(f"{path}: line {line}: not valid CSV ({error})") from None
+        # the failing record starts on the line after the last one read in full
+        raise InputError(f"{path}: line {line + 1}: not valid CSV ({error})") from None
     return items, handoffs
 
 
@@ -250,6 +256,7 @@ def _when_cell(path, line, column, value, now, times: dict | None = None):
 
 
 _STATUSES = ("open", "blocked", "done", "dropped")
+_LONGEST_ROW = 64 * 1024
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -332,6 +339,10 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
         raise InputError(f"{where}, column stage_entered: before the item was opened")
     if item.stage_entered_at > now:
         raise InputError(f"{where}, column stage_entered: in the future")
+    if item.last_activity_at < item.opened_at:
+        raise InputError(f"{where}, column last_activity: before the item was opened")
+    if item.last_activity_at > now:
+        raise InputError(f"{where}, column last_activity: in the future")
     closed = stamp_now if item.status in ("done", "dropped") else None
     row = {
         "workflow": item.workflow, "stage": item.stage, "title": item.title, "owner": item.owner,
@@ -359,6 +370,8 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
                             if get("handoff_sent") else (now, stamp_now))
         if sent > now:
             raise InputError(f"{where}, column handoff_sent: in the future")
+        if sent < item.opened_at:
+            raise InputError(f"{where}, column handoff_sent: before the item was opened")
         due_at = rules.handoff_due_at(sent, target.handoff_sla, catalog.settings)
         handoff = {"from_stage": item.stage, "from_owner": item.owner, "to_stage": target.key,
                    "to_owner": receiver, "sent_at": sent_stamp, "due_at": clock.stamp(due_at)}

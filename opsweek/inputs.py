@@ -46,7 +46,7 @@ def check_rating(value: int | str) -> int:
         rating, shown = value, str(value)
     else:
         shown = value.strip() if isinstance(value, str) else repr(value)
-        rating = int(shown) if shown.isascii() and shown.isdigit() else None
+        rating = int(shown) if shown.isascii() and shown.isdigit() and len(shown) <= 2 else None
     if rating is None or not RATING_MIN <= rating <= RATING_MAX:
         raise InputError(f"{shown!r} is not a rating ({RATING_ACCEPTED})")
     return rating

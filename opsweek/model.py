@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    StrictBool,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -46,9 +47,14 @@ def _slug(value: str) -> str:
 def _text(value):
     if value is None:
         return None
-    if not isinstance(value, str):
-        value = str(value)
+    if not isinstance(value, str):  # TOML types are strict: name = ["Zed"] is not a name
+        raise ValueError(f"{_shown(value)} is not text (accepted: a quoted string)")
     return clean_text(value)
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _optional_text(value):
@@ -70,12 +76,14 @@ def _duration(value):
 def _date(value):
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     try:
-        return clock.parse_date(str(value))
+        if isinstance(value, datetime):
+            return clock.check_year(value.date())
+        if isinstance(value, date):
+            return clock.check_year(value)
+        if not isinstance(value, str):
+            raise ValueError(f"{_shown(value)} is not a date (accepted: 2026-12-01, 1 Dec, +3d, fri)")
+        return clock.parse_date(value)
     except Exception as error:
         raise ValueError(str(error).split(": ", 1)[-1]) from None
 
@@ -83,13 +91,17 @@ def _date(value):
 def _when(value):
     if value is None or value == "":
         return None
+    if not isinstance(value, (str, datetime)):
+        raise ValueError(f"{_shown(value)} is not a time (accepted: ISO 8601 like 2026-11-20T09:00:00Z)")
     try:
-        return clock.parse_when(value)
+        return clock.check_year(clock.parse_when(value))
     except Exception as error:
         raise ValueError(str(error).split(": ", 1)[-1]) from None
 
 
 Slug = Annotated[str, AfterValidator(_slug)]
+# a row id: what SQLite can hold (an INTEGER PRIMARY KEY is a signed 64-bit number)
+Id = Annotated[int, Field(ge=0, lt=2**63, strict=True)]
 Text = Annotated[str, BeforeValidator(_text)]
 OptText = Annotated[str | None, BeforeValidator(_optional_text)]
 OptSlug = Annotated[str | None, BeforeValidator(lambda v: None if v in ("", None) else v),
@@ -131,7 +143,7 @@ class Person(Record):
     role: Text = ""
     cover: OptSlug = None
     away: list[Away] = []
-    active: bool = True
+    active: StrictBool = True  # "yes" is not true: the TOML says true or false
 
     @model_validator(mode="after")
     def _not_own_cover(self):
@@ -156,12 +168,12 @@ class Stage(Record):
     position: int = 0
     owner: OptSlug = None
     sop: OptText = None
-    max_days: Annotated[float | None, Field(gt=0)] = None
+    max_days: Annotated[float | None, Field(gt=0, le=36525, allow_inf_nan=False, strict=True)] = None
     handoff_sla: DurationText = None
 
 
 class Item(Record):
-    id: int | None = None
+    id: Id | None = None
     workflow: Slug
     stage: Slug
     title: RequiredText
@@ -183,8 +195,8 @@ class Item(Record):
 
 
 class Handoff(Record):
-    id: int | None = None
-    item_id: int
+    id: Id | None = None
+    item_id: Id
     from_stage: Slug
     from_owner: OptSlug = None
     to_stage: Slug
@@ -200,7 +212,7 @@ class Handoff(Record):
 
 
 class Meeting(Record):
-    id: int | None = None
+    id: Id | None = None
     week: str
     facilitator: OptSlug = None
     started_at: When
@@ -229,16 +241,16 @@ class Meeting(Record):
 
 
 class Entry(Record):
-    id: int | None = None
-    meeting_id: int | None = None
+    id: Id | None = None
+    meeting_id: Id | None = None
     kind: Literal["decision", "action", "note"]
     text: RequiredText
     owner: OptSlug = None
     due: Day = None
-    item_id: int | None = None
+    item_id: Id | None = None
     workflow: OptSlug = None
     status: Literal["open", "done", "dropped"] | None = None
-    closed_meeting_id: int | None = None
+    closed_meeting_id: Id | None = None
     created_at: When = None
 
     @model_validator(mode="after")
@@ -251,25 +263,25 @@ class Entry(Record):
 
 
 class Event(Record):
-    id: int | None = None
-    change_id: int
+    id: Id | None = None
+    change_id: Id
     at: When
     actor: str
-    meeting_id: int | None = None
+    meeting_id: Id | None = None
     action: str
     entity: str
     entity_id: str
     before: dict | None = None
     after: dict | None = None
     reason: OptText = None
-    undoes: int | None = None
+    undoes: Id | None = None
 
 
 class Settings(Record):
     handoff_sla: DurationText = "48h"
     stale_after: DurationText = "7d"
     escalate_after: DurationText = "24h"
-    step_minutes: dict[str, Annotated[int, Field(gt=0, le=240)]] = {}
+    step_minutes: dict[str, Annotated[int, Field(gt=0, le=240, strict=True)]] = {}
 
     @field_validator("step_minutes")
     @classmethod
@@ -302,10 +314,14 @@ def explain(error: ValidationError, where: str = "") -> str:
         message = f"{value!r} is not a table (accepted: key = value pairs)"
     elif kind == "list_type":
         message = f"{value!r} is not a list (accepted: [ ... ])"
-    elif kind in ("int_parsing", "float_parsing", "bool_parsing", "int_type", "float_type"):
-        message = f"{value!r} is not a number" if kind != "bool_parsing" else f"{value!r} is not true/false"
+    elif kind in ("bool_parsing", "bool_type"):
+        message = f"{_shown(value)} is not true/false (accepted: true or false, unquoted)"
+    elif kind in ("int_parsing", "float_parsing", "int_type", "float_type", "int_from_float"):
+        message = f"{_shown(value)} is not a number"
+    elif kind == "finite_number":
+        message = f"{_shown(value)} is not a finite number"
     elif kind.startswith(("greater_than", "less_than")):
-        message = f"{value!r}: {message.lower()}"
+        message = f"{_shown(value)}: {message.lower()}"
     parts = [part for part in (where, location) if part]
     prefix = " ".join(parts[:1]) + (f" {parts[1]}" if len(parts) > 1 else "")
     return f"{prefix}: {message}" if prefix else message

@@ -18,9 +18,7 @@ No Textual here: the CLI (``opsweek export``) and the TUI's wrap-up both call th
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -86,7 +84,9 @@ def find_meeting(store: Store, which: str | int | None = "latest"):
         if found is None:
             raise NotFound("no meetings yet (run one with 'opsweek meeting')")
         return found
-    if spec.isdigit():
+    if spec.isascii() and spec.isdigit():
+        if len(spec) > 18:  # past any id SQLite can hold (2^63); "٣" is not a digit here either
+            raise NotFound(f"no meeting {spec[:20]}… (accepted: latest, a meeting number like 3)")
         return read.meeting(store, int(spec))
     if _WEEK.match(spec.upper()):
         week = spec.upper()
@@ -526,36 +526,8 @@ def notes_filename(store: Store, meeting, fmt: str = "md") -> str:
 
 
 def write_atomic(path: str | Path, text: str, *, mode: int | None = None) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temp file in the same directory and a
-    rename, so readers never see a half-written file. ``mode`` defaults to the existing
-    file's, else 0666 less the umask."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory (accepted: a file name)")
-    if not directory.is_dir():
-        raise InputError(f"cannot write {path}: no such directory {directory}")
-    if mode is None:
-        if path.exists():
-            mode = path.stat().st_mode & 0o777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-    try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise InputError(f"cannot write {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException as error:
-        Path(temp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise InputError(f"cannot write {path}: {error.strerror}") from None
-        raise
-    return path
+    """Write ``text`` (UTF-8) to ``path`` atomically: :func:`opsweek.files.write_output`,
+    the one writer of every file opsweek is asked to write."""
+    from opsweek.files import write_output
+
+    return write_output(Path(path), text, mode=mode)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
-# C0 controls except tab (\x09) and newline (\x0a), DEL, C1 controls, and lone surrogates
-# (undecodable bytes in arguments arrive as those, and cannot be stored or printed).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# C0 controls except tab (\x09) and newline (\x0a), DEL, C1 controls, lone surrogates
+# (undecodable bytes in arguments arrive as those, and cannot be stored or printed), and
+# the bidi embedding, override and isolate characters (U+202A–U+202E, U+2066–U+2069),
+# which reorder what a terminal shows ("Trojan Source"). Joiners (U+200D) and variation
+# selectors stay: emoji need them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# fullmatch, never "$": "$" also matches before a final newline, so "ben\n" would pass
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def clean_text(value: str | None) -> str | None:
@@ -30,7 +34,7 @@ def one_line(value: str | None) -> str:
 
 def is_slug(value: str) -> bool:
     """Lowercase letters, digits, ``-`` and ``_``, starting with a letter or digit."""
-    return bool(_SLUG.match(value))
+    return isinstance(value, str) and _SLUG.fullmatch(value) is not None
 
 
 def near_matches(word: str, candidates, limit: int = 3) -> list[str]:

@@ -50,7 +50,8 @@ def test_the_core_and_the_cli_entry_never_import_textual():
 
 
 @pytest.mark.parametrize("module", ["opsweek.store.db", "opsweek.store", "opsweek.rules", "opsweek.clock",
-                                    "opsweek.text", "opsweek.errors", "opsweek.agenda", "opsweek.cli.main"])
+                                    "opsweek.text", "opsweek.errors", "opsweek.agenda", "opsweek.cli.main",
+                                    "opsweek.files"])
 def test_quick_paths_import_neither_pydantic_nor_sqlite_utils(module):
     loaded = loaded_after_importing(module)
     assert loaded == {name: False for name in HEAVY}, loaded

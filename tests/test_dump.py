@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -164,48 +164,62 @@ def test_a_file_that_is_not_a_dump_is_refused(tmp_path, content, words):
 
 # --- generated databases ------------------------------------------------------------
 
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+# What opsweek can hold: every way in (the team file, CSV, the commands, the TUI, a dump)
+# cleans text of terminal controls and bidi overrides, and checks keys, owners, stages,
+# dates and durations; so the generated rows are free text, slugs and references.
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"),
+                                      blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+               max_size=12)
 MAYBE = st.none() | TEXT
+SLUG = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,11}", fullmatch=True)
 STAMP = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
     lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+DAY = st.dates(min_value=date(1000, 1, 1)).map(str)
+SLA = st.none() | st.sampled_from(["30m", "24h", "2d", "2bd", "1w", "1.5d"])
 
 
 @st.composite
 def databases(draw):
-    """Rows for a small database: unicode everywhere the schema allows text."""
-    handles = draw(st.lists(TEXT.filter(bool), min_size=1, max_size=4, unique=True))
-    people = [{"handle": h, "name": draw(TEXT), "role": draw(TEXT), "cover": draw(st.none() | st.sampled_from(handles)),
+    """Rows for a small database: unicode everywhere opsweek allows free text."""
+    handles = draw(st.lists(SLUG, min_size=1, max_size=4, unique=True))
+    someone = st.none() | st.sampled_from(handles)
+    people = [{"handle": h, "name": draw(TEXT), "role": draw(TEXT), "cover": draw(someone),
                "active": draw(st.integers(0, 1))} for h in handles]
-    keys = draw(st.lists(TEXT.filter(bool), min_size=1, max_size=3, unique=True))
-    workflows = [{"key": k, "name": draw(TEXT), "outcome": draw(TEXT), "owner": draw(MAYBE), "trigger": draw(TEXT),
+    keys = draw(st.lists(SLUG, min_size=1, max_size=3, unique=True))
+    workflows = [{"key": k, "name": draw(TEXT), "outcome": draw(TEXT), "owner": draw(someone), "trigger": draw(TEXT),
                   "status": draw(st.sampled_from(["active", "paused", "retired"]))} for k in keys]
     stages = []
     for workflow in keys:
-        for position, key in enumerate(draw(st.lists(TEXT.filter(bool), min_size=1, max_size=3, unique=True))):
+        for position, key in enumerate(draw(st.lists(SLUG, min_size=1, max_size=3, unique=True))):
             stages.append({"workflow": workflow, "key": key, "name": draw(TEXT), "position": position + 1,
-                           "owner": draw(MAYBE), "sop": draw(MAYBE),
-                           "max_days": draw(st.none() | st.floats(allow_nan=False, allow_infinity=False)),
-                           "handoff_sla": draw(MAYBE)})
+                           "owner": draw(someone), "sop": draw(MAYBE),
+                           "max_days": draw(st.none() | st.floats(min_value=0, max_value=36525, exclude_min=True)),
+                           "handoff_sla": draw(SLA)})
     items = []
     for _ in range(draw(st.integers(0, 5))):
         stage = draw(st.sampled_from(stages))
         items.append({"workflow": stage["workflow"], "stage": stage["key"], "title": draw(TEXT),
-                      "owner": draw(MAYBE), "status": draw(st.sampled_from(["open", "blocked", "done", "dropped"])),
+                      "owner": draw(someone), "status": draw(st.sampled_from(["open", "blocked", "done", "dropped"])),
                       "opened_at": draw(STAMP), "stage_entered_at": draw(STAMP), "last_activity_at": draw(STAMP),
-                      "due": draw(st.none() | st.dates().map(str)), "ref": draw(MAYBE),
+                      "due": draw(st.none() | DAY), "ref": draw(MAYBE),
                       "blocked_reason": draw(MAYBE), "closed_at": draw(st.none() | STAMP)})
-    handoffs = [{"from_stage": draw(TEXT), "from_owner": draw(MAYBE), "to_stage": draw(TEXT), "to_owner": draw(MAYBE),
-                 "sent_at": draw(STAMP), "due_at": draw(STAMP), "accepted_at": draw(st.none() | STAMP),
-                 "accepted_by": draw(MAYBE), "note": draw(MAYBE), "escalated_at": draw(st.none() | STAMP)}
-                for _ in range(draw(st.integers(0, 3)))] if items else []
+    handoffs = []
+    for index in range(draw(st.integers(0, 3)) if items else 0):
+        # fill() gives handoff n the item n modulo the item count: its stages are that item's workflow's
+        in_workflow = st.sampled_from([s["key"] for s in stages if s["workflow"] == items[index % len(items)]["workflow"]])
+        handoffs.append({"from_stage": draw(in_workflow), "from_owner": draw(someone), "to_stage": draw(in_workflow),
+                         "to_owner": draw(someone), "sent_at": draw(STAMP), "due_at": draw(STAMP),
+                         "accepted_at": draw(st.none() | STAMP), "accepted_by": draw(someone), "note": draw(MAYBE),
+                         "escalated_at": draw(st.none() | STAMP)})
     entries = [{"kind": draw(st.sampled_from(["decision", "action", "note"])), "text": draw(TEXT),
-                "owner": draw(MAYBE), "due": draw(st.none() | st.dates().map(str)),
+                "owner": draw(someone), "due": draw(st.none() | DAY),
                 "status": draw(st.none() | st.sampled_from(["open", "done", "dropped"])), "created_at": draw(STAMP)}
                for _ in range(draw(st.integers(0, 3)))]
     setting_keys = draw(st.lists(TEXT.filter(bool), max_size=2, unique=True))
     settings_rows = [{"key": k, "value": draw(TEXT)} for k in setting_keys]
     return {"people": people, "workflows": workflows, "stages": stages, "items": items, "handoffs": handoffs,
-            "entries": entries, "settings": settings_rows, "actor": draw(TEXT), "reason": draw(MAYBE)}
+            "entries": entries, "settings": settings_rows, "actor": draw(st.sampled_from(handles)),
+            "reason": draw(MAYBE)}
 
 
 def fill(store: Store, rows: dict) -> None:

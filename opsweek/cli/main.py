@@ -26,17 +26,23 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see '{self.prog} --help')")
 
 
+# ids and counts: ASCII digits only ("٣".isdigit() is true, and int() reads it) and
+# below 2^63, the largest number SQLite holds (a larger one is OverflowError in a query)
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_LARGEST = 2**63 - 1
+
+
 def _item_number(text: str) -> int:
     raw = text.strip().lstrip("#")
-    if not raw.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not an item number (accepted: 42 or #42)")
+    if not _DIGITS.fullmatch(raw) or int(raw) > _LARGEST:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an item number (accepted: 42 or #42)")
     return int(raw)
 
 
 def _number(text: str) -> int:
     raw = text.strip()
-    if not raw.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (accepted: 12)")
+    if not _DIGITS.fullmatch(raw) or int(raw) > _LARGEST:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number (accepted: 12)")
     return int(raw)
 
 
@@ -219,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         import sqlite3
 
         if isinstance(error, sqlite3.Error):
-            print(f"{PROG}: the database cannot be used: {error}", file=sys.stderr)
+            from opsweek.text import one_line
+
+            print(f"{PROG}: the database cannot be used: {one_line(str(error))}", file=sys.stderr)
             return 3
         print(f"{PROG}: internal error: {type(error).__name__}: {error} (set OPSWEEK_DEBUG=1 for details)",
               file=sys.stderr)
@@ -270,7 +278,9 @@ def _parser_for(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def _say(error: OpsweekError) -> None:
-    text = " ".join(str(error).split())
+    from opsweek.text import one_line
+
+    text = one_line(str(error))  # messages quote what was typed: never a control on stderr
     print(f"{PROG}: {text}", file=sys.stderr)
 
 

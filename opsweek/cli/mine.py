@@ -53,7 +53,6 @@ The same description, for people who script against it, is in ``docs/mine-json.m
 
 from __future__ import annotations
 
-import json
 import sys
 
 from opsweek import clock, rules
@@ -261,7 +260,9 @@ def mine(ctx) -> int:
         store.close()
     overdue = result.overdue()
     if ctx.args.json:
-        sys.stdout.write(json.dumps(as_json(result), indent=2, ensure_ascii=False) + "\n")
+        from opsweek.cli.output import json_text
+
+        sys.stdout.write(json_text(as_json(result)) + "\n")
     elif ctx.args.check:
         if overdue["total"]:
             Printer().line(check_line(result, overdue))

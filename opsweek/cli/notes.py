@@ -8,20 +8,13 @@ import sys
 
 def _emit(ctx, text: str, *, what: str, private: bool = False) -> None:
     """To ``-o FILE`` (written whole, then renamed into place) or to stdout as UTF-8."""
-    output = getattr(ctx.args, "output", None)
-    if output and output != "-":
-        from opsweek.notes import write_atomic
+    from opsweek.cli.output import say
+    from opsweek.files import STDOUT, write_output
 
-        path = write_atomic(output, text, mode=0o600 if private else None)
-        print(f"wrote {what} to {path}")
-        return
-    sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is not None:  # bytes, so the output does not depend on the locale
-        buffer.write(text.encode("utf-8"))
-        buffer.flush()
-    else:
-        sys.stdout.write(text)
+    output = getattr(ctx.args, "output", None) or STDOUT
+    path = write_output(output, text, mode=0o600 if private else None)
+    if path is not None:
+        say(f"wrote {what} to {path}")
 
 
 def export(ctx) -> int:

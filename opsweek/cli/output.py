@@ -4,17 +4,21 @@ Colour is used only when stdout is a terminal, ``NO_COLOR`` is unset (https://no
 and ``TERM`` is not ``dumb``; ``FORCE_COLOR`` turns it on when piped (``NO_COLOR`` still
 wins). Piped output is plain text, one record a line, so it greps and diffs cleanly.
 
-Every cell goes through :func:`opsweek.text.one_line`: user text can never move the
-cursor, change colours or break a row. Standard library only (the quick commands use it).
+Every cell goes through :func:`opsweek.text.one_line`, every line through
+:func:`opsweek.text.clean_text` and every JSON document through :func:`json_text`: user
+text can never move the cursor, change colours, reorder a line or break a row, whichever
+way a command prints it. Standard library only (the quick commands use it).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 import unicodedata
 
-from opsweek.text import one_line
+from opsweek.text import clean_text, one_line
 
 _CODES = {
     "bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34",
@@ -89,7 +93,10 @@ class Printer:
         return f"\x1b[{codes}m{text}\x1b[0m" if codes else text
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        """One line of our own wording (callers pass user text through :class:`Cell`)."""
+        """One line; whatever user text it carries is cleaned of terminal controls here."""
+        text = str(text)
+        if not text.isprintable():
+            text = clean_text(text)
         self.stream.write(self.paint(text, style) + "\n")
 
     def heading(self, text: str) -> None:
@@ -133,6 +140,22 @@ class Printer:
                 parts.append(self.paint(text, cell.style) if cell.text else text)
             lines.append(" " * indent + (" " * gap).join(parts))
         return lines
+
+
+# JSON escapes C0 controls itself; these it would print raw with ensure_ascii=False
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def json_text(data, *, indent: int | None = 2) -> str:
+    """``data`` as JSON for a terminal or a pipe: readable UTF-8, but DEL, C1 controls
+    and bidi overrides written as ``\\uXXXX`` escapes (the same value, never a control)."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def say(text: str = "", stream=None) -> None:
+    """``print`` for a command's own line that may carry a path or a name: cleaned."""
+    Printer(stream, colour=False).line(text)
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from opsweek.cli.output import say
 from opsweek.errors import InputError
 
 
@@ -14,12 +15,12 @@ def init(ctx) -> int:
     if path.exists() and path.stat().st_size > 0:
         with Store.open(path):
             pass  # checks it is a usable opsweek database (exit 3 otherwise)
-        print(f"opsweek database already exists at {path}")
+        say(f"opsweek database already exists at {path}")
         return 0
     with Store.open(path, create=True):
         pass
-    print(f"created an empty opsweek database at {path}")
-    print("next: opsweek import team.toml items.csv")
+    say(f"created an empty opsweek database at {path}")
+    say("next: opsweek import team.toml items.csv")
     return 0
 
 
@@ -41,7 +42,10 @@ def import_(ctx) -> int:
                 Path(f"{ctx.db_path}{suffix}").unlink(missing_ok=True)
         raise
     done = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
-    print(f"imported {done or 'nothing'} into {ctx.db_path}")
+    say(f"imported {done or 'nothing'} into {ctx.db_path}")
+    backup = getattr(counts, "backup", None)
+    if backup is not None:
+        say(f"the database it replaced is kept at {backup}")
     return 0
 
 
@@ -66,12 +70,12 @@ def demo(ctx) -> int:
     try:
         if ctx.args.no_tui:
             what = f"{ctx.args.scale} synthetic items" if ctx.args.scale else "the sample team"
-            print(f"built the demo database ({what}) at {path} in {elapsed:.1f} s")
-            print()
+            say(f"built the demo database ({what}) at {path} in {elapsed:.1f} s")
+            say()
             for line in demo_data.summary(store):
-                print(line)
-            print()
-            print(f"try: opsweek --db {path} mine --me ben")
+                say(line)
+            say()
+            say(f"try: opsweek --db {path} mine --me ben")
             return 0
     finally:
         store.close()

@@ -6,7 +6,6 @@ Both print readable tables by default and a stable JSON shape with ``--json``
 
 from __future__ import annotations
 
-import json
 import sys
 
 from opsweek import clock, rules
@@ -19,7 +18,9 @@ SHOWN = 20  # rows per what-if list before "… and N more" (--json has them all
 
 
 def _emit_json(data: dict) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    from opsweek.cli.output import json_text
+
+    sys.stdout.write(json_text(data) + "\n")
 
 
 # --- audit -----------------------------------------------------------------------------

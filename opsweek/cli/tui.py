@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
+# A bug of ours, not the user's (the same code as cli/main.py's INTERNAL_ERROR)
+INTERNAL_ERROR = 70
+
 
 def launch(ctx, path=None, *, screen: str = "home") -> int:
     from opsweek.store import Store
@@ -14,8 +20,32 @@ def launch(ctx, path=None, *, screen: str = "home") -> int:
         prefetch(path)
     from opsweek.tui.app import make_app
 
-    make_app(path, me=ctx.me, start=screen).run()
-    return 0
+    app = make_app(path, me=ctx.me, start=screen)
+    app.run()
+    return outcome(app)
+
+
+def outcome(app) -> int:
+    """The exit code of a finished app: an unexpected exception is one line and 70, never 0
+    (Textual itself returns normally after one; its traceback shows under OPSWEEK_DEBUG=1)."""
+    crash = getattr(app, "crash", None)
+    if crash is None:
+        return 0 if not app.return_code else INTERNAL_ERROR
+    from opsweek.errors import OpsweekError
+    from opsweek.text import one_line
+
+    if isinstance(crash, OpsweekError):  # e.g. the database became unusable under the screen
+        print(f"opsweek: {one_line(str(crash))}", file=sys.stderr)
+        return crash.exit_code
+    import sqlite3
+
+    if isinstance(crash, sqlite3.Error):
+        print(f"opsweek: the database cannot be used: {one_line(str(crash))}", file=sys.stderr)
+        return 3
+    hint = "" if os.environ.get("OPSWEEK_DEBUG") else " (set OPSWEEK_DEBUG=1 for details)"
+    print(f"opsweek: internal error in the TUI: {type(crash).__name__}: {one_line(str(crash))}{hint}",
+          file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 def home(ctx) -> int:

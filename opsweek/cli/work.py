@@ -19,7 +19,7 @@ from opsweek.text import one_line, unknown
 
 
 def _say(text: str) -> int:
-    print(text)
+    Printer(colour=False).line(text)  # it names titles and people: cleaned like every line
     return 0
 
 

@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import sqlite3
+import stat
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,29 @@ PRIMARY_KEYS = {
     "entries": "id",
     "reviews": "id",
     "settings": "key",
+}
+
+# The columns every table must have (a later schema step may add more, never take any
+# away). Checked on every open, in one query, so a database whose tables were altered by
+# hand is refused naming what is wrong (exit 3), rather than failing inside a command.
+COLUMNS = {
+    "settings": ("key", "value"),
+    "people": ("handle", "name", "role", "cover", "active"),
+    "away": ("id", "handle", "start", "end"),
+    "workflows": ("key", "name", "outcome", "owner", "trigger", "status"),
+    "stages": ("id", "workflow", "key", "name", "position", "owner", "sop", "max_days", "handoff_sla"),
+    "items": ("id", "workflow", "stage", "title", "owner", "status", "opened_at", "stage_entered_at",
+              "last_activity_at", "due", "ref", "blocked_reason", "closed_at"),
+    "handoffs": ("id", "item_id", "from_stage", "from_owner", "to_stage", "to_owner", "sent_at", "due_at",
+                 "accepted_at", "accepted_by", "note", "escalated_at"),
+    "meetings": ("id", "week", "facilitator", "started_at", "closed_at", "rating", "step"),
+    "attendance": ("id", "meeting_id", "handle", "present"),
+    "step_times": ("id", "meeting_id", "step", "seconds"),
+    "entries": ("id", "meeting_id", "kind", "text", "owner", "due", "item_id", "workflow", "status",
+                "closed_meeting_id", "created_at"),
+    "reviews": ("id", "meeting_id", "workflow", "at"),
+    "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
+               "after", "reason", "undoes"),
 }
 
 
@@ -72,7 +96,11 @@ def resolve_actor(me: str | None) -> str:
 
 
 def _prepare_file(path: Path) -> None:
-    """Create the directory 0700 and an empty file 0600 before SQLite touches it."""
+    """Create the directory 0700 and an empty file 0600 before SQLite touches it.
+
+    Only a file created here gets its mode set: opsweek never changes the mode of a file
+    it did not make (``--db /dev/null`` run as root once made the device 0600).
+    """
     directory = path.parent
     if not directory.exists():
         try:
@@ -80,15 +108,38 @@ def _prepare_file(path: Path) -> None:
         except OSError as error:
             raise DatabaseUnusable(f"cannot create {directory}: {error.strerror}") from None
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except FileExistsError:
-        if path.stat().st_size == 0:  # an empty file someone made: it becomes the database, private
-            os.chmod(path, 0o600)
         return
     except OSError as error:
         raise DatabaseUnusable(f"cannot create {path}: {error.strerror}") from None
-    os.close(fd)
-    os.chmod(path, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # the umask may have taken bits off, never added: this is exact
+    finally:
+        os.close(fd)
+
+
+def _path_state(path: Path) -> str:
+    """``missing``, ``empty`` or ``file`` for a usable ``--db`` path; anything else is
+    refused (exit 3) before SQLite opens it, so the path is left untouched."""
+    try:
+        st = os.stat(path)  # follows a link: a link to a database is fine
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise DatabaseUnusable(f"{path} is a symbolic link to {os.readlink(path)}, which does not exist"
+                                   " (accepted: a database file or a new path)") from None
+        return "missing"
+    except NotADirectoryError:
+        raise DatabaseUnusable(f"cannot create {path}: a part of the path is not a directory") from None
+    except OSError as error:
+        raise DatabaseUnusable(f"cannot use {path}: {error.strerror}") from None
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return "empty" if st.st_size == 0 else "file"
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a character device" if stat.S_ISCHR(mode)
+            else "a block device" if stat.S_ISBLK(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise DatabaseUnusable(f"{path} is {kind}, not an opsweek database (accepted: a database file or a new path)")
 
 
 # Never open() the database file itself while SQLite has it open in this process: closing
@@ -110,6 +161,9 @@ class Store:
         self.path = path
         self.uri = uri  # an in-memory database's shared name, for :meth:`reader`
         self._in_write = False
+        # the TUI sets this: a write waits this long for another process's lock, then
+        # raises Busy so the screen can say so instead of freezing for the whole timeout
+        self.quick_wait_ms: int | None = None
 
     # -- opening --------------------------------------------------------------------
 
@@ -122,16 +176,17 @@ class Store:
         opsweek; in each case the file is left untouched.
         """
         path = Path(path)
-        if path.exists() and path.is_dir():
-            raise DatabaseUnusable(f"{path} is a directory, not an opsweek database")
-        if not path.exists():
+        state = _path_state(path)
+        if state == "missing":
             if not create:
                 raise DatabaseUnusable(
                     f"no opsweek database at {path} (create one with 'opsweek init' or 'opsweek demo')"
                 )
             _prepare_file(path)
-        elif path.stat().st_size == 0:
-            _prepare_file(path)
+        elif state == "empty" and not create:
+            # a read-only command never turns someone's empty file into a database
+            raise DatabaseUnusable(f"{path} is an empty file, not an opsweek database"
+                                   " (make it one with 'opsweek init' or 'opsweek import')")
         try:
             conn = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -143,6 +198,7 @@ class Store:
             # the version check comes first: switching to WAL writes the file, and a
             # database we refuse must stay byte-identical
             store._check_version(migrate=migrate)
+            store._check_shape()
             store._configure()
         except sqlite3.DatabaseError as error:
             store.close()
@@ -235,6 +291,22 @@ class Store:
 
         apply_migrations(self.conn)
 
+    def _check_shape(self) -> None:
+        """Every table and column opsweek reads is there (one query, well under 1 ms)."""
+        present: dict[str, set[str]] = {}
+        for table, column in self.conn.execute(
+                "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p"
+                " WHERE m.type = 'table'"):
+            present.setdefault(table, set()).add(column)
+        for table, columns in COLUMNS.items():
+            if table not in present:
+                raise DatabaseUnusable(f"{self.path} lacks the table {table!r}; it was altered outside opsweek"
+                                       " (restore a backup or a dump)")
+            missing = [c for c in columns if c not in present[table]]
+            if missing:
+                raise DatabaseUnusable(f"{self.path}: table {table!r} lacks the column {missing[0]!r}; it was"
+                                       " altered outside opsweek (restore a backup or a dump)")
+
     def backup(self, target: Path) -> Path:
         """Copy the database to ``target`` (``VACUUM INTO``), 0600."""
         if target.exists():
@@ -242,6 +314,15 @@ class Store:
         self.conn.execute("VACUUM INTO ?", (str(target),))
         os.chmod(target, 0o600)
         return target
+
+    @contextmanager
+    def patient(self):
+        """Writes inside wait the full busy timeout (after :class:`Busy` was reported)."""
+        quick, self.quick_wait_ms = self.quick_wait_ms, None
+        try:
+            yield self
+        finally:
+            self.quick_wait_ms = quick
 
     def close(self) -> None:
         self.conn.close()
@@ -276,10 +357,19 @@ class Store:
         if self._in_write:
             yield self
             return
+        quick = self.quick_wait_ms
         try:
+            if quick is not None:
+                self.conn.execute(f"PRAGMA busy_timeout = {int(quick)}")
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
+            if quick is not None and ("locked" in str(error) or "busy" in str(error)):
+                raise Busy(f"another opsweek is writing to {self.path}; nothing was changed,"
+                           " try again in a moment") from None
             raise _unusable(self.path, error) from None
+        finally:
+            if quick is not None:
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._in_write = True
         try:
             yield self
@@ -402,6 +492,11 @@ class Change:
             return
         self.store.conn.execute(f"DELETE FROM {table} WHERE {pk} = ?", (key,))
         self._event(table, key, dict(current), None)
+
+
+class Busy(DatabaseUnusable):
+    """Another process holds the write lock past :attr:`Store.quick_wait_ms` (the TUI's
+    first, short wait); the change was not made and may be retried with the full wait."""
 
 
 def _unusable(path, error: sqlite3.Error) -> DatabaseUnusable:

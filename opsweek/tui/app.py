@@ -31,7 +31,11 @@ from textual.screen import Screen
 from opsweek import clock
 from opsweek.errors import OpsweekError
 from opsweek.store import Store, history, read
-from opsweek.store.db import resolve_actor
+from opsweek.store.db import Busy, resolve_actor
+
+# A write first waits this long for another process's lock; then the screen says so and
+# the write waits the rest of the busy timeout (half a second, not a frozen 5 s).
+QUICK_WAIT_MS = 400
 
 # name -> (module:class, title for the palette, key on the home screen)
 SCREENS: dict[str, tuple[str, str]] = {
@@ -140,8 +144,10 @@ class OpsweekApp(App):
         self.start = start
         self._ui_thread = threading.get_ident()
         self._store = store or Store.open(self.db_path)
+        self._store.quick_wait_ms = QUICK_WAIT_MS
         self.readers = Readers(self._store.reader)
         self.team: read.Team = read.team(self._store)
+        self.crash: BaseException | None = None  # an unexpected exception: cli/tui.py exits 70
 
     # -- connections ----------------------------------------------------------------
 
@@ -199,6 +205,9 @@ class OpsweekApp(App):
             kwargs.setdefault("meeting_id", request.meeting_id)
         try:
             result = request.change(self._store, *request.args, **kwargs)
+        except Busy:  # another process is writing: say so now, write when it is done
+            self.when_free(lambda: self.apply_change(request))
+            return False
         except OpsweekError as error:
             if request.refused is not None:
                 request.refused(error)
@@ -221,6 +230,33 @@ class OpsweekApp(App):
         reload = getattr(self.screen, "reload", None)
         if callable(reload):
             reload()
+
+    def when_free(self, retry) -> None:
+        """Another process holds the write lock: say so now, then retry with the full wait
+        once the notice is on screen (the retry blocks, the notice explains why)."""
+        self.notify("another opsweek is writing; waiting for it…", severity="warning", timeout=6)
+
+        def again() -> None:
+            with self.store.patient():
+                retry()
+
+        self.set_timer(0.05, again)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # remembered for cli/tui.py, which exits 70 with one line (Textual would exit 0)
+        if self.crash is None:
+            self.crash = error
+        super()._handle_exception(error)
+
+    def _print_error_renderables(self) -> None:
+        # Textual prints the traceback panel here; without OPSWEEK_DEBUG=1 the user gets
+        # the one line from cli/tui.py instead (tests under Pilot still see the exception)
+        import os
+
+        if os.environ.get("OPSWEEK_DEBUG") or self.crash is None:
+            super()._print_error_renderables()
+        else:
+            self._exit_renderables.clear()
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:

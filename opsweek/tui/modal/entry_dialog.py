@@ -23,7 +23,7 @@ from opsweek.errors import OpsweekError
 from opsweek.store.records import Person
 from opsweek.text import unknown
 from opsweek.tui.modal.owner_picker import OwnerPicker
-from opsweek.tui.widgets.text import join, plain
+from opsweek.tui.widgets.text import FIELD_MAX, TEXT_MAX, join, plain
 
 DEFAULT_ACTION_DAYS = inputs.ACTION_DUE_DAYS  # the rule lives in opsweek.inputs
 
@@ -89,17 +89,17 @@ class EntryDialog(ModalScreen[NewEntry | None]):
             yield Label(join(("Record " + kind, "bold"), *(["  about ", self.about] if self.about else [])),
                         classes="dialog-title")
             yield Label("What will be done" if self.is_action else "What was decided", classes="field-label")
-            yield Input(self.draft.text, id="entry-text",
+            yield Input(self.draft.text, id="entry-text", max_length=TEXT_MAX,
                         placeholder="e.g. Call the courier about the late parcel" if self.is_action
                         else "e.g. Triage moves to a 24h SLA")
             yield Label("Owner" + ("" if self.is_action else " (optional)") + "  — ctrl+o to pick",
                         classes="field-label")
-            yield Input(self.draft.owner, id="entry-owner", placeholder="handle, e.g. ben",
+            yield Input(self.draft.owner, id="entry-owner", placeholder="handle, e.g. ben", max_length=FIELD_MAX,
                         suggester=SuggestFromList(sorted(self.people), case_sensitive=False))
             if self.is_action:
                 default = f"in {inputs.ACTION_DUE_DAYS} days"
                 yield Label(f"Due  — fri, +3d, 1 Dec, 2026-12-01; empty: {default}", classes="field-label")
-                yield Input(self.draft.due, id="entry-due", placeholder=default)
+                yield Input(self.draft.due, id="entry-due", placeholder=default, max_length=FIELD_MAX)
                 yield Label("", id="entry-due-shown", classes="dialog-hint")
             yield Label("", id="entry-problem", classes="problem")
             yield Label("enter saves · tab next field · escape cancels (your text is kept)", classes="dialog-hint")

@@ -14,13 +14,38 @@ from opsweek.store import read
 from opsweek.tui.widgets.text import join, plain
 
 
-def sop_target(sop: str) -> str:
-    """What to hand to ``App.open_url``: a URL as it is, a path as a file:// URL."""
-    if "://" in sop or sop.startswith("mailto:"):
-        return sop
+OPENED_SCHEMES = ("http", "https", "file")
+
+
+def sop_target(sop: str) -> str | None:
+    """What to hand to ``App.open_url`` (the browser), or None when it is not safe to.
+
+    Only ``http``, ``https`` and ``file`` links go to the browser, and a path becomes a
+    ``file://`` URL. Never a text that starts with ``-`` (a browser would read an option)
+    or holds a newline or another control character; anything else is shown for copying.
+    """
+    from urllib.parse import urlsplit
+
+    text = (sop or "").strip()
+    if not text or text.startswith("-") or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "http://[::1" and the like
+        return None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        return text if parts.netloc else None
+    if scheme == "file":
+        return text
+    if scheme and len(scheme) > 1 or "://" in text:  # mailto:, javascript:, ftp://…
+        return None
     from pathlib import Path
 
-    return Path(sop).expanduser().resolve().as_uri()
+    try:
+        return Path(text).expanduser().resolve().as_uri()
+    except (OSError, RuntimeError, ValueError):  # ~nobody/…, a loop of links
+        return None
 
 
 class ItemDetails(ModalScreen[None]):
@@ -105,7 +130,12 @@ class ItemDetails(ModalScreen[None]):
         if not self.sop:
             self.notify("this stage has no SOP linked", severity="warning")
             return
-        self.app.open_url(sop_target(self.sop))
+        target = sop_target(self.sop)
+        if target is None:
+            self.notify(plain("not opened (only http, https and file links are): " + self.sop).plain,
+                        severity="warning", timeout=15, markup=False)
+            return
+        self.app.open_url(target)
         self.notify(plain("opening " + self.sop).plain, markup=False)
 
     def action_close(self) -> None:

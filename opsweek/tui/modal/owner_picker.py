@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from opsweek import clock, rules
 from opsweek.store.records import Person
-from opsweek.tui.widgets.text import join, plain
+from opsweek.tui.widgets.text import FIELD_MAX, join, plain
 
 
 def availability(person: Person, people: dict[str, Person], week: tuple[date, date]) -> str:
@@ -60,7 +60,7 @@ class OwnerPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker", classes="dialog"):
             yield Label(plain(self.title_text), id="picker-title", classes="dialog-title")
-            yield Input(placeholder="type a handle or name to filter", id="picker-filter")
+            yield Input(placeholder="type a handle or name to filter", id="picker-filter", max_length=FIELD_MAX)
             yield OptionList(id="picker-list")
             yield Label("", id="picker-hint", classes="dialog-hint")
 

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from opsweek.errors import OpsweekError
-from opsweek.tui.widgets.text import plain
+from opsweek.tui.widgets.text import TEXT_MAX, plain
 
 
 class TextPrompt(ModalScreen[str | None]):
@@ -41,7 +41,7 @@ class TextPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog prompt"):
             yield Label(plain(self.title_text), classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Input(self.value, placeholder=self.placeholder, id="prompt-input", max_length=TEXT_MAX)
             yield Label("", id="prompt-problem", classes="problem")
             yield Label(plain(self.hint), classes="dialog-hint")
 

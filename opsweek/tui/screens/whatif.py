@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 from opsweek import clock, inputs, rules
 from opsweek.errors import InputError
 from opsweek.store import read
-from opsweek.tui.widgets.text import cell, join
+from opsweek.tui.widgets.text import FIELD_MAX, cell, join
 
 SHOWN = 200  # rows per section; the count says how many there are in all
 LATE = "bold red"
@@ -69,10 +69,11 @@ class WhatIfScreen(Screen):
         with Horizontal(id="whatif"):
             with Vertical(id="whatif-controls"):
                 yield Label("Mark away (space)", classes="section-title")
-                yield Input(placeholder="filter people", id="whatif-filter")
+                yield Input(placeholder="filter people", id="whatif-filter", max_length=FIELD_MAX)
                 yield SelectionList[str](id="whatif-people")
                 yield Label("Volume multiplier", classes="section-title")
-                yield Input(value=f"{self.volume:g}", placeholder="1.5 = 50% more work", id="whatif-volume")
+                yield Input(value=f"{self.volume:g}", placeholder="1.5 = 50% more work", id="whatif-volume",
+                            max_length=FIELD_MAX)
             with VerticalScroll(id="whatif-results"):
                 yield Label("", id="whatif-summary")
                 for key, title in SECTIONS.items():

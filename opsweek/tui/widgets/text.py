@@ -42,3 +42,9 @@ def join(*parts: Content | str | tuple[object, str]) -> Content:
         part if isinstance(part, Content) else _flat(part)
         for part in parts
     ))
+
+
+# How much a text field takes: a sentence of a meeting's notes, or a handle or a date.
+# Bounded so that a 100 KB paste cannot make every keystroke re-render a huge line.
+TEXT_MAX = 2000
+FIELD_MAX = 100
