@@ -116,7 +116,11 @@ def people(store: Store) -> dict[str, Person]:
 
 
 def workflows(store: Store) -> list[Workflow]:
-    return [workflow_from(r) for r in store.query("SELECT * FROM workflows ORDER BY key")]
+    found = [workflow_from(r) for r in store.query("SELECT * FROM workflows ORDER BY key")]
+    from opsweek.store import recurring  # what each feeds and its schedules (the audit, the map)
+
+    recurring.attach(store, found)
+    return found
 
 
 def stages(store: Store, workflow: str | None = None) -> list[Stage]:
