@@ -251,12 +251,15 @@ class AuditResult:
 
 
 def audit_workflow(workflow, stages: list, people: dict, last_review: datetime | None,
-                   now: datetime) -> AuditResult:
+                   now: datetime, *, feeders: list[str] | tuple = (), statuses: dict | None = None) -> AuditResult:
     """Score one workflow on the five layers, naming exactly what is missing.
 
     ``stages`` are the workflow's stages in order; ``last_review`` the latest time it was
-    reviewed in a meeting.
+    reviewed in a meeting; ``feeders`` the workflows that feed it, ``statuses`` every
+    workflow's status (for feeds into paused or retired ones).
     """
+    from opsweek import triggers
+
     result = AuditResult(workflow.key)
     ownership = []
     for stage in stages:
@@ -270,12 +273,12 @@ def audit_workflow(workflow, stages: list, people: dict, last_review: datetime |
     if not stages:
         ownership.append("the workflow has no stages")
     result.missing["ownership"] = ownership
-    result.missing["triggers"] = [] if (workflow.trigger or "").strip() else ["no trigger"]
+    result.missing["triggers"] = triggers.trigger_missing(workflow, feeders)
     result.missing["connections"] = [
         f"{before.key} → {after.key} has no handoff SLA"
         for before, after in zip(stages, stages[1:])
         if not after.handoff_sla
-    ]
+    ] + triggers.feed_problems(workflow, statuses or {})
     result.missing["visibility"] = [f"stage {s.key} has no SOP" for s in stages if not s.sop]
     if last_review is None:
         result.missing["rhythm"] = ["never reviewed in a meeting"]
@@ -289,8 +292,14 @@ def audit_workflow(workflow, stages: list, people: dict, last_review: datetime |
 def audit(workflows: Iterable, stages_by_workflow: dict, people: dict,
           last_reviews: dict, now: datetime) -> list[AuditResult]:
     """The system audit of every workflow (retired ones left out)."""
+    from opsweek import triggers
+
+    workflows = list(workflows)
+    feeders = triggers.fed_by(workflows)
+    statuses = {wf.key: getattr(wf, "status", "active") for wf in workflows}
     return [
-        audit_workflow(wf, stages_by_workflow.get(wf.key, []), people, last_reviews.get(wf.key), now)
+        audit_workflow(wf, stages_by_workflow.get(wf.key, []), people, last_reviews.get(wf.key), now,
+                       feeders=feeders.get(wf.key, ()), statuses=statuses)
         for wf in workflows
         if getattr(wf, "status", "active") != "retired"
     ]

@@ -1,0 +1,33 @@
+"""The audit's view of triggers that fire (SPEC.md "System audit", issue 12): a workflow's
+trigger may be a schedule or a workflow that feeds it, and feeding a paused or retired
+workflow is a broken connection. Standard library only; ``rules.audit_workflow`` calls these.
+"""
+
+from __future__ import annotations
+
+
+def fed_by(workflows) -> dict[str, list[str]]:
+    """workflow key -> the keys of the workflows that feed it."""
+    out: dict[str, list[str]] = {}
+    for workflow in workflows:
+        for target in getattr(workflow, "feeds", None) or []:
+            out.setdefault(target, []).append(workflow.key)
+    return out
+
+
+def trigger_missing(workflow, feeders: list[str] | tuple = ()) -> list[str]:
+    """What the triggers layer misses: nothing when the workflow has a schedule, a workflow
+    that feeds it, or at least a described trigger."""
+    if getattr(workflow, "recurring", None) or feeders or (workflow.trigger or "").strip():
+        return []
+    return ["no trigger"]
+
+
+def feed_problems(workflow, statuses: dict[str, str]) -> list[str]:
+    """Connections to workflows that cannot take the work: fed ones that are paused or retired."""
+    problems = []
+    for target in getattr(workflow, "feeds", None) or []:
+        status = statuses.get(target)
+        if status in ("paused", "retired"):
+            problems.append(f"feeds {target}, which is {status}")
+    return problems
