@@ -16,7 +16,7 @@ from pathlib import Path
 
 from opsweek import clock, rules
 from opsweek.errors import OpsweekError
-from opsweek.store import Store, read
+from opsweek.store import Store, read, recurring
 from opsweek.tui.gap_list import gaps_count
 
 
@@ -33,6 +33,8 @@ class Attention:
     away: list[str] = field(default_factory=list)
     meeting: object = None
     closed_this_week: object = None
+    next_session: datetime | None = None   # by the ``meeting`` setting
+    unclosed: object = None                # a session of an earlier week that was never closed
 
     @property
     def stuck(self) -> int:
@@ -89,6 +91,8 @@ def _attention(store: Store, team: read.Team, now: datetime, today: date) -> Att
         away=away,
         meeting=read.open_meeting(store, week),
         closed_this_week=read.meeting_from(closed) if closed else None,
+        next_session=recurring.next_session(store, now),
+        unclosed=recurring.unclosed_earlier_session(store, now),
     )
 
 

@@ -230,6 +230,23 @@ class StageMap(Horizontal, can_focus=True):
             self._mark()
 
 
+def flow_line(wf, fed_by: list[str], statuses: dict[str, str]) -> Content | None:
+    """What feeds the workflow, what it feeds, and what opens in it by itself (None: nothing)."""
+    parts: list = []
+    if fed_by:
+        parts += ["fed by ", (", ".join(fed_by), "bold")]
+    if wf.feeds:
+        parts += (["  ·  "] if parts else []) + ["feeds "]
+        for n, target in enumerate(wf.feeds):
+            status = statuses.get(target, "active")
+            parts += ([", "] if n else []) + [(target, "bold")]
+            if status != "active":
+                parts.append((f" ({status})", LATE))
+    for r in wf.recurring or []:
+        parts += (["  ·  "] if parts else []) + ["opens ", r.title, (f" {r.schedule}", "dim")]
+    return join(*parts) if parts else None
+
+
 # --- the screen ----------------------------------------------------------------------
 
 
@@ -305,9 +322,18 @@ class WorkflowMapScreen(Screen):
         bottleneck = self.load.bottleneck
         if bottleneck:
             head += ["  ·  work piles up at ", (one_line(bottleneck.stage.name), LATE)]
-        trigger = join("starts when: ", wf.trigger) if wf.trigger else \
-            join(("no trigger: nothing says when this workflow starts", LATE))
-        about = Content("\n").join([join(*head), trigger])
+        fed_by = [w.key for w in app.team.workflows if key in (w.feeds or [])]
+        if wf.trigger:
+            trigger = join("starts when: ", wf.trigger)
+        elif wf.recurring or fed_by:
+            trigger = join(("starts by itself: on a schedule or fed by another workflow", "dim"))
+        else:
+            trigger = join(("no trigger: nothing says when this workflow starts", LATE))
+        lines = [join(*head), trigger]
+        flow = flow_line(wf, fed_by, {w.key: w.status for w in app.team.workflows})
+        if flow is not None:
+            lines.append(flow)
+        about = Content("\n").join(lines)
         self.query_one("#map-about", Label).update(about)
         self.query_one(StageMap).show(self.load, now, stage_index)
 
