@@ -51,3 +51,29 @@ async def test_home_says_when_the_next_session_is_and_warns_about_an_unclosed_on
         text = screen_text(app)
         assert "next session Mon 2026-11-30 10:00" in text
         assert "2026-W47's session was never closed" in text
+
+
+async def test_s_on_the_map_schedules_recurring_work(demo_db):
+    from opsweek.store import recurring
+    from tui_support import press, type_text
+
+    app = make_app(demo_db, me="fay")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.show("workflows", workflow="content")
+        await settle(pilot)
+        await press(pilot, "s")
+        await type_text(pilot, "roundup")
+        await press(pilot, "enter")
+        await type_text(pilot, "Roundup {nope}")
+        await press(pilot, "enter")
+        assert "unknown placeholder {nope}" in screen_text(app)  # shown inline, the dialog stays
+        app.focused.value = "Roundup, {week}"
+        await press(pilot, "enter")
+        await type_text(pilot, "every 2 weeks on fri")
+        await press(pilot, "enter")
+        assert "opens Roundup, {week} every 2 weeks on fri" in screen_text(app)
+    with Store.open(demo_db) as store:
+        [s] = recurring.schedules(store, "content")
+        assert (s.key, s.title, s.rrule) == ("roundup", "Roundup, {week}", "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR")
+        assert store.scalar("SELECT actor FROM events WHERE entity = 'recurring' ORDER BY id DESC LIMIT 1") == "fay"

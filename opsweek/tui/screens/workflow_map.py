@@ -258,6 +258,7 @@ class WorkflowMapScreen(Screen):
         Binding("left_square_bracket", "workflow(-1)", "Previous workflow", key_display="["),
         Binding("right_square_bracket", "workflow(1)", "Next workflow", key_display="]"),
         Binding("i", "focus_items", "Items"),
+        Binding("s", "add_schedule", "Schedule work"),
         Binding("m", "focus_map", "Map", show=False),
         Binding("r", "reload", "Refresh", show=False),
     ]
@@ -416,6 +417,54 @@ class WorkflowMapScreen(Screen):
             return
         index = keys.index(self.workflow) if self.workflow in keys else 0
         self.show_workflow(keys[(index + step) % len(keys)])
+
+    def action_add_schedule(self) -> None:
+        """Recurring work under this workflow: key, title, then when (each checked as typed)."""
+        from opsweek import schedule
+        from opsweek.store import recurring
+        from opsweek.text import is_slug
+        from opsweek.tui.modal.text_prompt import TextPrompt
+
+        workflow = self.workflow
+        if workflow is None:
+            return
+        app = self.app
+
+        def check_key(text: str) -> str | None:
+            if not is_slug(text):
+                return "a key is lowercase letters, digits, - and _ (like weekly-review)"
+            if any(s.key == text for s in recurring.schedules(app.store, workflow)):
+                return f"{workflow}/{text} already exists"
+            return None
+
+        def with_key(key: str | None) -> None:
+            if key:
+                app.push_screen(TextPrompt(f"Title of the items {workflow}/{key} opens", required=True,
+                                           placeholder="Review open complaints, {week}",
+                                           hint="may use {date} {week} {month} {year} · enter next · escape cancels",
+                                           check=lambda text: schedule.check_title(text) and None),
+                                lambda title: with_title(key, title))
+
+        def with_title(key: str, title: str | None) -> None:
+            if title:
+                app.push_screen(TextPrompt(f"When does {workflow}/{key} open?", required=True,
+                                           placeholder="every friday 09:00", hint=schedule.ACCEPTED,
+                                           check=lambda text: schedule.check(text) and None),
+                                lambda when: save(key, title, when))
+
+        def save(key: str, title: str, when: str | None) -> None:
+            if not when:
+                return
+            added = app.attempt(recurring.add_schedule, app.store, app.team, workflow, key, title=title,
+                                schedule_text=when, actor=app.actor)
+            if added is not None:
+                following = next((s.next_due for s in recurring.schedules(app.store, workflow) if s.key == key), None)
+                app.notify(f"{workflow}/{key} added" +
+                           (f"; first opens {schedule.describe(following)}" if following else ""))
+                self.reload()
+
+        app.push_screen(TextPrompt(f"New recurring work in {workflow}: its key", required=True,
+                                   placeholder="weekly-review", check=check_key), with_key)
 
     def action_focus_items(self) -> None:
         self.query_one("#map-items", PagedTable).focus()
