@@ -192,7 +192,7 @@ class Gap:
     def label(self) -> str:
         if self.subject == "workflow":
             return self.workflow
-        if self.subject == "stage":
+        if self.subject in ("stage", "recurring"):  # a recurring schedule's key is in ``stage``
             return f"{self.workflow}/{self.stage}"
         return f"#{self.item_id}"
 

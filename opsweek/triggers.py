@@ -31,3 +31,23 @@ def feed_problems(workflow, statuses: dict[str, str]) -> list[str]:
         if status in ("paused", "retired"):
             problems.append(f"feeds {target}, which is {status}")
     return problems
+
+
+def schedule_owner_gaps(people: dict, workflows, first, last) -> list:
+    """Recurring schedules of active workflows whose owner is inactive, unknown, or away
+    in ``first``..``last`` with no cover (SPEC "Ownership gap"); as ``rules.Gap`` with
+    subject "recurring" and the schedule's key in ``stage``. A schedule with no owner of
+    its own takes the first stage's, which the stage's own gap already covers."""
+    from opsweek import rules
+
+    gaps = []
+    for workflow in workflows:
+        if getattr(workflow, "status", "active") != "active":
+            continue
+        for schedule in getattr(workflow, "recurring", None) or []:
+            if not schedule.owner:
+                continue
+            problem, cover = rules.owner_problem(schedule.owner, people, first, last)
+            if problem and not cover:
+                gaps.append(rules.Gap("recurring", workflow.key, schedule.key, None, schedule.owner, problem, None))
+    return gaps

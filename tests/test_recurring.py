@@ -363,3 +363,20 @@ def test_a_dump_carries_schedules_occurrences_and_feeds(tmp_path):
         assert len(recurring.schedules(fresh)) == 1 and fresh.scalar("SELECT count(*) FROM occurrences") == 3
         # the restored schedule carries on where it was: nothing opens twice
         assert recurring.tick(fresh, datetime(2026, 12, 14, 1, tzinfo=UTC)) == []
+
+
+def test_a_schedule_whose_owner_left_is_an_ownership_gap_until_someone_takes_it(tmp_path):
+    from opsweek.tui.gap_list import gaps_count, gaps_page
+
+    store = team_store(tmp_path)
+    week = (CREATED.date(), CREATED.date() + timedelta(days=6))
+    before = gaps_count(store, read.team(store), week)
+    with store.change("test", actor="ana") as c:
+        c.update("people", "ana", {"active": 0})
+    team = read.team(store)
+    recurring_gaps = [g for g, _ in gaps_page(store, team, week, 0, 50) if g.subject == "recurring"]
+    assert [(g.label, g.owner, g.problem) for g in recurring_gaps] == [("complaints/weekly-review", "ana", "ana is inactive")]
+    recurring.set_schedule_owner(store, team, "complaints", "weekly-review", "ben", actor="ben")
+    team = read.team(store)
+    assert not [g for g, _ in gaps_page(store, team, week, 0, 50) if g.subject == "recurring"]
+    assert gaps_count(store, team, week) > before  # ana's stage and workflow are gaps still, the schedule is not

@@ -221,6 +221,23 @@ def drop_schedule(store: Store, workflow: str, key: str, *, actor: str, now: dat
         change.update("recurring", row["id"], {"status": "dropped", "next_due": None})
 
 
+def set_schedule_owner(store: Store, team: read.Team, workflow: str, key: str, owner: str, *,
+                       reason: str | None = None, actor: str, meeting_id: int | None = None) -> None:
+    """A new owner for the items a schedule opens (an ownership gap fixed in the session)."""
+    row = store.one("SELECT id, owner FROM recurring WHERE workflow = ? AND key = ? AND status = 'active'",
+                    (workflow, key))
+    if row is None:
+        known = [f"{s.workflow}/{s.key}" for s in schedules(store)]
+        raise NotFound(unknown("recurring schedule", f"{workflow}/{key}", known))
+    owner = _person(team, owner)
+    if not team.people[owner].active:
+        raise InputError(f"{owner} is inactive and cannot be owner")
+    if row["owner"] == owner:
+        raise InputError(f"{workflow}/{key} already opens its items for {owner}")
+    with store.change("recur.owner", actor=actor, meeting_id=meeting_id, reason=reason) as change:
+        change.update("recurring", row["id"], {"owner": owner})
+
+
 def set_feeds(change, store: Store, workflow: str, targets: list[str]) -> None:
     """Make ``workflow`` feed exactly ``targets`` (in that order), inside ``change``."""
     current = {r["target"]: r for r in store.query("SELECT * FROM feeds WHERE workflow = ?", (workflow,))}

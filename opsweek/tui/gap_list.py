@@ -28,7 +28,10 @@ def _item_condition(team: read.Team, week: tuple[date, date]) -> tuple[str, list
 
 
 def structural_gaps(team: read.Team, week: tuple[date, date]) -> list[rules.Gap]:
-    return rules.ownership_gaps(team.people, team.workflows, team.stages, [], *week)
+    from opsweek import triggers
+
+    return (rules.ownership_gaps(team.people, team.workflows, team.stages, [], *week)
+            + triggers.schedule_owner_gaps(team.people, team.workflows, *week))
 
 
 def gaps_count(store: Store, team: read.Team, week: tuple[date, date]) -> int:

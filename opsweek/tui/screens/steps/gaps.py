@@ -52,6 +52,8 @@ class OwnershipGapsStep(ItemActions, Step):
             what = Text.assemble((f"{gap.subject} ", "dim"), (gap.label, "bold"))
             if gap.subject == "item":
                 detail = title
+            elif gap.subject == "recurring":
+                detail = f"recurring work ({names.get(gap.workflow, gap.workflow)})"
             elif gap.subject == "stage":
                 stage = team.stage_map.get((gap.workflow, gap.stage))
                 detail = f"{stage.name if stage else gap.stage} ({names.get(gap.workflow, gap.workflow)})"
@@ -101,6 +103,11 @@ class OwnershipGapsStep(ItemActions, Step):
             if gap.subject == "workflow":
                 session.apply(changes.set_workflow_owner, store, team, gap.workflow, handle,
                               success=f"{gap.workflow} is now owned by {handle}")
+            elif gap.subject == "recurring":
+                from opsweek.store import recurring
+
+                session.apply(recurring.set_schedule_owner, store, team, gap.workflow, gap.stage, handle,
+                              success=f"{gap.workflow}/{gap.stage} now opens its items for {handle}")
             else:
                 session.apply(changes.set_stage_owner, store, team, gap.workflow, gap.stage, handle,
                               success=f"{gap.workflow}/{gap.stage} is now owned by {handle}")
