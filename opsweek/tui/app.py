@@ -122,6 +122,8 @@ class OpsweekApp(App):
 
     def on_mount(self) -> None:
         self.tick()
+        # a TUI left open across Friday 09:00 opens Friday's work too (one indexed query a minute)
+        self.set_interval(60, self.tick)
         self.push_screen(self.make_screen("home"))
         if self.start != "home":
             self.push_screen(self.make_screen(self.start))
