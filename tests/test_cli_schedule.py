@@ -128,3 +128,13 @@ def test_a_schedule_key_is_added_once(demo_db, capsys):
     before = files(demo_db)
     code, _, err = run(demo_db, capsys, "recur", "add", "complaints/x", "--title", "T", "--schedule", "every day")
     assert code == 2 and "already exists" in err and files(demo_db) == before
+
+
+def test_the_schedule_lists_what_the_next_tick_will_open(demo_db, capsys, monkeypatch):
+    run(demo_db, capsys, "recur", "add", "content/daily", "--title", "Socials {date}", "--schedule", "every day 08:00",
+        "--catch-up", "all")
+    monkeypatch.setenv("OPSWEEK_NOW", "2026-11-26T09:00:00Z")  # two mornings missed, nothing ticked
+    code, out, _ = run(demo_db, capsys, "schedule", "--days", "1")
+    assert code == 0
+    assert [line.split("  ")[0] for line in out.splitlines() if "Socials" in line] == [
+        "Wed 2026-11-25 08:00", "Thu 2026-11-26 08:00", "Fri 2026-11-27 08:00"]

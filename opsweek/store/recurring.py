@@ -425,8 +425,9 @@ def upcoming(store: Store, now: datetime, days: int = 14) -> list[Upcoming]:
         first = (team.stages_by_workflow.get(s.workflow) or [None])[0]
         owner = s.owner or (first.owner if first else None)
         found = schedule.occurrences(s.rrule, s.created_at, max(s.seen_until, now), now + _days(days))
-        if s.catch_up == "latest" and s.next_due and s.next_due <= now:
-            found = [s.next_due] + found  # due, not yet ticked
+        if s.next_due and s.next_due <= now:  # due, not ticked yet: what the next tick opens
+            due = schedule.occurrences(s.rrule, s.created_at, s.seen_until, now)
+            found = (due if s.catch_up == "all" else due[-1:]) + found
         for at in found:
             out.append(Upcoming(at, "opens", s.workflow, schedule.title_for(s.title, at), owner))
     for at in sessions(store, now, days):
