@@ -28,8 +28,8 @@ FORMAT = "opsweek-dump"
 SCHEMA_VERSION = 1  # of the dump format; the database schema is in "migrations"
 
 # Parents before children, so that foreign keys hold at every insert.
-TABLES = ("settings", "people", "away", "workflows", "stages", "items", "handoffs", "meetings",
-          "attendance", "step_times", "entries", "reviews", "events")
+TABLES = ("settings", "people", "away", "workflows", "feeds", "stages", "items", "recurring", "occurrences",
+          "handoffs", "meetings", "attendance", "step_times", "entries", "reviews", "events")
 KEYS = {**PRIMARY_KEYS, "events": "id"}
 
 # (table, columns) -> (parent table, parent columns): the schema's foreign keys, checked
@@ -39,6 +39,12 @@ REFERENCES = (
     ("stages", ("workflow",), "workflows", ("key",)),
     ("items", ("workflow",), "workflows", ("key",)),
     ("items", ("workflow", "stage"), "stages", ("workflow", "key")),
+    ("items", ("fed_from",), "items", ("id",)),
+    ("feeds", ("workflow",), "workflows", ("key",)),
+    ("feeds", ("target",), "workflows", ("key",)),
+    ("recurring", ("workflow",), "workflows", ("key",)),
+    ("occurrences", ("recurring_id",), "recurring", ("id",)),
+    ("occurrences", ("item_id",), "items", ("id",)),
     ("handoffs", ("item_id",), "items", ("id",)),
     ("attendance", ("meeting_id",), "meetings", ("id",)),
     ("step_times", ("meeting_id",), "meetings", ("id",)),

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from opsweek import clock, inputs, rules
 from opsweek.errors import InputError
-from opsweek.model import Away, Item, Person, Settings, Stage, Workflow, explain
+from opsweek.model import Away, Item, Person, Recurring, Settings, Stage, Workflow, explain
 from opsweek.store import Store, read
 from opsweek.text import clean_text
 
@@ -34,12 +34,15 @@ class TeamFile:
     """A checked team file: settings, people, workflows with their stages."""
 
     def __init__(self, settings: Settings | None, settings_given: set[str], people: list[Person],
-                 workflows: list[Workflow], stages: list[Stage]):
+                 workflows: list[Workflow], stages: list[Stage],
+                 feeds: dict[str, list[str]] | None = None, recurring: list[tuple[str, Recurring]] | None = None):
         self.settings = settings
         self.settings_given = settings_given
         self.people = people
         self.workflows = workflows
         self.stages = stages
+        self.feeds = feeds or {}            # only the workflows whose entry says feeds = [...]
+        self.recurring = recurring or []    # (workflow key, schedule)
 
 
 def _read_text(path: Path) -> str:
@@ -55,7 +58,8 @@ def _read_text(path: Path) -> str:
         raise InputError(f"{path}: cannot read ({error.strerror})") from None
 
 
-def parse_team(path: Path, known_people: set[str] = frozenset()) -> TeamFile:
+def parse_team(path: Path, known_people: set[str] = frozenset(),
+               known_workflows: set[str] = frozenset()) -> TeamFile:
     """Read and check a team TOML file (relative dates like ``+2d`` allowed for away)."""
     try:
         data = tomllib.loads(_read_text(path))
@@ -92,16 +96,36 @@ def parse_team(path: Path, known_people: set[str] = frozenset()) -> TeamFile:
             raise InputError(f"{path}: people[{index + 1}] cover: unknown person {person.cover!r}")
     workflows: list[Workflow] = []
     stages: list[Stage] = []
+    feeds: dict[str, list[str]] = {}
+    recurring: list[tuple[str, Recurring]] = []
     for index, raw in enumerate(_list(data, "workflows", path)):
         where = f"{path}: workflows[{index + 1}]"
         if not isinstance(raw, dict):
             raise InputError(f"{where}: must be a table")
         raw = dict(raw)
         raw_stages = raw.pop("stages", [])
+        raw_recurring = raw.pop("recurring", [])
         try:
             workflow = Workflow.model_validate(raw)
         except ValidationError as error:
             raise InputError(explain(error, where)) from None
+        if "feeds" in raw:
+            feeds[workflow.key] = list(dict.fromkeys(workflow.feeds))
+        if not isinstance(raw_recurring, list):
+            raise InputError(f"{where}: recurring must be a list of [[workflows.recurring]] tables")
+        for number, raw_schedule in enumerate(raw_recurring, start=1):
+            rwhere = f"{where}.recurring[{number}]"
+            if not isinstance(raw_schedule, dict):
+                raise InputError(f"{rwhere}: must be a table")
+            try:
+                schedule = Recurring.model_validate(raw_schedule)
+            except ValidationError as error:
+                raise InputError(explain(error, rwhere)) from None
+            if schedule.key in {r.key for w, r in recurring if w == workflow.key}:
+                raise InputError(f"{rwhere}: recurring {schedule.key!r} is listed twice in {workflow.key}")
+            if schedule.owner and schedule.owner not in everyone:
+                raise InputError(f"{rwhere} owner: unknown person {schedule.owner!r}")
+            recurring.append((workflow.key, schedule))
         if workflow.key in {w.key for w in workflows}:
             raise InputError(f"{where}: workflow {workflow.key!r} is listed twice")
         if workflow.owner and workflow.owner not in everyone:
@@ -124,7 +148,14 @@ def parse_team(path: Path, known_people: set[str] = frozenset()) -> TeamFile:
                 raise InputError(f"{swhere} owner: unknown person {stage.owner!r}")
             seen.add(stage.key)
             stages.append(stage)
-    return TeamFile(settings, given, people, workflows, stages)
+    all_workflows = {w.key for w in workflows} | set(known_workflows)
+    for index, workflow in enumerate(workflows):
+        for target in feeds.get(workflow.key, []):
+            if target == workflow.key:
+                raise InputError(f"{path}: workflows[{index + 1}] feeds: {target} cannot feed itself")
+            if target not in all_workflows:
+                raise InputError(f"{path}: workflows[{index + 1}] feeds: unknown workflow {target!r}")
+    return TeamFile(settings, given, people, workflows, stages, feeds, recurring)
 
 
 def _list(data: dict, key: str, path: Path) -> list:
@@ -134,7 +165,7 @@ def _list(data: dict, key: str, path: Path) -> list:
     return value
 
 
-def _write_team(change, store: Store, team_file: TeamFile) -> None:
+def _write_team(change, store: Store, team_file: TeamFile, now: datetime | None = None) -> None:
     if team_file.settings is not None:
         values = team_file.settings.model_dump()
         for key in sorted(team_file.settings_given):
@@ -154,7 +185,7 @@ def _write_team(change, store: Store, team_file: TeamFile) -> None:
         for start, end in sorted(wanted - set(existing)):
             change.insert("away", {"handle": person.handle, "start": start, "end": end})
     for workflow in team_file.workflows:
-        _upsert(change, store, "workflows", "key", workflow.model_dump())
+        _upsert(change, store, "workflows", "key", workflow.model_dump(exclude={"feeds", "recurring"}))
     for stage in team_file.stages:
         row = stage.model_dump()
         row_id = store.scalar("SELECT id FROM stages WHERE workflow = ? AND key = ?", (stage.workflow, stage.key))
@@ -162,6 +193,16 @@ def _write_team(change, store: Store, team_file: TeamFile) -> None:
             change.insert("stages", row)
         else:
             change.update("stages", row_id, row)
+    from opsweek import schedule
+    from opsweek.store import recurring
+
+    for workflow, targets in team_file.feeds.items():
+        recurring.set_feeds(change, store, workflow, targets)
+    for workflow, spec in team_file.recurring:
+        recurring.write_schedule(change, store, {
+            "workflow": workflow, "key": spec.key, "title": spec.title, "schedule": spec.schedule,
+            "rrule": schedule.to_rrule(spec.schedule), "owner": spec.owner, "due": spec.due,
+            "catch_up": spec.catch_up}, now or clock.now())
 
 
 def _upsert(change, store: Store, table: str, pk: str, row: dict) -> None:
@@ -405,17 +446,19 @@ def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime |
 
         return dump.restore_file(store, dumps[0], replace=replace)
     known = set(read.people(store))
+    known_workflows = {w.key for w in read.workflows(store)}
     team_files = []
     for path, kind in kinds.items():
         if kind == ".toml":
-            team_files.append(parse_team(path, known))
+            team_files.append(parse_team(path, known, known_workflows))
             known |= {p.handle for p in team_files[-1].people}
+            known_workflows |= {w.key for w in team_files[-1].workflows}
     catalog = _Catalog(store, team_files)
     item_batches = [parse_items(path, catalog, now) for path, kind in kinds.items() if kind == ".csv"]
     counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0}
     with store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds), at=now) as change:
         for tf in team_files:
-            _write_team(change, store, tf)
+            _write_team(change, store, tf, now)
             counts["people"] += len(tf.people)
             counts["workflows"] += len(tf.workflows)
             counts["stages"] += len(tf.stages)

@@ -152,6 +152,50 @@ class Person(Record):
         return self
 
 
+def _schedule(value):
+    if value is None:
+        return None
+    from opsweek import schedule
+
+    try:
+        schedule.to_rrule(str(value))
+    except Exception as error:  # InputError names what is accepted
+        raise ValueError(str(error)) from None
+    return " ".join(str(value).split())
+
+
+def _title_template(value):
+    from opsweek import schedule
+
+    try:
+        schedule.check_title(value)
+    except Exception as error:
+        raise ValueError(str(error)) from None
+    return value
+
+
+def _due_offset(value):
+    if value is None or value == "":
+        return None
+    from opsweek.schedule import check_due
+
+    try:
+        return check_due(value)
+    except Exception as error:
+        raise ValueError(str(error).split(": ", 1)[-1]) from None
+
+
+class Recurring(Record):
+    """``[[workflows.recurring]]``: work that opens by itself at each occurrence."""
+
+    key: Slug
+    title: Annotated[str, BeforeValidator(_text), AfterValidator(_required), AfterValidator(_title_template)]
+    schedule: Annotated[str, BeforeValidator(_text), AfterValidator(_required), AfterValidator(_schedule)]
+    owner: OptSlug = None
+    due: Annotated[str | None, BeforeValidator(_due_offset)] = None
+    catch_up: Literal["latest", "all"] = "latest"
+
+
 class Workflow(Record):
     key: Slug
     name: RequiredText
@@ -159,6 +203,9 @@ class Workflow(Record):
     owner: OptSlug = None
     trigger: Text = ""
     status: Literal["active", "paused", "retired"] = "active"
+    # the workflows an item finished here starts (team file ``feeds``; reads fill it in)
+    feeds: list[Slug] = []
+    recurring: list[Recurring] = []
 
 
 class Stage(Record):
@@ -281,6 +328,8 @@ class Settings(Record):
     handoff_sla: DurationText = "48h"
     stale_after: DurationText = "7d"
     escalate_after: DurationText = "24h"
+    # the weekly session's schedule, e.g. "every monday 10:00"
+    meeting: Annotated[str | None, BeforeValidator(lambda v: None if v in ("", None) else _schedule(v))] = None
     step_minutes: dict[str, Annotated[int, Field(gt=0, le=240, strict=True)]] = {}
 
     @field_validator("step_minutes")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from opsweek import clock, demo
 from opsweek.errors import InputError
-from opsweek.store import Store, changes, history, read
+from opsweek.store import Store, changes, history, read, recurring
 from opsweek.tui.screens.steps.actions import carried_here
 
 FROZEN = "2026-11-24T10:00:00Z"
@@ -304,6 +304,12 @@ def every_kind_of_change(store: Store) -> None:
     changes.rate_meeting(store, meeting, 8, actor="ivan")
     changes.undo(store, actor="ivan", meeting_id=meeting)
     changes.close_meeting(store, meeting, actor="ivan")
+    recurring.add_schedule(store, team, "complaints", "review", title="Review {week}", schedule_text="every friday",
+                           actor="ivan")
+    recurring.set_schedule_owner(store, team, "complaints", "review", "ben", actor="ivan")
+    recurring.tick(store, clock.now() + timedelta(days=8))
+    recurring.drop_schedule(store, "complaints", "review", actor="ivan")
+    recurring.set_setting(store, "stale_after", "8d", actor="ivan")
 
 
 def test_every_kind_of_change_is_said_in_words(demo_db, tmp_path, frozen_now):
@@ -320,7 +326,7 @@ def test_every_kind_of_change_is_said_in_words(demo_db, tmp_path, frozen_now):
         assert words and not DOTTED.search(words) and not STAMP.search(words), (action, words)
     shown = dict(said)
     assert shown["undo"] == "undid: rated the 2026-W48 session 8/10"
-    assert shown["import"].startswith("imported: added 3 settings, 10 people")
+    assert shown["import"].startswith("imported: added 4 settings, 10 people")
     assert shown["handoff.reassign"] == "sent handoff 11 of #45 to hana instead of eve"
 
 

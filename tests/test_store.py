@@ -364,3 +364,14 @@ def test_undo_through_the_cli(demo_db, capsys, frozen_now):
     assert code == 0, err
     with Store.open(demo_db) as store:
         assert read.item(store, item_id).owner == "ben"
+
+
+def test_the_known_columns_are_the_schemas_columns():
+    """``COLUMNS`` (what opening checks and dumps are held to) is the migrated schema, table
+    by table, so a schema step that adds a column cannot leave it behind."""
+    from opsweek.store.db import COLUMNS
+
+    store = Store.memory()
+    tables = [r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                        " AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'")]
+    assert {t: tuple(r[1] for r in store.query(f"PRAGMA table_info({t})")) for t in tables} == COLUMNS

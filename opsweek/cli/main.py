@@ -81,6 +81,15 @@ class _Unused:
     def add_argument(self, *args, **kwargs) -> None:
         pass
 
+    def add_subparsers(self, *args, **kwargs) -> "_Unused":
+        return self
+
+    def add_parser(self, *args, **kwargs) -> "_Unused":
+        return self
+
+    def set_defaults(self, **kwargs) -> None:
+        pass
+
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``only``, just that command's sub-parser (argparse spends
@@ -166,7 +175,39 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--away", required=True, metavar="H[,H...]")
     p.add_argument("--volume", type=_volume, default=1.0, metavar="X")
     p.add_argument("--json", action="store_true")
+
+    p = command("recur", "opsweek.cli.schedule:recur", "recurring work: add, list, drop")
+    actions = p.add_subparsers(dest="recur_action", metavar="add|list|drop", parser_class=_Parser, required=True)
+    r = actions.add_parser("add", help="a new recurring schedule under a workflow",
+                           description="a new recurring schedule under a workflow")
+    _global_options(r, suppress=True)
+    r.add_argument("target", metavar="WF/KEY")
+    r.add_argument("--title", required=True, metavar="T", help="may use {date} {week} {month} {year}")
+    r.add_argument("--schedule", required=True, metavar="S",
+                   help="'every monday 10:00', 'every 2 weeks on fri', 'every month on the 25th', or an RRULE")
+    r.add_argument("--owner", metavar="H", help="default: the first stage's owner")
+    r.add_argument("--due", metavar="DUR", help="due this long after the occurrence: +1d, 2bd, 48h")
+    r.add_argument("--catch-up", dest="catch_up", choices=("latest", "all"), default="latest",
+                   help="missed occurrences: open only the latest (default) or all")
+    r = actions.add_parser("list", help="every recurring schedule", description="every recurring schedule")
+    _global_options(r, suppress=True)
+    r = actions.add_parser("drop", help="stop a recurring schedule", description="stop a recurring schedule")
+    _global_options(r, suppress=True)
+    r.add_argument("target", metavar="WF/KEY")
+    p = command("schedule", "opsweek.cli.schedule:schedule_", "what will open, and sessions to come")
+    p.add_argument("--days", type=_positive, default=14, metavar="N", help="how far ahead (default 14)")
+    command("tick", "opsweek.cli.schedule:tick", "open every occurrence that is due (for cron or a systemd timer)")
+    p = command("set", "opsweek.cli.schedule:set_", "a setting: meeting, handoff_sla, stale_after, escalate_after")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("value", metavar="VALUE")
     return parser
+
+
+# Commands that change the database tick first, so that what is due has opened before
+# the change (SPEC.md: "the TUI and every write command tick first"); reads never write.
+TICKING = frozenset({"add", "handoff", "accept", "reassign", "block", "unblock", "done", "drop", "undo",
+                     "import", "recur", "set", "action", "raise", "escalate", "person", "away", "back",
+                     "workflow", "stage"})
 
 
 class Context:
@@ -200,7 +241,20 @@ class Context:
     def open_store(self, *, create: bool = False):
         from opsweek.store.db import Store
 
-        return Store.open(self.db_path, create=create)
+        store = Store.open(self.db_path, create=create)
+        if getattr(self.args, "command", None) in TICKING:
+            try:
+                self.tick(store)
+            except BaseException:
+                store.close()
+                raise
+        return store
+
+    def tick(self, store) -> list[int]:
+        """Open what is due (one indexed query when nothing is)."""
+        from opsweek.store import recurring
+
+        return recurring.tick(store)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,7 +293,7 @@ INTERNAL_ERROR = 70
 
 _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "--ref", "--away", "--volume",
                             "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale",
-                            "--for"})
+                            "--for", "--title", "--schedule", "--catch-up", "--days"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
 
 

@@ -35,6 +35,7 @@ def import_(ctx) -> int:
     created = not ctx.db_path.exists()
     try:
         with Store.open(ctx.db_path, create=True) as store:
+            ctx.tick(store)
             counts = import_files(store, paths, actor=ctx.actor, replace=ctx.args.replace)
     except BaseException:
         if created:  # leave no empty database behind a failed first import

@@ -13,7 +13,8 @@ def launch(ctx, path=None, *, screen: str = "home") -> int:
     from opsweek.store import Store
 
     path = path or ctx.db_path
-    Store.open(path).close()  # a missing or unusable database is one line, before Textual starts
+    with Store.open(path) as store:  # a missing or unusable database is one line, before Textual starts
+        ctx.tick(store)  # what is due opens before the dashboard's numbers are read
     if screen == "home":  # read the dashboard's numbers while Textual is being imported
         from opsweek.tui.attention import prefetch
 

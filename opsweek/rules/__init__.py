@@ -9,7 +9,7 @@ escalation due, its target   :mod:`opsweek.rules.escalation`
 stuck item, with reasons     :mod:`opsweek.rules.stuck`
 ownership gap                :mod:`opsweek.rules.gaps` (covers: :mod:`~.availability`)
 receivers can accept         :mod:`opsweek.rules.receivers`
-system audit, five layers    :mod:`opsweek.rules.audit_layers`
+system audit, five layers    :mod:`opsweek.rules.audit_layers` (triggers: :mod:`~.triggers`)
 what-if pressure test        :mod:`opsweek.rules.whatif`
 bottleneck of a workflow     :mod:`opsweek.rules.bottleneck`
 attention summary            :mod:`opsweek.rules.attention`
@@ -40,7 +40,7 @@ _HOMES = {
     "Breach": "whatif", "LostOwner": "whatif", "WhatIf": "whatif", "what_if": "whatif",
 }
 _MODULES = ("actions", "attention", "audit_layers", "availability", "bottleneck", "common", "escalation",
-            "gaps", "overdue", "receivers", "stuck", "waiting", "whatif")
+            "gaps", "overdue", "receivers", "stuck", "triggers", "waiting", "whatif")
 
 __all__ = sorted([*_HOMES, *_MODULES])
 

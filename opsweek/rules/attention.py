@@ -43,6 +43,8 @@ class Attention:
     away: list[AwayToday] = field(default_factory=list)
     meeting: object = None            # this week's unfinished session
     closed_this_week: object = None   # this week's latest closed session
+    next_session: object = None       # when the next session is, by the ``meeting`` setting
+    unclosed: object = None           # a session of an earlier week that was never closed
 
     @property
     def stuck(self) -> int:

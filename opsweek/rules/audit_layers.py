@@ -1,6 +1,6 @@
 """System audit (SPEC.md): each workflow scored on the five layers that make a process a
 system — ownership (every stage has an active owner), triggers (the workflow has a
-trigger), connections (every stage but the last hands off somewhere with an SLA),
+trigger: a schedule, a workflow that feeds it, or a described one; rules.triggers), connections (every stage but the last hands off somewhere with an SLA),
 visibility (every stage links its SOP), rhythm (reviewed in a meeting in the last 14
 days). The score is n/5 with what is missing.
 
@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from opsweek.rules import triggers
 from opsweek.rules.gaps import handoff_gap, structural_gaps
 from opsweek.rules.receivers import waits_on_nobody
 
@@ -71,11 +72,12 @@ class AuditResult:
 
 
 def audit_workflow(workflow, stages: list, people: dict, last_review: datetime | None,
-                   now: datetime) -> AuditResult:
+                   now: datetime, *, feeders: list[str] | tuple = (), statuses: dict | None = None) -> AuditResult:
     """Score one workflow on the five layers, naming exactly what is missing.
 
     ``stages`` are the workflow's stages in order; ``last_review`` the latest time it was
-    reviewed in a meeting.
+    reviewed in a meeting; ``feeders`` the workflows that feed it, ``statuses`` every
+    workflow's status (for feeds into paused or retired ones).
     """
     key = workflow.key
     result = AuditResult(key)
@@ -93,12 +95,14 @@ def audit_workflow(workflow, stages: list, people: dict, last_review: datetime |
             add(Finding(key, "ownership", text, stage.key, "stage", "owner", stage.owner))
     if not stages:
         add(Finding(key, "ownership", "the workflow has no stages", None, "workflow", "stages"))
-    if not (workflow.trigger or "").strip():
-        add(Finding(key, "triggers", "no trigger", None, "workflow", "trigger"))
+    for text in triggers.trigger_missing(workflow, feeders):
+        add(Finding(key, "triggers", text, None, "workflow", "trigger"))
     for before, after in zip(stages, stages[1:]):
         if not after.handoff_sla:
             add(Finding(key, "connections", f"{before.key} → {after.key} has no handoff SLA",
                         after.key, "stage", "handoff_sla"))
+    for text in triggers.feed_problems(workflow, statuses or {}):
+        add(Finding(key, "connections", text, None, "workflow", "feeds"))
     for stage in stages:
         if not stage.sop:
             add(Finding(key, "visibility", f"stage {stage.key} has no SOP", stage.key, "stage", "sop"))
@@ -113,8 +117,12 @@ def audit_workflow(workflow, stages: list, people: dict, last_review: datetime |
 def audit(workflows: Iterable, stages_by_workflow: dict, people: dict,
           last_reviews: dict, now: datetime) -> list[AuditResult]:
     """The system audit of every workflow (retired ones left out)."""
+    workflows = list(workflows)
+    feeders = triggers.fed_by(workflows)
+    statuses = {wf.key: getattr(wf, "status", "active") for wf in workflows}
     return [
-        audit_workflow(wf, stages_by_workflow.get(wf.key, []), people, last_reviews.get(wf.key), now)
+        audit_workflow(wf, stages_by_workflow.get(wf.key, []), people, last_reviews.get(wf.key), now,
+                       feeders=feeders.get(wf.key, ()), statuses=statuses)
         for wf in workflows
         if getattr(wf, "status", "active") != "retired"
     ]

@@ -18,7 +18,7 @@ from opsweek.rules.availability import is_away, owner_problem, unavailable
 from opsweek.rules.receivers import waits_on_nobody
 from opsweek.rules.common import OPEN_STATUSES
 
-SUBJECTS = ("workflow", "stage", "handoff", "item")
+SUBJECTS = ("workflow", "stage", "recurring", "handoff", "item")
 
 
 class Gap(namedtuple("Gap", "subject workflow stage item_id owner problem suggestion handoff_id",
@@ -32,7 +32,7 @@ class Gap(namedtuple("Gap", "subject workflow stage item_id owner problem sugges
     def label(self) -> str:
         if self.subject == "workflow":
             return self.workflow
-        if self.subject == "stage":
+        if self.subject in ("stage", "recurring"):  # a recurring schedule's key is in ``stage``
             return f"{self.workflow}/{self.stage}"
         if self.subject == "handoff":
             return f"handoff {self.handoff_id} (#{self.item_id})"
@@ -44,7 +44,7 @@ def _active(workflow) -> bool:
 
 
 def structural_gaps(people: dict, workflows: Iterable, stages: Iterable, first: date, last: date) -> list[Gap]:
-    """The workflow and stage half: no owner, inactive, or away with no cover."""
+    """The workflow, stage and schedule half: no owner, inactive, or away with no cover."""
     workflows = list(workflows)
     gaps: list[Gap] = []
     for wf in workflows:
@@ -60,7 +60,9 @@ def structural_gaps(people: dict, workflows: Iterable, stages: Iterable, first: 
         problem, cover = owner_problem(stage.owner, people, first, last)
         if problem and not cover:
             gaps.append(Gap("stage", stage.workflow, stage.key, None, stage.owner, problem, None))
-    return gaps
+    from opsweek.rules.triggers import schedule_owner_gaps
+
+    return gaps + schedule_owner_gaps(people, workflows, first, last)
 
 
 def item_has_gap(item, people: dict, first: date, last: date) -> bool:

@@ -22,7 +22,9 @@ from opsweek.store.db import Store
 from opsweek.text import clean_text, is_slug, unknown
 
 # Bookkeeping of a running session: recorded, but not what ctrl+z / undo should revert.
-BOOKKEEPING = ("meeting.time", "meeting.step", "meeting.review")
+# A tick's openings are not undone either: undoing one would let the next tick open that
+# occurrence again (drop the item instead).
+BOOKKEEPING = ("meeting.time", "meeting.step", "meeting.review", "recur.open")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -153,6 +155,10 @@ def _close_item(store: Store, item_id: int, status: str, reason: str | None, act
             c.delete("handoffs", row["id"])
         c.update("items", item_id, {"status": status, "closed_at": stamp, "last_activity_at": stamp,
                                     "blocked_reason": None})
+        if status == "done":  # finished work flows into the workflows this one feeds, in the same change
+            from opsweek.store import recurring
+
+            recurring.feed(c, store, item_id, _now(now))
 
 
 def finish_item(store: Store, item_id: int, *, actor: str, meeting_id: int | None = None,

@@ -22,7 +22,7 @@ from opsweek.errors import DatabaseUnusable, InputError
 MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
-MIGRATIONS = ("m001_initial", "m002_events_action")
+MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -40,6 +40,9 @@ PRIMARY_KEYS = {
     "entries": "id",
     "reviews": "id",
     "settings": "key",
+    "recurring": "id",
+    "occurrences": "id",
+    "feeds": "id",
 }
 
 # The columns every table must have (a later schema step may add more, never take any
@@ -52,7 +55,7 @@ COLUMNS = {
     "workflows": ("key", "name", "outcome", "owner", "trigger", "status"),
     "stages": ("id", "workflow", "key", "name", "position", "owner", "sop", "max_days", "handoff_sla"),
     "items": ("id", "workflow", "stage", "title", "owner", "status", "opened_at", "stage_entered_at",
-              "last_activity_at", "due", "ref", "blocked_reason", "closed_at"),
+              "last_activity_at", "due", "ref", "blocked_reason", "closed_at", "fed_from"),
     "handoffs": ("id", "item_id", "from_stage", "from_owner", "to_stage", "to_owner", "sent_at", "due_at",
                  "accepted_at", "accepted_by", "note", "escalated_at"),
     "meetings": ("id", "week", "facilitator", "started_at", "closed_at", "rating", "step"),
@@ -61,6 +64,10 @@ COLUMNS = {
     "entries": ("id", "meeting_id", "kind", "text", "owner", "due", "item_id", "workflow", "status",
                 "closed_meeting_id", "created_at"),
     "reviews": ("id", "meeting_id", "workflow", "at"),
+    "recurring": ("id", "workflow", "key", "title", "schedule", "rrule", "owner", "due", "catch_up", "status",
+                  "created_at", "seen_until", "next_due"),
+    "occurrences": ("id", "recurring_id", "occurrence", "item_id", "skipped", "at"),
+    "feeds": ("id", "workflow", "target", "position"),
     "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
                "after", "reason", "undoes"),
 }

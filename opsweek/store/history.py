@@ -436,7 +436,9 @@ _PLURAL = {"people": ("person", "people"), "away": ("away period", "away periods
            "workflows": ("workflow", "workflows"), "stages": ("stage", "stages"), "items": ("item", "items"),
            "handoffs": ("handoff", "handoffs"), "meetings": ("session", "sessions"),
            "attendance": ("attendance", "attendances"), "step_times": ("step time", "step times"),
-           "entries": ("entry", "entries"), "reviews": ("review", "reviews"), "settings": ("setting", "settings")}
+           "entries": ("entry", "entries"), "reviews": ("review", "reviews"), "settings": ("setting", "settings"),
+           "feeds": ("feed", "feeds"), "recurring": ("schedule", "schedules"),
+           "occurrences": ("occurrence", "occurrences")}
 
 
 def _count(n: int, table: str) -> str:
@@ -513,6 +515,20 @@ def describe_change(store: Store, ch: ChangeRecord, *, _depth: int = 0) -> str:
     if action == "person.cover" and (person := first("people")):
         was = field(person, "cover", "before")
         return f"made {field(person, 'cover')} cover for {person.entity_id}" + (f" instead of {was}" if was else "")
+    if action.startswith("recur.") and (schedule := first("recurring")):
+        row = last_known(store, "recurring", schedule.key) or {}
+        name = f"{row.get('workflow', '?')}/{row.get('key', schedule.entity_id)}"
+        if action == "recur.add":
+            return f"added the schedule {name} ({_quoted(row.get('schedule'))})"
+        if action == "recur.drop":
+            return f"stopped the schedule {name}"
+        if action == "recur.owner":
+            return f"gave the schedule {name} to {field(schedule, 'owner')}"
+        if action == "recur.open":
+            opened = sum(1 for e in edits if e.entity == "items" and e.before is None)
+            return f"opened {_count(opened, 'items')} of the schedule {name}"
+    if action == "setting.set" and (setting := first("settings")):
+        return f"set {setting.entity_id} to {_quoted(field(setting, 'value'))}"
     if action.startswith("meeting."):
         return _describe_meeting(store, ch, first)
     if action.startswith("entry.") and entry:

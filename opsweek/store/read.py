@@ -114,7 +114,10 @@ def people(store: Store) -> dict[str, Person]:
 
 
 def workflows(store: Store) -> list[Workflow]:
-    return [workflow_from(r) for r in store.query("SELECT * FROM workflows ORDER BY key")]
+    found = [workflow_from(r) for r in store.query("SELECT * FROM workflows ORDER BY key")]
+    from opsweek.store import recurring  # what each feeds and its schedules (the audit, the map)
+
+    return recurring.attach(store, found)
 
 
 def stages(store: Store, workflow: str | None = None) -> list[Stage]:
@@ -188,6 +191,11 @@ def items(store: Store, where: str = "1", params=(), order: str = "id", limit: i
     if limit is not None:
         sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
     return [item_from(r) for r in store.query(sql, params)]
+
+
+def items_by_id(store: Store, item_ids) -> list[Item]:
+    """The given items, in id order."""
+    return items(store, "i.id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(item_ids))),))
 
 
 def open_items(store: Store) -> list[Item]:
@@ -360,6 +368,7 @@ def attention(store: Store, team: Team, now: datetime, today: date, *, with_heal
     (``with_health=False``: all but the per-workflow health, which the caller may read at
     the same time on another connection, see ``health``)."""
     from opsweek.rules.attention import Attention, away_today
+    from opsweek.store import recurring
 
     week = clock.iso_week(now)
     closed = store.one("SELECT * FROM meetings WHERE week = ? AND closed_at IS NOT NULL ORDER BY id DESC LIMIT 1",
@@ -375,6 +384,8 @@ def attention(store: Store, team: Team, now: datetime, today: date, *, with_heal
         away=away_today(team.people, today),
         meeting=open_meeting(store, week),
         closed_this_week=meeting_from(closed) if closed else None,
+        next_session=recurring.next_session(store, now),
+        unclosed=recurring.unclosed_earlier_session(store, now),
     )
 
 

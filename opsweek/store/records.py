@@ -18,7 +18,9 @@ from collections import namedtuple
 
 Away = namedtuple("Away", "start end")
 Person = namedtuple("Person", "handle name role cover away active", defaults=("", None, (), True))
-Workflow = namedtuple("Workflow", "key name outcome owner trigger status", defaults=("", None, "", "active"))
+# feeds: the workflows an item finished here starts; recurring: its active schedules
+Workflow = namedtuple("Workflow", "key name outcome owner trigger status feeds recurring",
+                      defaults=("", None, "", "active", (), ()))
 Stage = namedtuple("Stage", "workflow key name position owner sop max_days handoff_sla",
                    defaults=(0, None, None, None, None))
 Item = namedtuple("Item", "id workflow stage title owner status opened_at stage_entered_at last_activity_at"

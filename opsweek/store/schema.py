@@ -174,6 +174,59 @@ def m002_events_action(db: Database) -> None:
     db.execute("CREATE INDEX events_action ON events(action, at)")
 
 
+_RECURRING = [
+    # the schedules of SPEC.md "Recurring"; ``rrule`` is the schedule as an RRULE whatever
+    # words it was written in, ``seen_until`` how far ticks have looked, ``next_due`` the
+    # first occurrence after that (NULL when the schedule has no more): a tick with
+    # nothing due is one look at the index below
+    """CREATE TABLE recurring (
+        id INTEGER PRIMARY KEY,
+        workflow TEXT NOT NULL REFERENCES workflows(key),
+        key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        rrule TEXT NOT NULL,
+        owner TEXT,
+        due TEXT,
+        catch_up TEXT NOT NULL DEFAULT 'latest' CHECK (catch_up IN ('latest', 'all')),
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'dropped')),
+        created_at TEXT NOT NULL,
+        seen_until TEXT NOT NULL,
+        next_due TEXT,
+        UNIQUE (workflow, key)
+    )""",
+    "CREATE INDEX recurring_next_due ON recurring(next_due) WHERE status = 'active'",
+    # one row per occurrence, whoever ticked: the unique key is what makes it exactly once
+    """CREATE TABLE occurrences (
+        id INTEGER PRIMARY KEY,
+        recurring_id INTEGER NOT NULL REFERENCES recurring(id),
+        occurrence TEXT NOT NULL,
+        item_id INTEGER REFERENCES items(id),
+        skipped INTEGER NOT NULL DEFAULT 0,
+        at TEXT NOT NULL,
+        UNIQUE (recurring_id, occurrence)
+    )""",
+    "CREATE INDEX occurrences_item ON occurrences(item_id) WHERE item_id IS NOT NULL",
+    # a workflow's ``feeds``, in the order the team wrote them
+    """CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        workflow TEXT NOT NULL REFERENCES workflows(key),
+        target TEXT NOT NULL REFERENCES workflows(key),
+        position INTEGER NOT NULL,
+        UNIQUE (workflow, target)
+    )""",
+    # the item whose finishing opened this one (a feed); "what it started" reads it back
+    "ALTER TABLE items ADD COLUMN fed_from INTEGER REFERENCES items(id)",
+    "CREATE INDEX items_fed_from ON items(fed_from) WHERE fed_from IS NOT NULL",
+]
+
+
+@migrations(name="m003_recurring")
+def m003_recurring(db: Database) -> None:
+    for statement in _RECURRING:
+        db.execute(statement)
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 

@@ -266,6 +266,20 @@ class OpsweekApp(App):
         """
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
+    def tick(self) -> list[int]:
+        """Open what the schedules have due (SPEC: the TUI ticks first); one query when nothing is."""
+        from opsweek.store import recurring
+
+        try:
+            opened = recurring.tick(self.store)
+        except OpsweekError as error:  # locked past the timeout: the next tick opens it
+            self.notify(str(error), severity="warning")
+            return []
+        if opened:
+            self.changed()
+            self.notify(f"{len(opened)} scheduled item{'s' if len(opened) != 1 else ''} opened")
+        return opened
+
     # -- screens --------------------------------------------------------------------
 
     def make_screen(self, name: str, **kwargs) -> Screen:
@@ -279,6 +293,9 @@ class OpsweekApp(App):
 
     def on_mount(self) -> None:
         self._ui_thread = threading.get_ident()  # the thread the app runs on (as a rule, where it was made)
+        self.tick()
+        # a TUI left open across Friday 09:00 opens Friday's work too (one indexed query a minute)
+        self.set_interval(60, self.tick)
         self.push_screen(self.make_screen("home"))
         if self.start != "home":
             self.push_screen(self.make_screen(self.start))

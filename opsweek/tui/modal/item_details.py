@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from opsweek import clock, rules
-from opsweek.store import read
+from opsweek.store import read, recurring
 from opsweek.tui.widgets.text import join, plain
 
 
@@ -102,6 +102,15 @@ class ItemDetails(ModalScreen[None]):
                     yield row("ref", it.ref)
                 yield row("SOP", *([(self.sop, "underline"), "  (o opens it)"] if self.sop
                                   else [("no SOP linked for this stage", "$warning")]))
+                links = recurring.item_links(store, it.id)
+                if links.schedule:
+                    wf_key, key, occurrence = links.schedule
+                    yield row("opened by", f"schedule {wf_key}/{key}", "  ", (clock.show(occurrence), "dim"))
+                if links.fed_from:
+                    source_id, source_wf, source_title = links.fed_from
+                    yield row("came from", f"#{source_id} ", source_title, (f"  ({source_wf})", "dim"))
+                for started_id, started_wf, started_title in links.started:
+                    yield row("started", f"#{started_id} ", started_title, (f"  ({started_wf})", "dim"))
                 if reasons:
                     yield row("stuck", ("; ".join(str(r) for r in reasons), "$error"))
                 if pending:

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from opsweek import clock
+from opsweek import clock, schedule
 from opsweek.agenda import STEPS
 from opsweek.errors import OpsweekError
 from opsweek.tui import attention as needs
@@ -133,6 +133,16 @@ class HomeScreen(Screen):
         self.post_message(self.Ready(self))
 
     def session_state(self, attention: Attention) -> Content:
+        lines = [self._session_now(attention)]
+        if attention.unclosed is not None:
+            u = attention.unclosed
+            lines.append(join((f"{u.week}'s session was never closed", "bold $warning"),
+                              f" (started {clock.show(u.started_at)}): close it in its wrap-up, or carry on in it"))
+        if attention.next_session is not None:
+            lines.append(join(("next session ", "dim"), schedule.describe(attention.next_session)))
+        return Content("\n").join(lines)
+
+    def _session_now(self, attention: Attention) -> Content:
         week = clock.iso_week(self.app.now())
         m = attention.meeting
         if m is not None:

@@ -27,6 +27,7 @@ from opsweek.rules.bottleneck import StageLoad, WorkflowLoad
 from opsweek.store.records import Stage
 from opsweek.store import read
 from opsweek.text import one_line
+from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell, join
@@ -163,6 +164,23 @@ class StageMap(Horizontal, can_focus=True):
             self._mark()
 
 
+def flow_line(wf, fed_by: list[str], statuses: dict[str, str]) -> Content | None:
+    """What feeds the workflow, what it feeds, and what opens in it by itself (None: nothing)."""
+    parts: list = []
+    if fed_by:
+        parts += ["fed by ", (", ".join(fed_by), "bold")]
+    if wf.feeds:
+        parts += (["  ·  "] if parts else []) + ["feeds "]
+        for n, target in enumerate(wf.feeds):
+            status = statuses.get(target, "active")
+            parts += ([", "] if n else []) + [(target, "bold")]
+            if status != "active":
+                parts.append((f" ({status})", LATE))
+    for r in wf.recurring or []:
+        parts += (["  ·  "] if parts else []) + ["opens ", r.title, (f" {r.schedule}", "dim")]
+    return join(*parts) if parts else None
+
+
 # --- the screen ----------------------------------------------------------------------
 
 
@@ -174,6 +192,7 @@ class WorkflowMapScreen(Screen):
         Binding("left_square_bracket", "workflow(-1)", "Previous workflow", key_display="["),
         Binding("right_square_bracket", "workflow(1)", "Next workflow", key_display="]"),
         Binding("i", "focus_items", "Items"),
+        Binding("s", "add_schedule", "Schedule work"),
         Binding("m", "focus_map", "Map", show=False),
         Binding("r", "reload", "Refresh", show=False),
     ]
@@ -238,9 +257,18 @@ class WorkflowMapScreen(Screen):
         bottleneck = self.load.bottleneck
         if bottleneck:
             head += ["  ·  work piles up at ", (one_line(bottleneck.stage.name), LATE)]
-        trigger = join("starts when: ", wf.trigger) if wf.trigger else \
-            join(("no trigger: nothing says when this workflow starts", LATE))
-        about = Content("\n").join([join(*head), trigger])
+        fed_by = [w.key for w in app.team.workflows if key in (w.feeds or [])]
+        if wf.trigger:
+            trigger = join("starts when: ", wf.trigger)
+        elif wf.recurring or fed_by:
+            trigger = join(("starts by itself: on a schedule or fed by another workflow", "dim"))
+        else:
+            trigger = join(("no trigger: nothing says when this workflow starts", LATE))
+        lines = [join(*head), trigger]
+        flow = flow_line(wf, fed_by, {w.key: w.status for w in app.team.workflows})
+        if flow is not None:
+            lines.append(flow)
+        about = Content("\n").join(lines)
         self.query_one("#map-about", Label).update(about)
         self.query_one(StageMap).show(self.load, now, stage_index)
 
@@ -320,6 +348,53 @@ class WorkflowMapScreen(Screen):
             return
         index = keys.index(self.workflow) if self.workflow in keys else 0
         self.show_workflow(keys[(index + step) % len(keys)])
+
+    def action_add_schedule(self) -> None:
+        """Recurring work under this workflow: key, title, then when (each checked as typed)."""
+        from opsweek import schedule
+        from opsweek.store import recurring
+        from opsweek.text import is_slug
+        from opsweek.tui.modal.text_prompt import TextPrompt
+
+        workflow = self.workflow
+        if workflow is None:
+            return
+        app = self.app
+
+        def check_key(text: str) -> str | None:
+            if not is_slug(text):
+                return "a key is lowercase letters, digits, - and _ (like weekly-review)"
+            if any(s.key == text for s in recurring.schedules(app.store, workflow)):
+                return f"{workflow}/{text} already exists"
+            return None
+
+        def with_key(key: str | None) -> None:
+            if key:
+                app.push_screen(TextPrompt(f"Title of the items {workflow}/{key} opens", required=True,
+                                           placeholder="Review open complaints, {week}",
+                                           hint="may use {date} {week} {month} {year} · enter next · escape cancels",
+                                           check=lambda text: schedule.check_title(text) and None),
+                                lambda title: with_title(key, title))
+
+        def with_title(key: str, title: str | None) -> None:
+            if title:
+                app.push_screen(TextPrompt(f"When does {workflow}/{key} open?", required=True,
+                                           placeholder="every friday 09:00", hint=schedule.ACCEPTED,
+                                           check=lambda text: schedule.check(text) and None),
+                                lambda when: save(key, title, when))
+
+        def save(key: str, title: str, when: str | None) -> None:
+            if not when:
+                return
+            def added(_) -> str:
+                following = next((s.next_due for s in recurring.schedules(app.store, workflow) if s.key == key), None)
+                return f"{workflow}/{key} added" + (f"; first opens {schedule.describe(following)}" if following else "")
+
+            self.post_message(ChangeRequested(recurring.add_schedule, (app.team, workflow, key),
+                                              dict(title=title, schedule_text=when), success=added))
+
+        app.push_screen(TextPrompt(f"New recurring work in {workflow}: its key", required=True,
+                                   placeholder="weekly-review", check=check_key), with_key)
 
     def action_focus_items(self) -> None:
         self.query_one("#map-items", PagedTable).focus()

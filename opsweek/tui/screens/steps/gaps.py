@@ -52,6 +52,8 @@ class OwnershipGapsStep(ItemActions, Step):
             what = Text.assemble((f"{gap.subject} ", "dim"), (gap.label, "bold"))
             if gap.subject in ("item", "handoff"):
                 detail = title
+            elif gap.subject == "recurring":
+                detail = f"recurring work ({names.get(gap.workflow, gap.workflow)})"
             elif gap.subject == "stage":
                 stage = team.stage_map.get((gap.workflow, gap.stage))
                 detail = f"{stage.name if stage else gap.stage} ({names.get(gap.workflow, gap.workflow)})"
@@ -104,6 +106,11 @@ class OwnershipGapsStep(ItemActions, Step):
             elif gap.subject == "handoff":
                 self.request_change(changes.reassign_handoff, team, gap.handoff_id, handle,
                                     success=f"handoff {gap.handoff_id} now waits on {handle}")
+            elif gap.subject == "recurring":
+                from opsweek.store import recurring
+
+                self.request_change(recurring.set_schedule_owner, team, gap.workflow, gap.stage, handle,
+                                    success=f"{gap.workflow}/{gap.stage} now opens its items for {handle}")
             else:
                 self.request_change(changes.set_stage_owner, team, gap.workflow, gap.stage, handle,
                                     success=f"{gap.workflow}/{gap.stage} is now owned by {handle}")
