@@ -158,6 +158,7 @@ class Stage(Record):
     sop: OptText = None
     max_days: Annotated[float | None, Field(gt=0)] = None
     handoff_sla: DurationText = None
+    retired: bool = False
 
 
 class Item(Record):

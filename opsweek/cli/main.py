@@ -101,6 +101,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("import", "opsweek.cli.setup:import_", "import a team file (.toml), items (.csv) or a dump (.json)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--replace", action="store_true", help="let a dump replace a database that holds data")
+    p.add_argument("--dry-run", action="store_true", help="print what a team file would change; write nothing")
+    p.add_argument("--force", action="store_true",
+                   help="import a team file even where it reverts values changed in the app since")
+    p.add_argument("--prune", action="store_true",
+                   help="retire what the team file no longer lists (people inactive; never deleted)")
 
     p = command("mine", "opsweek.cli.mine:mine", "what is waiting on me")
     p.add_argument("--json", action="store_true", help="machine-readable output (stable shape)")
@@ -151,6 +156,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--away", required=True, metavar="H[,H...]")
     p.add_argument("--volume", type=_volume, default=1.0, metavar="X")
     p.add_argument("--json", action="store_true")
+    from opsweek.cli.team import add_commands as team_commands
+
+    team_commands(command)
     return parser
 
 
@@ -168,7 +176,8 @@ class Context:
 
     @property
     def me(self) -> str | None:
-        return getattr(self.args, "me", None) or os.environ.get("OPSWEEK_ME") or None
+        me = getattr(self.args, "me", None) or os.environ.get("OPSWEEK_ME") or None
+        return me.strip().lower() if me else None  # handles are case-insensitive on input
 
     @property
     def actor(self) -> str:
@@ -221,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
 INTERNAL_ERROR = 70
 
 _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "--ref", "--away", "--volume",
-                            "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale"})
+                            "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale",
+                            "--name", "--role", "--cover", "--active", "--trigger", "--outcome", "--status",
+                            "--after", "--sop", "--max-days", "--handoff-sla"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
 
 

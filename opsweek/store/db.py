@@ -20,7 +20,7 @@ from opsweek.errors import DatabaseUnusable, InputError
 MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
-MIGRATIONS = ("m001_initial", "m002_events_action")
+MIGRATIONS = ("m001_initial", "m002_events_action", "m003_team_import")
 BUSY_TIMEOUT_MS = 5000
 
 # Primary key column per table, so every change can be recorded and undone the same way.

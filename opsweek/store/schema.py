@@ -174,6 +174,13 @@ def m002_events_action(db: Database) -> None:
     db.execute("CREATE INDEX events_action ON events(action, at)")
 
 
+@migrations(name="m003_team_import")
+def m003_team_import(db: Database) -> None:
+    # a stage the team file no longer lists is retired (import --prune), never deleted:
+    # items and history refer to it
+    db.execute("ALTER TABLE stages ADD COLUMN retired INTEGER NOT NULL DEFAULT 0")
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 
