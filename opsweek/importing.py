@@ -179,7 +179,7 @@ def plan_team(store: Store, team_file: TeamFile, *, prune: bool = False, path: P
                 if stored[name] != new:
                     ops.append(Op("update", "settings", name, {"value": new}, {"value": stored[name]},
                                   f"setting {name}"))
-            elif new != rules.DEFAULT_SETTINGS.get(name, "{}" if name == "step_minutes" else None):
+            else:  # stored even when it is the default: the file says so
                 ops.append(Op("insert", "settings", name, {"key": name, "value": new}, {}, f"setting {name}"))
     people = {r["handle"]: dict(r) for r in store.query("SELECT * FROM people")}
     listed = set()
@@ -289,7 +289,8 @@ def describe(plan: TeamPlan, *, prune: bool = False) -> list[str]:
             lines.append(f"{verb} {op.what}: away {span}")
         elif op.verb == "insert" and op.table == "settings":
             default = rules.DEFAULT_SETTINGS.get(op.key)
-            lines.append(f"change setting {op.key}: {_shown(default)} (default) → {_shown(op.row['value'])}")
+            lines.append(f"set setting {op.key}: {_shown(op.row['value'])}"
+                         + (f" (was the default, {default})" if default else ""))
         elif op.verb == "insert":
             lines.append(f"add {op.what} ({_shown(op.row.get('name'))})")
         elif op.pruned:

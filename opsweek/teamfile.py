@@ -3,7 +3,7 @@
 ``export(store)`` writes settings, people (with their away periods), workflows and their
 stages in a fixed order and layout — settings in the order of ``inputs.SETTINGS``,
 people by handle, workflows by key, stages in position order, fields in the order SPEC
-shows them, fields at their default left out — so the same system always gives the same
+shows them, fields at their default and settings never set left out — so the same system always gives the same
 bytes, and importing the file right after changes nothing (``opsweek.importing``).
 
 Standard library only. ``tomllib`` reads TOML but does not write it, so the few value
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 
-from opsweek import inputs, rules
+from opsweek import inputs
 from opsweek.store import Store, read
 
 HEADER = ("# opsweek team file, written by 'opsweek team export'.\n"
@@ -76,21 +76,18 @@ def _fields(pairs) -> list[str]:
 
 
 def settings_pairs(store: Store) -> list[tuple[str, object]]:
-    """The settings as the team file writes them: every duration setting (its value now,
-    default or not, so the file says what applies), and overrides such as ``step_minutes``."""
-    values = read.settings(store)
+    """The settings the database holds, in the order of ``inputs.SETTINGS`` (a setting
+    never set is at its default, and left out so that importing the file changes nothing)."""
     stored = read.stored_settings(store)
     pairs = []
     for name in inputs.SETTINGS:
-        if name not in values:
+        if name not in stored:
             continue
-        text = values[name]
         if name == "step_minutes":
-            minutes = json.loads(text or "{}")
-            if minutes:
-                pairs.append((name, {k: minutes[k] for k in sorted(minutes)}))
-        elif name in stored or name in rules.DEFAULT_SETTINGS:
-            pairs.append((name, text))
+            minutes = json.loads(stored[name] or "{}")
+            pairs.append((name, {k: minutes[k] for k in sorted(minutes)}))
+        else:
+            pairs.append((name, stored[name]))
     return pairs
 
 

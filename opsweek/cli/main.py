@@ -234,6 +234,7 @@ _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "-
                             "--name", "--role", "--cover", "--active", "--trigger", "--outcome", "--status",
                             "--after", "--sop", "--max-days", "--handoff-sla"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
+_RELATIVE_WORD = re.compile(r"^-\d+(\.\d+)?(m|h|d|bd|w)$", re.IGNORECASE)
 
 
 def _attach_values(argv: list[str]) -> list[str]:
@@ -246,7 +247,9 @@ def _attach_values(argv: list[str]) -> list[str]:
             joined.append(f"{word}={argv[index + 1]}")
             index += 2
             continue
-        joined.append(word)
+        # a relative date typed as an argument ("away ana -3d"): argparse would read it as an
+        # option; with a leading space it is a value, and the date parser strips the space
+        joined.append(" " + word if _RELATIVE_WORD.match(word) else word)
         index += 1
     return joined
 

@@ -96,8 +96,11 @@ def _shown(value) -> str:
 
 
 def _changes(what: str, changed: dict, before: dict) -> str:
-    return f"{what}: " + "; ".join(f"{field.replace('_', ' ')} {_shown(before.get(field))} → {_shown(new)}"
-                                   for field, new in changed.items())
+    """``stage hiring/qa: owner jo → hana; sop — → https://…`` in the record's field order."""
+    order = list(before)
+    fields = sorted(changed, key=lambda f: order.index(f) if f in order else len(order))
+    return f"{what}: " + "; ".join(f"{field.replace('_', ' ')} {_shown(before.get(field))} → {_shown(changed[field])}"
+                                   for field in fields)
 
 
 def _owns_text(owns) -> str:

@@ -783,8 +783,13 @@ def add_stage(store: Store, workflow: str, key: str, name: str, *, after: str | 
         fields = _stage_fields(team, name=name, owner=owner, sop=sop, max_days=max_days, handoff_sla=handoff_sla)
         if after not in (None, AFTER_FIRST):
             after = after.strip().lower()
-        end = (store.scalar("SELECT max(position) FROM stages WHERE workflow = ?", (workflow,)) or 0) + 1
-        stage_id = c.insert("stages", {"workflow": workflow, "key": key, "position": end, "owner": None,
+        position = (store.scalar("SELECT max(position) FROM stages WHERE workflow = ?", (workflow,)) or 0) + 1
+        if after == AFTER_FIRST:
+            position = 1
+        elif after is not None and (workflow, after) in team.stage_map:
+            position = team.stage_map[(workflow, after)].position + 1
+        # inserted at its place, so only the stages after it move down
+        stage_id = c.insert("stages", {"workflow": workflow, "key": key, "position": position, "owner": None,
                                        "sop": None, "max_days": None, "handoff_sla": None, **fields})
         if after is not None:
             _place(c, store, team, workflow, key, after)
