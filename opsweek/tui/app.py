@@ -29,6 +29,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "audit": ("opsweek.tui.screens.audit:AuditScreen", "System audit of every workflow"),
     "whatif": ("opsweek.tui.screens.whatif:WhatIfScreen", "What-if: pressure-test the team"),
     "mine": ("opsweek.tui.screens.my_handoffs:MyHandoffsScreen", "My handoffs and work"),
+    "team": ("opsweek.tui.screens.team:TeamScreen", "Team: people, covers, away periods, what each owns"),
 }
 
 
