@@ -18,51 +18,6 @@ from opsweek.text import one_line
 NONE = "none"
 
 
-def add_commands(command) -> None:
-    """Register these commands with ``build_parser``'s ``command(name, handler, help)``."""
-    command("people", "opsweek.cli.team:people", "the team: roles, covers, away periods and what each owns")
-    p = command("person", "opsweek.cli.team:person", "add a person, or change one")
-    p.add_argument("verb", choices=("add", "set"), metavar="add|set")
-    p.add_argument("handle", metavar="HANDLE")
-    p.add_argument("--name", metavar="N")
-    p.add_argument("--role", metavar="R")
-    p.add_argument("--cover", metavar="H|none")
-    p.add_argument("--active", choices=("yes", "no"), metavar="yes|no")
-    p.add_argument("--reason", metavar="TEXT")
-    p = command("away", "opsweek.cli.team:away", "mark someone away from FROM to TO (no TO: until back)")
-    p.add_argument("handle", metavar="HANDLE")
-    p.add_argument("start", metavar="FROM")
-    p.add_argument("end", nargs="?", metavar="TO")
-    p = command("back", "opsweek.cli.team:back", "someone is back: their current away period ends today")
-    p.add_argument("handle", metavar="HANDLE")
-    p = command("workflow", "opsweek.cli.team:workflow", "add a workflow, or change one")
-    p.add_argument("verb", choices=("add", "set"), metavar="add|set")
-    p.add_argument("key", metavar="KEY")
-    p.add_argument("--name", metavar="N")
-    p.add_argument("--owner", metavar="H")
-    p.add_argument("--trigger", metavar="T")
-    p.add_argument("--outcome", metavar="O")
-    p.add_argument("--status", choices=("active", "paused", "retired"), metavar="active|paused|retired")
-    p.add_argument("--reason", metavar="TEXT")
-    p = command("stage", "opsweek.cli.team:stage", "add a stage to a workflow, or change one (none clears)")
-    p.add_argument("verb", choices=("add", "set"), metavar="add|set")
-    p.add_argument("target", metavar="WF/STAGE")
-    p.add_argument("--name", metavar="N")
-    p.add_argument("--after", metavar="STAGE|none")
-    p.add_argument("--owner", metavar="H|none")
-    p.add_argument("--sop", metavar="URL|none")
-    p.add_argument("--max-days", dest="max_days", metavar="N|none")
-    p.add_argument("--handoff-sla", dest="handoff_sla", metavar="DUR|none")
-    p.add_argument("--reason", metavar="TEXT")
-    p = command("set", "opsweek.cli.team:set_", "change a setting (handoff_sla, stale_after, escalate_after, "
-                                                "step_minutes STEP=N)")
-    p.add_argument("key", metavar="KEY")
-    p.add_argument("value", metavar="VALUE")
-    p = command("team", "opsweek.cli.team:team", "team export: the current system as a team file")
-    p.add_argument("verb", choices=("export",), metavar="export")
-    p.add_argument("-o", "--output", metavar="FILE")
-
-
 def _open(ctx, *, check_me: bool = True):
     from opsweek.cli.work import _open as open_checked
 

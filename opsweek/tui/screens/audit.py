@@ -51,7 +51,7 @@ class AuditScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("f", "fix", "Fix it"),
-        Binding("o", "fix_owner", "Fix owner", show=False),
+        Binding("o", "fix_owner", "Fix owner"),
         Binding("w", "open_map", "Workflow map"),
         Binding("m", "meeting", "Session"),
         Binding("r", "reload", "Refresh", show=False),
@@ -145,7 +145,14 @@ class AuditScreen(Screen):
     # -- actions --------------------------------------------------------------------------
 
     def action_fix_owner(self) -> None:
-        self.action_fix()
+        """``o``: pick an owner, on a finding an owner fixes; other findings say how they are fixed."""
+        finding = self.current_finding()
+        if finding is None:
+            return
+        if finding.fix != "owner":
+            self.notify(f"{finding.workflow}: {finding.text} — {how_to_fix(finding)}", severity="warning")
+            return
+        self.fix_owner(finding)
 
     def action_fix(self) -> None:
         """Fix the finding under the cursor, the way its ``fix`` says."""
