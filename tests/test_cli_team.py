@@ -279,3 +279,12 @@ def test_me_is_case_insensitive_and_checked(demo_db, capsys):
     assert last_change(demo_db)[0]["actor"] == "fay"
     code, _, err = run(demo_db, capsys, "back", "hana", me="fya")
     assert code == 2 and "--me: unknown person 'fya' (did you mean: fay)" in err
+
+
+def test_handles_are_case_insensitive_in_the_other_commands_too(demo_db, capsys):
+    code, out, err = run(demo_db, capsys, "reassign", "31", "--to", "ANA", me="Ben")
+    assert (code, err) == (0, "") and out == "#31 reassigned from ben to ana\n"
+    code, out, err = run(demo_db, capsys, "add", "complaints", "Parcel lost", "--owner", "Ben")
+    assert (code, err) == (0, "") and "owner ben" in out
+    code, _, err = run(demo_db, capsys, "whatif", "--away", "EVE")
+    assert (code, err) == (0, "")

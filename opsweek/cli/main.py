@@ -47,6 +47,11 @@ def _positive(text: str) -> int:
     return value
 
 
+def _handle(text: str) -> str:
+    """A person's handle as typed: handles are case-insensitive on input."""
+    return text.strip().lower()
+
+
 def _volume(text: str) -> float:
     """``--volume X``: the rule is :func:`opsweek.inputs.check_volume` (0.1–100), as in the TUI."""
     from opsweek import inputs
@@ -114,19 +119,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("add", "opsweek.cli.work:add", "new item in the workflow's first stage")
     p.add_argument("workflow", metavar="WORKFLOW")
     p.add_argument("title", metavar="TITLE")
-    p.add_argument("--owner", metavar="H")
+    p.add_argument("--owner", type=_handle, metavar="H")
     p.add_argument("--due", metavar="DATE")
     p.add_argument("--ref", metavar="REF")
     p = command("handoff", "opsweek.cli.work:handoff", "hand an item to the next (or named) stage")
     p.add_argument("item", type=_item_number, metavar="ITEM")
     p.add_argument("--to", metavar="STAGE", dest="to_stage")
-    p.add_argument("--owner", metavar="H")
+    p.add_argument("--owner", type=_handle, metavar="H")
     p.add_argument("--note", metavar="TEXT")
     p = command("accept", "opsweek.cli.work:accept", "accept a handoff; the item moves to its stage")
     p.add_argument("handoff", type=_number, metavar="HANDOFF")
     p = command("reassign", "opsweek.cli.work:reassign", "new owner for an item")
     p.add_argument("item", type=_item_number, metavar="ITEM")
-    p.add_argument("--to", required=True, metavar="H")
+    p.add_argument("--to", required=True, type=_handle, metavar="H")
     p.add_argument("--reason", metavar="TEXT")
     p = command("block", "opsweek.cli.work:block", "mark an item blocked")
     p.add_argument("item", type=_item_number, metavar="ITEM")
@@ -153,7 +158,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("audit", "opsweek.cli.system:audit", "the system audit of every workflow")
     p.add_argument("--json", action="store_true")
     p = command("whatif", "opsweek.cli.system:whatif", "pressure test: who loses what if people are away")
-    p.add_argument("--away", required=True, metavar="H[,H...]")
+    p.add_argument("--away", required=True, type=_handle, metavar="H[,H...]")
     p.add_argument("--volume", type=_volume, default=1.0, metavar="X")
     p.add_argument("--json", action="store_true")
     # keeping the system current (opsweek.cli.team)

@@ -1,4 +1,5 @@
-"""Mark someone away: from and to, typed as people type dates (empty "to": until back)."""
+"""Mark someone away: from and to, typed as people type dates (empty "from": today; empty
+"to": until they are back)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from opsweek.tui.modal.form_dialog import FormDialog, FormField
 
 def away_period(values: dict):
     """``(start, end)`` from the typed dates (raises InputError with the accepted forms)."""
-    start = clock.parse_date(values.get("start", ""), "from")
+    start = clock.parse_date(values.get("start") or "today", "from")
     end = clock.parse_date(values["end"], "to") if values.get("end") else None
     return inputs.check_away_period(start, end)
 
@@ -23,7 +24,7 @@ class AwayDialog(FormDialog):
 
     def __init__(self, handle: str, name: str):
         fields = [
-            FormField("start", "From", "today", "2026-12-01, 1 Dec, +3d, fri, today"),
+            FormField("start", "From (empty: today)", "", "today, 2026-12-01, 1 Dec, +3d, fri"),
             FormField("end", "To (empty: until they are back)", "", "2026-12-05, 5 Dec, +1w, fri"),
         ]
         super().__init__(f"{name} ({handle}) is away", fields, check=_check,

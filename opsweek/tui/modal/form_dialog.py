@@ -34,6 +34,10 @@ class FormField:
     suggestions: list[str] = field(default_factory=list)
 
 
+class _Fields(VerticalScroll, can_focus=False):
+    """The fields, scrolling when the terminal is short (tab moves between the inputs only)."""
+
+
 class FormDialog(ModalScreen[dict | None]):
     """Dismisses with ``{key: text (stripped)}``, or None on escape.
 
@@ -61,7 +65,7 @@ class FormDialog(ModalScreen[dict | None]):
             yield Label(plain(self.title_text), classes="dialog-title")
             if self.about:
                 yield Label(plain(self.about), classes="dialog-hint")
-            with VerticalScroll(classes="form-fields"):
+            with _Fields(classes="form-fields"):
                 for item in self.fields:
                     yield Label(plain(item.label), classes="field-label")
                     suggester = SuggestFromList(item.suggestions, case_sensitive=False) if item.suggestions else None

@@ -257,10 +257,10 @@ class AuditScreen(Screen):
         meeting = read.open_meeting(app.store, week)
         if meeting is not None:
             question = f"Note {finding.workflow} as reviewed in this week's session ({week})?"
-            detail = "m opens the session to review it together."
+            detail = "m opens the session."
         else:
             question = f"No session is open for {week}: start it now and note {finding.workflow} as reviewed?"
-            detail = "Attendance is filled in from who is away; m opens the session."
+            detail = "Attendance starts from who is away. m opens it."
 
         def answered(yes: bool | None) -> None:
             if not yes:

@@ -36,12 +36,33 @@ def owns_text(owns: Owns | None) -> str:
     return ", ".join(f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in parts if n)
 
 
+def short_period(start, end, today) -> str:
+    """``22–27 Nov``, ``30 Nov–2 Dec``, ``1 Dec``, ``from 21 Nov`` (until back); the year
+    only when it is not this year's: narrow enough for 80 columns."""
+    def day(value, month: bool = True) -> str:
+        text = f"{value.day} {value:%b}" if month else str(value.day)
+        return text + (f" {value.year}" if value.year != today.year else "")
+
+    if end == inputs.OPEN_END:
+        return f"from {day(start)} on"
+    if start == end:
+        return day(start)
+    same_month = (start.year, start.month) == (end.year, end.month)
+    return f"{day(start, month=not same_month)}–{day(end)}"
+
+
 def away_cell(person: Person, today) -> Text:
     periods = [a for a in person.away if a.end >= today]
     if not periods:
         return cell("")
     now = any(a.start <= today for a in periods)
-    return cell("; ".join(inputs.away_text(a.start, a.end) for a in periods), WARN if now else "")
+    return cell(", ".join(short_period(a.start, a.end, today) for a in periods), WARN if now else "")
+
+
+def count_cell(n: int, style: str = "") -> Text:
+    text = cell(str(n) if n else "·", style if n else "dim")
+    text.justify = "right"
+    return text
 
 
 class TeamScreen(Screen):
@@ -69,7 +90,18 @@ class TeamScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#team-table", DataTable)
-        table.add_columns("Handle", "Name", "Role", "Cover", "Away", "Active", "Owns")
+        # what matters in a session first; the role (also in the edit dialog) last, so that
+        # 80 columns show who is there, who covers and what each owns
+        table.add_column("Handle", key="handle")
+        table.add_column("Name", key="name", width=14)
+        table.add_column("Act", key="active")
+        table.add_column("Cover", key="cover")
+        table.add_column("Away", key="away")
+        table.add_column("Wf", key="workflows")
+        table.add_column("Stages", key="stages")
+        table.add_column("Items", key="items")
+        table.add_column("Handoffs", key="handoffs")
+        table.add_column("Role", key="role")
         self.reload()
         table.focus()
 
@@ -87,12 +119,15 @@ class TeamScreen(Screen):
         self.people = list(everyone.values())
         for person in self.people:
             mine = owns.get(person.handle)
-            lost = not person.active and mine is not None and (mine.stages or mine.workflows or mine.items)
+            owned = mine or Owns()
+            # an inactive person who still owns work is an ownership gap: shown in red
+            lost = LATE if not person.active else ""
             table.add_row(
-                cell(person.handle, "bold"), cell(person.name), cell(person.role, "dim"),
-                cell(person.cover or "—", "" if person.cover else "dim"), away_cell(person, today),
+                cell(person.handle, "bold"), cell(person.name),
                 cell("yes") if person.active else cell("no", LATE),
-                cell(owns_text(mine) or "—", LATE if lost else ("" if mine else "dim")),
+                cell(person.cover or "—", "" if person.cover else "dim"), away_cell(person, today),
+                count_cell(owned.workflows, lost), count_cell(owned.stages, lost), count_cell(owned.items, lost),
+                count_cell(owned.handoffs, lost), cell(person.role, "dim"),
                 key=person.handle)
         if current is not None and current.handle in everyone:
             table.move_cursor(row=[p.handle for p in self.people].index(current.handle))
@@ -103,7 +138,6 @@ class TeamScreen(Screen):
             parts += ["  ·  away today: ", (", ".join(away), WARN)]
         if inactive:
             parts += ["  ·  inactive: ", (", ".join(inactive), "dim")]
-        parts += ["  ·  + add · enter edit · a away · b back · i inactive"]
         self.query_one("#team-summary", Label).update(join(*parts))
 
     @property
@@ -196,8 +230,8 @@ class TeamScreen(Screen):
         owns = owns_text(read.ownership(app.store).get(person.handle))
         if person.active:
             question = f"Make {person.handle} ({person.name}) inactive?"
-            detail = (f"They still own {owns}: give them new owners (the audit and the gaps list them)."
-                      if owns else "They own nothing; they stay in the history.")
+            # short: the dialog does not wrap it (the audit and the gaps list what is left)
+            detail = f"They still own {owns}." if owns else "They own nothing; the history keeps them."
         else:
             question, detail = f"Make {person.handle} ({person.name}) active again?", ""
 
