@@ -32,3 +32,11 @@ Entry = namedtuple("Entry", "id meeting_id kind text owner due item_id workflow 
                    " created_at week", defaults=(None,) * 8)  # week: of the session that recorded it
 Event = namedtuple("Event", "id change_id at actor meeting_id action entity entity_id before after reason undoes",
                    defaults=(None, None, None, None))
+# an escalation as it was recorded: ``to_handle`` / ``to_name`` the person it went to, as
+# they were then (never looked up again); ``handoff_id`` or ``item_id`` says what was late
+Escalation = namedtuple("Escalation", "id handoff_id item_id tier to_handle to_name at by reason meeting_id",
+                        defaults=(None, None, None))
+# an escalation that is still live, with what it is about: ``kind`` "handoff" or "item",
+# ``holder`` whose work it is, ``late_since`` when the work became late (a handoff's
+# due time, the moment an item went past its stage's max_days)
+EscalatedWork = namedtuple("EscalatedWork", "escalation kind item_id title workflow stage holder late_since")
