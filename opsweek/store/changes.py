@@ -562,7 +562,7 @@ def undo(store: Store, *, actor: str, meeting_id: int | None = None, mine_only: 
     row = store.one(
         f"SELECT change_id, action, at, actor FROM events WHERE {who}undoes IS NULL AND action NOT IN ({skip})"
         " AND action != 'undo' AND change_id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)"
-        " ORDER BY change_id DESC LIMIT 1",
+        " ORDER BY change_id DESC, id LIMIT 1",  # the change's first event names it
         ((actor,) if mine_only else ()) + BOOKKEEPING,
     )
     if row is None:
