@@ -231,3 +231,23 @@ def test_the_dump_carries_the_escalations(demo_db, capsys):
     assert code == 0
     rows = json.loads(out)["tables"]["escalations"]
     assert [(r["handoff_id"], r["tier"], r["to_handle"]) for r in rows] == [(5, 2, "carla")]
+
+
+def test_mine_shows_what_reached_me_and_my_work_that_was_escalated(demo_db, capsys):
+    run(demo_db, capsys, "escalate", "--handoff", "5", "--me", "ivan", "--reason", "three days")
+    code, out, _ = run(demo_db, capsys, "mine", "--me", "carla")
+    reached = out[out.index("Escalated to you (1)"):]
+    assert "handoff 5" in reached.splitlines()[2] and "dev" in reached.splitlines()[2]
+    assert out.index("Handoffs waiting for you to accept") < out.index("Escalated to you") < out.index(
+        "Handoffs you sent")
+    _, out, _ = run(demo_db, capsys, "mine", "--me", "dev", "--json")
+    data = json.loads(out)
+    (mine,) = data["escalated_work"]
+    assert (mine["handoff_id"], mine["to"], mine["to_name"], mine["tier"], mine["by"]) == (
+        5, "carla", "Carla Jensen", 2, "ivan")
+    assert mine["late_seconds"] == 3 * 86400
+    _, out, _ = run(demo_db, capsys, "mine", "--me", "carla", "--json")
+    data = json.loads(out)
+    assert [e["handoff_id"] for e in data["escalated_to_me"]] == [5] and data["overdue"]["escalated"] == 1
+    code, out, _ = run(demo_db, capsys, "mine", "--me", "carla", "--check")
+    assert code == 1 and "1 escalated to you" in out

@@ -473,6 +473,7 @@ def my_work(store: Store, me: str, now: datetime, today: date) -> waiting.MyWork
         sent=_waiting_handoffs(store, waiting.sent_sql(), me),
         stuck=_waiting_stuck(store, me, stage_map, now, today, values),
         actions=my_actions, covering=covering,
+        escalated_to_me=escalated_to(store, me), escalated_work=escalated_work_of(store, me),
     )
 
 
