@@ -696,3 +696,37 @@ def escalated_work_of(store: Store, handle: str) -> list[EscalatedWork]:
                 " ORDER BY x.at DESC, x.id DESC LIMIT 1)")
     return _escalated(store, f"{_REACHED_HANDOFFS.format(who=latest_h)} UNION ALL"
                              f" {_REACHED_ITEMS.format(who=latest_i)} ORDER BY at DESC, id DESC", (handle, handle))
+
+
+# --- the calendar (opsweek ics) ---------------------------------------------------------
+
+
+def open_actions(store: Store, owner: str | None = None) -> list[Entry]:
+    """Open actions (of ``owner``, or everyone's), earliest due first."""
+    where = f"e.owner = ? AND {action_rule.open_sql()}" if owner else action_rule.open_sql()
+    return [entry_from(r) for r in store.query(
+        "SELECT e.*, m.week AS week FROM entries e LEFT JOIN meetings m ON m.id = e.meeting_id"
+        f" WHERE {where} ORDER BY {action_rule.ORDER}", (owner,) if owner else ())]
+
+
+def pending_handoffs_to(store: Store, handle: str) -> list[Handoff]:
+    """Handoffs waiting for ``handle`` to accept, earliest due first."""
+    return _waiting_handoffs(store, waiting.incoming_sql(), handle)
+
+
+def row_versions(store: Store, entity: str, ids) -> dict[str, tuple[int, datetime]]:
+    """Per row of ``entity`` (by id as text): how many times it changed after it was
+    created, and when it last changed, from the audit log."""
+    keys = sorted({str(i) for i in ids})
+    if not keys:
+        return {}
+    return {r["entity_id"]: (r["n"] - 1, _ts(r["at"])) for r in store.query(
+        "SELECT entity_id, count(*) AS n, max(at) AS at FROM events WHERE entity = ?"
+        " AND entity_id IN (SELECT value FROM json_each(?)) GROUP BY entity_id", (entity, json.dumps(keys)))}
+
+
+def database_identity(store: Store) -> str | None:
+    """Something that names this database and no other, stable while it lives (a dump
+    restored elsewhere keeps it): its first audit event. None while it has no history."""
+    row = store.one("SELECT at, actor, action, entity, entity_id FROM events ORDER BY id LIMIT 1")
+    return "|".join(str(v) for v in tuple(row)) if row else None
