@@ -251,3 +251,35 @@ def test_mine_shows_what_reached_me_and_my_work_that_was_escalated(demo_db, caps
     assert [e["handoff_id"] for e in data["escalated_to_me"]] == [5] and data["overdue"]["escalated"] == 1
     code, out, _ = run(demo_db, capsys, "mine", "--me", "carla", "--check")
     assert code == 1 and "1 escalated to you" in out
+
+
+# --- the session's e key ---------------------------------------------------------------
+
+
+async def test_the_session_says_what_is_not_due_before_asking_for_a_note(demo_db):
+    from tui_support import cursor_to, press, settle, type_text
+
+    from opsweek.tui.app import make_app
+    from opsweek.tui.modal.text_prompt import TextPrompt
+
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=(130, 40)) as pilot:
+        await settle(pilot)
+        session = app.screen
+        while session.step != "handoffs":
+            await press(pilot, "n")
+        table = session.query_one("#handoffs-table")
+        await cursor_to(pilot, table, "1")  # exactly 24h late: not due yet
+        await press(pilot, "e")
+        assert not isinstance(app.screen, TextPrompt)
+        assert any("not due for escalation yet" in str(n.message) for n in app._notifications)
+        await cursor_to(pilot, table, "5")  # three days late: due, to carla at tier 2
+        await press(pilot, "e")
+        assert isinstance(app.screen, TextPrompt)
+        await type_text(pilot, "no answer")
+        await press(pilot, "enter")
+        meeting_id = session.meeting_id
+    with Store.open(demo_db) as store:
+        (e,) = read.meeting_escalations(store, meeting_id)
+        assert (e.handoff_id, e.tier, e.to_handle, e.by, e.reason) == (5, 2, "carla", "ivan", "no answer")
+        assert read.escalations_of(store, handoff_ids=[1]) == []

@@ -147,16 +147,17 @@ def escalate(step: Step, handoff=None, item=None) -> None:
 
 
 def escalation_cell(state) -> Text:
-    """A row's place on its escalation path: the tier reached, and who is next."""
+    """A row's place on its escalation path, compactly: the tier reached (``t0``: never
+    escalated; ``t2 carla``) and who is next (``→ carla now`` when due)."""
     if state is None:
         return Text("")
-    reached = f"tier {state.last.tier} {state.last.to_handle}" if state.last else "tier 0"
+    reached = Text(f"t{state.last.tier} {state.last.to_handle}" if state.last else "t0",
+                   style="cyan" if state.last else "dim")
     if state.due is not None:
-        return Text.assemble((reached, "cyan" if state.last else "dim"), " · ",
-                             (f"escalate → {state.due.to}", "bold red"))
+        return Text.assemble(reached, (f" → {state.due.to} now", "bold red"))
     if state.next is not None:
-        return Text.assemble((reached, "cyan" if state.last else "dim"), (f" · next {state.next.to}", "dim"))
-    return Text.assemble((reached, "cyan" if state.last else "dim"), (" · no one next", "dim"))
+        return Text.assemble(reached, (f" · next {state.next.to}", "dim"))
+    return Text.assemble(reached, (" · no one next", "dim"))
 
 
 class StuckItemsStep(ItemActions, Step):
@@ -175,7 +176,7 @@ class StuckItemsStep(ItemActions, Step):
         table = PagedTable(id="stuck-table")
         table.add_column("item")
         table.add_column("title", width=26)
-        table.add_columns("owner", "in stage", "why stuck", "escalation", "workflow / stage")
+        table.add_columns("owner", "in stage", "escalation", "why stuck", "workflow / stage")
         yield table
 
     def on_mount(self) -> None:
@@ -203,8 +204,8 @@ class StuckItemsStep(ItemActions, Step):
                 Text(f"#{it.id}", style="bold"), cell(it.title), self.owner_cell(it.owner),
                 cell(clock.humanize(now - it.stage_entered_at),
                      LATE_STYLE if any(r.kind == "in_stage" for r in reasons) else ""),
-                why, escalation_cell(states.get(it.id) if any(r.kind == "in_stage" for r in reasons) else None),
-                cell(f"{it.workflow} / {it.stage}")), it))
+                escalation_cell(states.get(it.id) if any(r.kind == "in_stage" for r in reasons) else None),
+                why, cell(f"{it.workflow} / {it.stage}")), it))
         return rows
 
     def load(self) -> None:
