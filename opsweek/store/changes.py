@@ -251,7 +251,7 @@ def _not_due(what: str, late_from: datetime, last, now: datetime, settings: dict
     if last is not None:
         return InputError(f"{what} was escalated to {last.to_handle} (tier {last.tier}) on {clock.show(last.at)};"
                           f" it is due again, to {step.to} (tier {step.tier}), after {clock.show(due)} ({after} since)")
-    return InputError(f"{what} is not due for escalation yet: it is after {clock.show(due)} ({after} past its deadline);"
+    return InputError(f"{what} is not due for escalation yet: it becomes due after {clock.show(due)} ({after} past its deadline);"
                       f" it would go to {step.to} (tier {step.tier})")
 
 
