@@ -53,6 +53,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _number(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (accepted: 1–65535)")
+    return value
+
+
 def _volume(text: str) -> float:
     """``--volume X``: the rule is :func:`opsweek.inputs.check_volume` (0.1–100), as in the TUI."""
     from opsweek import inputs
@@ -108,7 +115,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         return p
 
     command("tui", "opsweek.cli.tui:home", "open the TUI at the home dashboard")
-    command("meeting", "opsweek.cli.tui:meeting", "open this week's session, resuming an unfinished one")
+    p = command("meeting", "opsweek.cli.tui:meeting", "open this week's session, resuming an unfinished one")
+    p.add_argument("--follow", action="store_true",
+                   help="a read-only view that moves with the facilitator's step (changes nothing)")
+    p = command("serve", "opsweek.cli.serve:serve", "the TUI in a browser (textual-serve; no authentication:"
+                " binds to localhost unless told otherwise)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765)")
+    p.add_argument("--read-only", dest="read_only", action="store_true",
+                   help="browsers get follow-mode viewers that can change nothing")
     p = command("demo", "opsweek.cli.setup:demo", "build a demo database from sample_data/ and open it")
     p.add_argument("--scale", type=_positive, metavar="N", help="generate N synthetic items instead (load tests)")
     p.add_argument("--no-tui", action="store_true", help="print a summary instead of opening the TUI")
@@ -293,7 +308,7 @@ INTERNAL_ERROR = 70
 
 _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "--ref", "--away", "--volume",
                             "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale",
-                            "--for", "--title", "--schedule", "--catch-up", "--days"})
+                            "--for", "--title", "--schedule", "--catch-up", "--days", "--host", "--port"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
 
 
