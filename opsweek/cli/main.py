@@ -127,7 +127,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("demo", "opsweek.cli.setup:demo", "build a demo database from sample_data/ and open it")
     p.add_argument("--scale", type=_positive, metavar="N", help="generate N synthetic items instead (load tests)")
     p.add_argument("--no-tui", action="store_true", help="print a summary instead of opening the TUI")
-    command("init", "opsweek.cli.setup:init", "create an empty database")
+    p = command("init", "opsweek.cli.setup:init", "create an empty database")
+    p.add_argument("--shared", action="store_true",
+                   help="for a team's group directory: file 0660, new directory 2770 (env OPSWEEK_SHARED=1)")
     p = command("import", "opsweek.cli.setup:import_", "import a team file (.toml), items (.csv) or a dump (.json)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--replace", action="store_true", help="let a dump replace a database that holds data")
