@@ -321,6 +321,16 @@ class Store:
         other.conn.execute("PRAGMA query_only = ON")
         return other
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this connection: it moves when another
+        connection (of this process or another) has committed since, never for this one's
+        own writes. Reads no data, so polling it is cheap (the TUI's live screens)."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def refuse_writes(self) -> None:
+        """From now on this connection can only read (``PRAGMA query_only``): a viewer's."""
+        self.conn.execute("PRAGMA query_only = ON")
+
     def _configure(self) -> None:
         conn = self.conn
         conn.row_factory = sqlite3.Row

@@ -160,7 +160,7 @@ class OpsweekApp(App):
         self._store = store or Store.open(self.db_path, migrate=not read_only)
         self._store.quick_wait_ms = QUICK_WAIT_MS
         if read_only:
-            self._store.conn.execute("PRAGMA query_only = ON")
+            self._store.refuse_writes()
         self.data_version = self._data_version()
         self.readers = Readers(self._store.reader)
         self.team: read.Team = read.team(self._store)
@@ -204,7 +204,7 @@ class OpsweekApp(App):
     # -- live -----------------------------------------------------------------------
 
     def _data_version(self) -> int:
-        return self._store.conn.execute("PRAGMA data_version").fetchone()[0]
+        return self._store.data_version()
 
     def check_for_changes(self) -> bool:
         """Did another connection commit since the last look? Then re-read the team and let
