@@ -227,6 +227,13 @@ def m003_recurring(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="m004_team_import")
+def m004_team_import(db: Database) -> None:
+    # a stage the team file no longer lists is retired (import --prune), never deleted:
+    # items and history refer to it
+    db.execute("ALTER TABLE stages ADD COLUMN retired INTEGER NOT NULL DEFAULT 0")
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 
