@@ -12,7 +12,7 @@ from textual.widgets import Label
 
 from opsweek.agenda import STEPS
 from opsweek.text import one_line
-from opsweek.tui.app import ChangeRequested
+from opsweek.tui.app import READ_ONLY_NOTICE, ChangeRequested
 from opsweek.tui.widgets.paged_table import PagedTable
 
 if TYPE_CHECKING:
@@ -80,7 +80,10 @@ class Step(Vertical):
                                           meeting_id=self.session.meeting_id if meeting else None))
 
     def session_open(self) -> bool:
-        """True while the session takes changes; says so when it is closed."""
+        """True while the session takes changes; says so when it is closed (or only viewed)."""
+        if self.session.read_only:
+            self.notify(READ_ONLY_NOTICE, severity="warning")
+            return False
         if self.session.closed:
             self.notify("this session is closed", severity="warning")
             return False
