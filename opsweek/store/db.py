@@ -22,7 +22,7 @@ from opsweek.errors import DatabaseUnusable, InputError
 MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
-MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring")
+MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m005_speed")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 

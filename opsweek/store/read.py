@@ -259,10 +259,15 @@ def pending_handoff_for(store: Store, item_id: int) -> Handoff | None:
 # --- stuck items (rules.stuck) -------------------------------------------------------
 
 
+def _max_days(stages) -> set:
+    """The stages' ``max_days`` values, for ``stuck.sql`` to work out each threshold once."""
+    return {s.max_days for s in stages}
+
+
 def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: str = "1",
                params=(), limit: int = 200, offset: int = 0) -> list[tuple[Item, list[rules.Reason]]]:
     """Stuck items with their reasons, longest in stage first, one page at a time."""
-    condition, stuck_params = stuck.sql(team.settings, now, today)
+    condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
     sql = (f"SELECT i.* FROM {stuck.FROM} WHERE {condition} AND ({where}) "
            f"ORDER BY {stuck.ORDER} LIMIT {int(limit)} OFFSET {int(offset)}")
     page = [item_from(r) for r in store.query(sql, [*stuck_params, *params])]
@@ -271,7 +276,7 @@ def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: s
 
 
 def stuck_count(store: Store, team: Team, now: datetime, today: date, *, where: str = "1", params=()) -> int:
-    condition, stuck_params = stuck.sql(team.settings, now, today)
+    condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
     return store.scalar(f"SELECT count(*) FROM {stuck.FROM} WHERE {condition} AND ({where})",
                         [*stuck_params, *params])
 
@@ -281,7 +286,7 @@ def stuck_counts(store: Store, team: Team, now: datetime, today: date, *, by: st
     """Stuck items counted per ``by`` (an items column: workflow, stage, owner)."""
     if by not in ("workflow", "stage", "owner"):
         raise ValueError(by)
-    condition, stuck_params = stuck.sql(team.settings, now, today)
+    condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
     return dict(store.query(f"SELECT i.{by}, count(*) FROM {stuck.FROM} WHERE {condition} AND ({where})"
                             f" GROUP BY i.{by}", [*stuck_params, *params]))
 
@@ -331,12 +336,17 @@ def last_reviews(store: Store) -> dict[str, datetime]:
 
 def health(store: Store, team: Team, now: datetime, today: date) -> list:
     """Per workflow (``rules.attention.WorkflowHealth``): open items, stuck items, overdue
-    handoffs and the audit score."""
+    handoffs and the audit score.
+
+    Two passes: open and stuck counted together over the open items (an index holds every
+    column the stuck rule reads), and the overdue handoffs over the pending index."""
     from opsweek.rules.attention import WorkflowHealth
 
-    opened = dict(store.query(
-        "SELECT workflow, count(*) FROM items WHERE status IN ('open', 'blocked') GROUP BY workflow"))
-    stuck_by = stuck_counts(store, team, now, today)
+    condition, params = stuck.sql(team.settings, now, today, _max_days(team.stages))
+    opened, stuck_by = {}, {}
+    for row in store.query(f"SELECT i.workflow, count(*), coalesce(sum({condition}), 0) FROM {stuck.FROM}"
+                           f" WHERE {rules.common.OPEN_SQL.format(i='i')} GROUP BY i.workflow", params):
+        opened[row[0]], stuck_by[row[0]] = row[1], row[2]
     overdue_by = overdue_counts(store, now)
     audits = {a.workflow: a for a in rules.audit(team.workflows, team.stages_by_workflow, team.people,
                                                  last_reviews(store), now)}
@@ -503,7 +513,7 @@ def _waiting_stuck(store: Store, handle: str, stage_map: dict, now: datetime, to
     open items (an index holds every column it needs), reasons for the rows shown only.
     With ``limit``, one pass reads the ids and due days of all their stuck items (the
     total and the overdue), then the rows of the first ``limit``."""
-    condition, params = stuck.sql(settings, now, today)
+    condition, params = stuck.sql(settings, now, today, _max_days(stage_map.values()))
     where = f"{waiting.owned_open_sql('i')} AND {condition}"
     if limit is None:
         page = [item_from(r) for r in store.query(f"SELECT i.* FROM {stuck.FROM} WHERE {where}"
