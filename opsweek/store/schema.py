@@ -227,6 +227,13 @@ def m003_recurring(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="m004_team_import")
+def m004_team_import(db: Database) -> None:
+    # a stage the team file no longer lists is retired (import --prune), never deleted:
+    # items and history refer to it
+    db.execute("ALTER TABLE stages ADD COLUMN retired INTEGER NOT NULL DEFAULT 0")
+
+
 @migrations(name="m005_speed")
 def m005_speed(db: Database) -> None:
     # Every column the stuck rule reads, after the open-items prefix of items_status_stage:
