@@ -322,3 +322,59 @@ def test_human_and_json_agree(demo_db, capsys, me):
         assert f"#{handoff['item_id']}" in out
     for item in data["stuck"]:
         assert f"#{item['id']}" in out
+
+
+# --- long sections: the 20 most urgent, how many more, --all ----------------------------
+
+
+def pile_up_stuck_items(db: Path, count: int) -> list[int]:
+    """``count`` blocked items for ana in complaints/investigate, each entered a minute after
+    the last (all after her own two stuck items), every other one past its due date."""
+    ids = []
+    with Store.open(db) as store, store.change("test.items", actor="test") as change:
+        for n in range(count):
+            at = f"2026-11-20T00:{n:02d}:00Z"
+            ids.append(change.insert("items", {
+                "workflow": "complaints", "stage": "investigate", "title": f"Piled-up complaint {n}",
+                "owner": "ana", "status": "blocked", "opened_at": at, "stage_entered_at": at,
+                "last_activity_at": at, "due": "2026-11-20" if n % 2 == 0 else None,
+                "blocked_reason": "Waiting on the courier"}))
+    return ids
+
+
+def stuck_rows(out: str) -> list[str]:
+    section = out[out.index("Your stuck items"):out.index("Your open actions")]
+    return [line.split()[0] for line in section.splitlines() if line.strip().startswith("#")]
+
+
+def test_a_long_section_shows_its_20_most_urgent_and_says_how_many_more(demo_db, capsys):
+    piled = pile_up_stuck_items(demo_db, 30)
+    code, out, _ = run(demo_db, capsys, "mine", "--me", "ana")
+    assert code == 0
+    # every stuck item is counted, 16 of them past due (her #34 and every other piled one)
+    assert "Your stuck items (32, 16 overdue)" in out
+    # the 20 longest in their stage: her own two, then the first 18 piled up
+    assert stuck_rows(out) == ["#35", "#34", *[f"#{i}" for i in piled[:18]]]
+    assert "  and 12 more (opsweek mine --all shows every row)" in out
+    # the sections that fit say nothing more
+    assert out.count("more (opsweek mine --all") == 1
+
+
+def test_all_shows_every_row_and_json_always_has_them(demo_db, capsys):
+    piled = pile_up_stuck_items(demo_db, 30)
+    _, out, _ = run(demo_db, capsys, "mine", "--me", "ana", "--all")
+    assert "Your stuck items (32, 16 overdue)" in out
+    assert stuck_rows(out) == ["#35", "#34", *[f"#{i}" for i in piled]]
+    assert "more (opsweek mine --all" not in out
+    _, raw, _ = run(demo_db, capsys, "mine", "--me", "ana", "--json")
+    data = json.loads(raw)
+    assert [item["id"] for item in data["stuck"]] == [35, 34, *piled]
+    assert data["overdue"]["items"] == 16
+
+
+def test_check_counts_the_rows_a_short_listing_leaves_out(demo_db, capsys):
+    pile_up_stuck_items(demo_db, 30)
+    code, out, _ = run(demo_db, capsys, "mine", "--me", "ana", "--check")
+    assert code == 1
+    assert out.splitlines() == ["ana: 18 overdue (1 handoff to accept; 16 items past due; 1 action); "
+                                "see 'opsweek mine'"]

@@ -150,6 +150,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("mine", "opsweek.cli.mine:mine", "what is waiting on me")
     p.add_argument("--json", action="store_true", help="machine-readable output (stable shape)")
     p.add_argument("--check", action="store_true", help="exit 1 when anything of mine is overdue")
+    p.add_argument("--all", action="store_true", help="every row of each section (default: the 20 most urgent)")
 
     p = command("add", "opsweek.cli.work:add", "new item in the workflow's first stage")
     p.add_argument("workflow", metavar="WORKFLOW")

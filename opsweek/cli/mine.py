@@ -12,6 +12,9 @@ Sections, in this order:
    point from today to Sunday (``rules.cover_for``), their handoffs waiting to be
    accepted and their stuck items.
 
+Each section shows its 20 most urgent rows (in the order above) and then how many more
+there are; ``--all`` shows every row, and ``--json`` always has every row.
+
 ``--check`` prints nothing and exits 0 when nothing of mine is overdue; otherwise it
 prints one summary line and exits 1 (with ``--json`` too, the JSON is printed and the
 exit status is the same). "Overdue" means: a handoff to me (or to someone I
@@ -69,6 +72,7 @@ from opsweek.store import read
 
 JSON_VERSION = 1
 TITLE_WIDTH = 38
+SHOWN = 20  # rows per section, most urgent first, unless --all
 
 
 # --- JSON -----------------------------------------------------------------------------
@@ -194,8 +198,15 @@ def _escalated_rows(mine: MyWork, found: list, who: str) -> list[list]:
     return rows
 
 
-def _count(total: int, overdue: int) -> str:
+def _count(size: tuple[int, int]) -> str:
+    total, overdue = size
     return f"{total}, {overdue} overdue" if overdue else str(total)
+
+
+def _more(out: Printer, size: tuple[int, int], shown: int, indent: int = 2) -> None:
+    """"and N more" under a section that shows only its most urgent rows."""
+    if size[0] > shown:
+        out.line(f"{' ' * indent}and {size[0] - shown} more (opsweek mine --all shows every row)", "dim")
 
 
 def render(mine: MyWork, out: Printer) -> None:
@@ -212,9 +223,10 @@ def render(mine: MyWork, out: Printer) -> None:
 
     out.line("")
     if mine.incoming:
-        late = sum(mine.handoff_overdue(h) for h in mine.incoming)
-        out.heading(f"Handoffs waiting for you to accept ({_count(len(mine.incoming), late)})")
+        size = mine.size("incoming")
+        out.heading(f"Handoffs waiting for you to accept ({_count(size)})")
         out.table(_incoming_rows(mine, mine.incoming), _INCOMING_HEADER)
+        _more(out, size, len(mine.incoming))
         out.line(f"  accept one with: opsweek accept {mine.incoming[0].id}", "dim")
     else:
         out.line("Handoffs waiting for you to accept: none")
@@ -225,19 +237,21 @@ def render(mine: MyWork, out: Printer) -> None:
 
     out.line("")
     if mine.sent:
-        late = sum(mine.handoff_overdue(h) for h in mine.sent)
-        out.heading(f"Handoffs you sent, not yet accepted ({_count(len(mine.sent), late)})")
+        size = mine.size("sent")
+        out.heading(f"Handoffs you sent, not yet accepted ({_count(size)})")
         out.table([[str(h.id), f"#{h.item_id}", truncate(h.title, TITLE_WIDTH), h.to_owner or "nobody",
                     f"{h.workflow}/{h.to_stage}", when(h.due_at), _late(mine, h)] for h in mine.sent],
                   ["HANDOFF", "ITEM", "TITLE", "TO", "INTO", "DUE", "LATE"])
+        _more(out, size, len(mine.sent))
     else:
         out.line("Handoffs you sent, not yet accepted: none")
 
     out.line("")
     if mine.stuck:
-        late = sum(mine.item_overdue(item) for item, _ in mine.stuck)
-        out.heading(f"Your stuck items ({_count(len(mine.stuck), late)})")
+        size = mine.size("stuck")
+        out.heading(f"Your stuck items ({_count(size)})")
         out.table(_stuck_rows(mine, mine.stuck), _STUCK_HEADER)
+        _more(out, size, len(mine.stuck))
     else:
         out.line("Your stuck items: none")
     if mine.escalated_work:
@@ -248,8 +262,8 @@ def render(mine: MyWork, out: Printer) -> None:
 
     out.line("")
     if mine.actions:
-        late = sum(mine.action_overdue(a) for a in mine.actions)
-        out.heading(f"Your open actions ({_count(len(mine.actions), late)})")
+        size = mine.size("actions")
+        out.heading(f"Your open actions ({_count(size)})")
         rows = []
         for a in mine.actions:
             if a.due is None:
@@ -261,6 +275,7 @@ def render(mine: MyWork, out: Printer) -> None:
             link = f"#{a.item_id}" if a.item_id else (a.workflow or "")
             rows.append([str(a.id), day(a.due, mine.today) or "—", status, a.text, link])
         out.table(rows, ["ACTION", "DUE", "", "WHAT", "ABOUT"])
+        _more(out, size, len(mine.actions))
     else:
         out.line("Your open actions: none")
 
@@ -273,13 +288,15 @@ def render(mine: MyWork, out: Printer) -> None:
             out.line("  nothing waiting on them")
             continue
         if c.incoming:
-            late = sum(mine.handoff_overdue(h) for h in c.incoming)
-            out.line(f"  Handoffs waiting for {c.person.handle} to accept ({_count(len(c.incoming), late)})")
+            size = mine.covering_size(c, "incoming")
+            out.line(f"  Handoffs waiting for {c.person.handle} to accept ({_count(size)})")
             out.table(_incoming_rows(mine, c.incoming), _INCOMING_HEADER, indent=4)
+            _more(out, size, len(c.incoming), indent=4)
         if c.stuck:
-            late = sum(mine.item_overdue(item) for item, _ in c.stuck)
-            out.line(f"  Their stuck items ({_count(len(c.stuck), late)})")
+            size = mine.covering_size(c, "stuck")
+            out.line(f"  Their stuck items ({_count(size)})")
             out.table(_stuck_rows(mine, c.stuck), _STUCK_HEADER, indent=4)
+            _more(out, size, len(c.stuck), indent=4)
 
 
 def check_line(mine: MyWork, overdue: dict[str, int]) -> str:
@@ -301,13 +318,17 @@ def check_line(mine: MyWork, overdue: dict[str, int]) -> str:
 
 
 def mine(ctx) -> int:
-    """``opsweek mine [--json] [--check]``; returns 1 with ``--check`` when something is overdue."""
+    """``opsweek mine [--json] [--check] [--all]``; returns 1 with ``--check`` when something is overdue.
+
+    Only the JSON (always complete) and ``--all`` read every row; otherwise each section
+    reads its most urgent :data:`SHOWN` rows and its counts."""
     me = ctx.require_me()
     now = clock.now()
     today = now.astimezone(clock.local_tz()).date()
     store = ctx.open_store()
     try:
-        result = read.my_work(store, me, now, today)
+        limit = None if ctx.args.json or getattr(ctx.args, "all", False) else SHOWN
+        result = read.my_work(store, me, now, today, limit=limit)
     finally:
         store.close()
     overdue = result.overdue()

