@@ -54,3 +54,16 @@ def test_late_work_that_is_not_overdue_is_listed_with_exit_0(demo_db, capsys):
     code, out, _ = run(demo_db, capsys, "digest", "--me", "hana")
     assert code == 0 == run(demo_db, capsys, "mine", "--me", "hana", "--check")[0]
     assert "Your overdue work (1 item)" in out and "#27" in out
+
+
+def test_work_a_schedule_opened_and_todays_session_are_in_the_digest(demo_db, capsys, monkeypatch):
+    # the demo's complaints review opens for ana every friday 09:00; the session is every monday 10:00
+    monkeypatch.setenv("OPSWEEK_NOW", "2026-11-27T09:30:00Z")
+    assert run(demo_db, capsys, "tick")[0] == 0
+    code, out, _ = run(demo_db, capsys, "digest", "--me", "ana")
+    assert "Opened for you by a schedule (1)" in out and "Review open complaints, 2026-W48" in out
+    assert "weekly session is today" not in out  # a friday
+    monkeypatch.setenv("OPSWEEK_NOW", "2026-11-30T08:00:00Z")
+    code, out, _ = run(demo_db, capsys, "digest", "--me", "ana")
+    assert out.rstrip().endswith("The weekly session is today at 10:00")
+    assert "Opened for you by a schedule" not in out  # opened more than a day ago

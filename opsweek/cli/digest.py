@@ -3,8 +3,9 @@ scripts.
 
 For ``--me`` (or, with ``--everyone``, one section per person who has something), in
 this order: handoffs waiting for them to accept and escalations that reached them, their
-overdue work (items past their due date or their stage's ``max_days``), and their actions
-due today or past due. When nothing needs anyone it prints nothing at all, so cron's
+overdue work (items past their due date or their stage's ``max_days``), their actions
+due today or past due, the items a schedule opened for them in the last day, and the
+weekly session when it is today. When nothing needs anyone it prints nothing at all, so cron's
 ``MAILTO`` sends no mail; the exit status is 1 when something is overdue (what
 ``opsweek mine --check`` counts), else 0.
 
@@ -33,13 +34,15 @@ def _due_actions(work) -> list:
     return [a for a in work.actions if a.due is not None and a.due <= work.today]
 
 
-def needs_attention(work) -> bool:
+def needs_attention(work, opened=(), session=None) -> bool:
     """Anything for the digest: a handoff to accept, an escalation that reached them,
-    late work of theirs, an action due today or before."""
-    return bool(work.incoming or work.escalated_to_me or _late_items(work) or _due_actions(work))
+    late work of theirs, an action due today or before, work a schedule opened for them
+    (``opened``), the session if it is today (``session``)."""
+    return bool(work.incoming or work.escalated_to_me or _late_items(work) or _due_actions(work) or opened
+                or session)
 
 
-def section(work, out: Printer, *, everyone: bool) -> None:
+def section(work, out: Printer, *, everyone: bool, opened=(), session=None) -> None:
     """One person's part of the digest (sections in the order of the module doc)."""
     person = work.people[work.me]
     title = f"{work.me} ({one_line(person.name)})"
@@ -85,6 +88,14 @@ def section(work, out: Printer, *, everyone: bool) -> None:
             status = Cell("due today") if a.due == work.today else Cell(f"{(work.today - a.due).days}d late", "red")
             rows.append([f"action {a.id}", day(a.due, work.today), status, Cell(truncate(a.text, 60))])
         out.table(rows)
+    if opened:
+        out.line("")
+        out.heading(f"Opened for you by a schedule ({len(opened)})")
+        out.table([[f"#{it.id}", Cell(truncate(it.title, TITLE_WIDTH)), Cell(f"{it.workflow}/{it.stage}"),
+                    Cell(f"due {day(it.due, work.today)}" if it.due else "")] for it in opened])
+    if session is not None:
+        out.line("")
+        out.heading(f"The weekly session is today at {clock.show(session, '%H:%M')}")
 
 
 def digest(ctx) -> int:
@@ -93,6 +104,10 @@ def digest(ctx) -> int:
     now = clock.now()
     today = now.astimezone(clock.local_tz()).date()
     me = None if ctx.args.everyone else ctx.require_me()
+    from datetime import datetime, time, timedelta
+
+    from opsweek.store import recurring
+
     store = ctx.open_store()
     try:
         if me is not None:
@@ -100,14 +115,19 @@ def digest(ctx) -> int:
         else:
             everyone = read.people(store)
             works = [read.my_work(store, handle, now, today) for handle, p in everyone.items() if p.active]
+        opened = {w.me: read.opened_for(store, w.me, now - timedelta(days=1)) for w in works}
+        midnight = datetime.combine(today, time(0), tzinfo=clock.local_tz())
+        following = recurring.next_session(store, midnight - timedelta(seconds=1))
+        session = following if following is not None and following.astimezone(clock.local_tz()).date() == today \
+            else None
     finally:
         store.close()
-    shown = [w for w in works if needs_attention(w)]
+    shown = [w for w in works if needs_attention(w, opened[w.me], session)]
     out = Printer()
     if ctx.args.everyone and shown:
         out.heading(f"opsweek digest, {when(now)}: {plural(len(shown), 'person', 'people')} with something to do")
     for index, work in enumerate(shown):
         if index or ctx.args.everyone:
             out.line("")
-        section(work, out, everyone=ctx.args.everyone)
+        section(work, out, everyone=ctx.args.everyone, opened=opened[work.me], session=session)
     return 1 if any(w.overdue()["total"] for w in works) else 0

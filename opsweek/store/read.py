@@ -887,3 +887,14 @@ def database_identity(store: Store) -> str | None:
     restored elsewhere keeps it): its first audit event. None while it has no history."""
     row = store.one("SELECT at, actor, action, entity, entity_id FROM events ORDER BY id LIMIT 1")
     return "|".join(str(v) for v in tuple(row)) if row else None
+
+
+# --- work that opened by itself (rules.triggers): the digest ---------------------------
+
+
+def opened_for(store: Store, handle: str, since: datetime) -> list[Item]:
+    """Open items of ``handle`` that a schedule opened after ``since``, newest first."""
+    return [item_from(r) for r in store.query(
+        "SELECT i.* FROM occurrences o JOIN items i ON i.id = o.item_id WHERE i.owner = ?"
+        " AND i.status IN ('open', 'blocked') AND o.at > ? ORDER BY o.at DESC, i.id DESC",
+        (handle, clock.stamp(since)))]
