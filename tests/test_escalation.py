@@ -11,6 +11,7 @@ import pytest
 
 from opsweek import notes
 from opsweek.cli.main import main
+from tui_support import stark_waits_on_dev
 from opsweek.rules import escalation
 from opsweek.store import Store, changes, read
 from opsweek.store.records import Away, Escalation, Handoff, Item, Person, Stage, Workflow
@@ -151,10 +152,7 @@ def test_a_new_stage_starts_the_path_again():
 
 @pytest.fixture
 def demo_db(demo_db):
-    """The demo, with handoff 5 (#16 Stark into qa) waiting on dev, as these stories tell it."""
-    with Store.open(demo_db) as store:
-        changes.reassign_handoff(store, read.team(store), 5, "dev", actor="ivan")
-    return demo_db
+    return stark_waits_on_dev(demo_db)
 
 
 def run(db: Path, capsys, *argv: str) -> tuple[int, str, str]:

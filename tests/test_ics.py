@@ -9,16 +9,12 @@ import pytest
 from icalendar import Calendar
 
 from opsweek.cli.main import main
+from tui_support import stark_waits_on_dev
 
 
 @pytest.fixture
 def demo_db(demo_db):
-    """The demo, with handoff 5 (#16 Stark into qa) waiting on dev, as these stories tell it."""
-    from opsweek.store import Store, changes, read
-
-    with Store.open(demo_db) as store:
-        changes.reassign_handoff(store, read.team(store), 5, "dev", actor="ivan")
-    return demo_db
+    return stark_waits_on_dev(demo_db)
 
 
 def run(db: Path, capsys, *argv: str) -> tuple[int, str, str]:

@@ -87,6 +87,7 @@ def test_an_action_is_finished_dropped_or_rescheduled_between_sessions(demo_db, 
     before = demo_db.read_bytes()
     for argv, expected in [
         ((str(first.id), "done"), f"action {first.id} is already done"),
+        ((str(first.id), "drop", "--reason", "x"), f"action {first.id} is already done"),
         ((str(second.id), "due"), "action ID due needs the new date"),
         ((str(second.id), "drop", "fri"), "takes no date"),
         ((str(second.id), "due", "someday"), "is not a date"),

@@ -25,24 +25,27 @@ ROUNDS = 50
 RACERS = ("ana", "ben")
 
 
-def race(db: str, me: str, command: str, targets: list[int], barrier, results) -> None:
-    """One person's process: for each target, wait for the other, then run the command."""
+def race(db: str, me: str, command: str, targets: list[int], barrier, results, after: tuple = ()) -> None:
+    """One person's process: for each target, wait for the other, then run the command
+    (``after``: words after the target, this racer's own)."""
     from opsweek.cli.main import main
 
     for target in targets:
         barrier.wait(timeout=60)
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["--db", db, "--me", me, command, str(target)])
+            code = main(["--db", db, "--me", me, command, str(target), *after])
         results.put((target, me, code, err.getvalue().strip()))
 
 
-def run_race(db, command: str, targets: list[int]) -> dict[int, dict[str, tuple[int, str]]]:
-    """Both racers run ``command`` on every target; returns, per target, each one's (exit code, stderr)."""
+def run_race(db, command: str, targets: list[int], extra: dict | None = None) -> dict[int, dict[str, tuple[int, str]]]:
+    """Both racers run ``command`` on every target (``extra``: per racer, the words after
+    the target); returns, per target, each one's (exit code, stderr)."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(RACERS))
     results = context.Queue()
-    processes = [context.Process(target=race, args=(str(db), me, command, targets, barrier, results))
+    processes = [context.Process(target=race, args=(str(db), me, command, targets, barrier, results,
+                                                    tuple((extra or {}).get(me, ()))))
                  for me in RACERS]
     for process in processes:
         process.start()
@@ -139,3 +142,18 @@ def test_a_refused_change_uses_up_no_change_number(demo_db):
         added = changes.add_item(store, team, "complaints", "After the refusal", owner="ben", actor="ben")
         assert store.scalar("SELECT change_id FROM events WHERE entity = 'items' AND entity_id = ?",
                             (str(added),)) == last + 1
+
+
+def test_two_people_closing_one_action_at_once_close_it_once(demo_db, frozen_now):
+    """One says done, the other drops it, at the same moment: one of them does."""
+    with Store.open(demo_db) as store:
+        team = read.team(store)
+        actions = [changes.record_entry(store, team, "action", f"Race {n}", owner="ana", meeting_id=None, actor="ivan")
+                   for n in range(10)]
+    outcome = run_race(demo_db, "action", actions, extra={"ana": ["done"], "ben": ["drop", "--reason", "no"]})
+    with Store.open(demo_db) as store:
+        for action_id in actions:
+            winner, _, message = winner_and_loser(outcome[action_id])
+            status = read.entry(store, action_id).status
+            assert status == ("done" if winner == "ana" else "dropped")
+            assert f"action {action_id} is already {status}" in message

@@ -366,7 +366,7 @@ def test_a_dump_carries_schedules_occurrences_and_feeds(tmp_path):
 
 
 def test_a_schedule_whose_owner_left_is_an_ownership_gap_until_someone_takes_it(tmp_path):
-    from opsweek.tui.gap_list import gaps_count, gaps_page
+    from opsweek.store.read import gaps_count, gaps_page
 
     store = team_store(tmp_path)
     week = (CREATED.date(), CREATED.date() + timedelta(days=6))

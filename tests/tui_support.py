@@ -52,3 +52,13 @@ async def cursor_to(pilot, table, key: str) -> None:
         await pilot.press("down")
     await settle(pilot)
     assert keys[table.cursor_row] == key
+
+
+def stark_waits_on_dev(db):
+    """The demo, with handoff 5 (#16 Stark into qa) waiting on dev, as the escalation and
+    calendar stories tell it (the sample file sends it to carla)."""
+    from opsweek.store import Store, changes, read
+
+    with Store.open(db) as store:
+        changes.reassign_handoff(store, read.team(store), 5, "dev", actor="ivan")
+    return db

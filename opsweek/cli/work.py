@@ -126,7 +126,7 @@ def action(ctx) -> int:
             changes.set_action_due(store, args.action_id, due, actor=ctx.actor, reason=args.reason)
         else:
             changes.set_action_status(store, args.action_id, "done" if args.verb == "done" else "dropped",
-                                      meeting_id=None, actor=ctx.actor, reason=args.reason)
+                                      meeting_id=None, actor=ctx.actor, reason=args.reason, only_open=True)
         e = read.entry(store, args.action_id)
     what = {"done": "done", "drop": "dropped", "due": f"now due {day(e.due, clock.today())}"}[args.verb]
     return _say(f"action {e.id} {what}: {_quote(e.text)} ({e.owner})")
@@ -289,7 +289,6 @@ def log(ctx) -> int:
             what = f"#{args.item}" if args.item is not None else "this database"
             out.line(f"no changes recorded for {what} yet")
             return 0
-        where, params = history.item_trail_sql(args.item) if args.item is not None else ("1", [])
         for change in found:
             words = one_line(history.describe_change(store, change))
             header = f"change {change.id}  {when(change.at)}  {words}  by {one_line(change.actor)}  {change.action}"
@@ -303,7 +302,7 @@ def log(ctx) -> int:
             for event in change.edits[:SHOWN_PER_CHANGE]:
                 out.line("  " + _describe(event))
             if len(change.edits) > SHOWN_PER_CHANGE:
-                total = history.edit_count(store, change.id, where, params)
+                total = history.edit_count(store, change.id, item_id=args.item)
                 out.line(f"  … and {total - SHOWN_PER_CHANGE:,} more rows in this change", "dim")
     return 0
 

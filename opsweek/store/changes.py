@@ -560,8 +560,9 @@ def record_entry(store: Store, team: read.Team, kind: str, text: str, *, meeting
 
 
 def set_action_status(store: Store, entry_id: int, status: str, *, meeting_id: int | None, actor: str,
-                      reason: str | None = None, now: datetime | None = None) -> None:
-    """Close (done / dropped) or reopen an action."""
+                      reason: str | None = None, now: datetime | None = None, only_open: bool = False) -> None:
+    """Close (done / dropped) or reopen an action; with ``only_open``, only an open one
+    (``opsweek action ID done|drop``: of two people closing it at once, one does)."""
     if status not in ("open", "done", "dropped"):
         raise InputError(f"{status!r} is not an action status (accepted: open, done, dropped)")
     closed = None if status == "open" else meeting_id
@@ -570,8 +571,8 @@ def set_action_status(store: Store, entry_id: int, status: str, *, meeting_id: i
         e = read.entry(store, entry_id)
         if e.kind != "action":
             raise InputError(f"entry {entry_id} is a {e.kind}, not an action")
-        if e.status == status:
-            raise InputError(f"action {entry_id} is already {status}")
+        if e.status == status or (only_open and e.status != "open"):
+            raise InputError(f"action {entry_id} is already {e.status}")
         c.update("entries", entry_id, {"status": status, "closed_meeting_id": closed})
 
 

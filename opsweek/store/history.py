@@ -116,8 +116,9 @@ def _record(edits: list[Edit]) -> ChangeRecord:
                         first.undoes, tuple(edits))
 
 
-def edit_count(store: Store, change_id: int, where: str = "1", params=()) -> int:
-    """How many row edits the change made (within ``where``)."""
+def edit_count(store: Store, change_id: int, *, item_id: int | None = None) -> int:
+    """How many row edits the change made (of ``item_id``'s trail, when given)."""
+    where, params = item_trail_sql(item_id) if item_id is not None else ("1", [])
     return store.scalar(f"SELECT count(*) FROM events WHERE change_id = ? AND ({where})", (change_id, *params))
 
 

@@ -676,25 +676,14 @@ def carried_actions(store: Store, meeting_id: int | None) -> list[Entry]:
 # --- the audit log -------------------------------------------------------------------
 
 
-def item_events_filter(item_id: int) -> tuple[str, list]:
-    """SQL condition on ``events`` for an item's trail: its row, its handoffs (also those
-    since withdrawn) and the entries linked to it."""
-    where = (
-        "(entity = 'items' AND entity_id = ?)"
-        " OR (entity = 'handoffs' AND (entity_id IN (SELECT CAST(id AS TEXT) FROM handoffs WHERE item_id = ?)"
-        "     OR entity_id IN (SELECT entity_id FROM events WHERE entity = 'handoffs' AND after IS NULL"
-        "                      AND json_extract(before, '$.item_id') = ?)))"
-        " OR (entity = 'entries' AND entity_id IN (SELECT CAST(id AS TEXT) FROM entries WHERE item_id = ?))"
-    )
-    return where, [str(item_id), item_id, item_id, item_id]
-
-
 def events(store: Store, *, item_id: int | None = None, meeting_id: int | None = None,
            limit: int = 50, offset: int = 0) -> list[Event]:
-    """Audit events, newest first; by item (see :func:`item_events_filter`) or meeting."""
+    """Audit events, newest first; by item (its trail: ``history.item_trail_sql``) or meeting."""
     where, params = "1", []
     if item_id is not None:
-        where, params = item_events_filter(item_id)
+        from opsweek.store import history  # not on mine's quick path
+
+        where, params = history.item_trail_sql(item_id)
     if meeting_id is not None:
         where = f"({where}) AND meeting_id = ?"
         params.append(meeting_id)

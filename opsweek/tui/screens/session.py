@@ -33,7 +33,6 @@ from opsweek.errors import OpsweekError
 from opsweek.store import changes, meetings, read
 from opsweek.store.records import Meeting
 from opsweek.tui.app import READ_ONLY_NOTICE, ChangeRequested
-from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
 from opsweek.tui.screens.steps.actions import ActionsStep, to_decide
@@ -344,7 +343,7 @@ class SessionScreen(Screen):
                 "workflows": str(sum(1 for w in team.workflows if w.status == "active")),
                 "stuck": f"{read.stuck_count(store, team, now, today):,}",
                 "handoffs": f"{read.overdue_count(store, now):,}",
-                "gaps": f"{gaps_count(store, team, week):,}",
+                "gaps": f"{read.gaps_count(store, team, week):,}",
                 "wrapup": str(meetings.entry_count(store, meeting_id)),
             }
         if not get_current_worker().is_cancelled:

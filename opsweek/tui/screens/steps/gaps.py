@@ -1,5 +1,5 @@
 """Ownership gaps: stages and workflows without a usable owner, items of absent owners;
-assign an owner or a cover. (The list itself: ``opsweek.tui.gap_list``.)"""
+assign an owner or a cover. (The list itself: ``read.gaps_page``; the rule: ``opsweek.rules.gaps``.)"""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from opsweek import rules
-from opsweek.store import changes
-from opsweek.tui.gap_list import gaps_count, gaps_page
+from opsweek.store import changes, read
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.screens.navigation import open_screen
 from opsweek.tui.screens.steps.base import About, Step
@@ -42,13 +41,13 @@ class OwnershipGapsStep(ItemActions, Step):
         self.query_one(PagedTable).source = Source(self.page, self.count)
 
     def count(self) -> int:
-        return gaps_count(self.app.store, self.app.team, self.session.week)
+        return read.gaps_count(self.app.store, self.app.team, self.session.week)
 
     def page(self, offset: int, limit: int) -> list[Row]:
         team = self.app.team
         names = {w.key: w.name for w in team.workflows}
         rows = []
-        for gap, title in gaps_page(self.app.store, team, self.session.week, offset, limit):
+        for gap, title in read.gaps_page(self.app.store, team, self.session.week, offset, limit):
             what = Text.assemble((f"{gap.subject} ", "dim"), (gap.label, "bold"))
             if gap.subject in ("item", "handoff"):
                 detail = title
