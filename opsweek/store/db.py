@@ -22,7 +22,7 @@ from opsweek.errors import DatabaseUnusable, InputError
 MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
-MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring")
+MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m006_outcomes")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -43,6 +43,7 @@ PRIMARY_KEYS = {
     "recurring": "id",
     "occurrences": "id",
     "feeds": "id",
+    "outcomes": "id",
 }
 
 # The columns every table must have (a later schema step may add more, never take any
@@ -68,6 +69,7 @@ COLUMNS = {
                   "created_at", "seen_until", "next_due"),
     "occurrences": ("id", "recurring_id", "occurrence", "item_id", "skipped", "at"),
     "feeds": ("id", "workflow", "target", "position"),
+    "outcomes": ("id", "meeting_id", "step", "subject", "subject_id", "outcome", "at"),
     "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
                "after", "reason", "undoes"),
 }
@@ -168,6 +170,8 @@ class Store:
         self.path = path
         self.uri = uri  # an in-memory database's shared name, for :meth:`reader`
         self._in_write = False
+        # writes to make inside the next change, before it commits (see Store.change)
+        self.also_in_change: list = []
         # the TUI sets this: a write waits this long for another process's lock, then
         # raises Busy so the screen can say so instead of freezing for the whole timeout
         self.quick_wait_ms: int | None = None
@@ -402,7 +406,12 @@ class Store:
         """
         with self.transaction():
             change_id = (self.scalar("SELECT max(change_id) FROM events") or 0) + 1
-            yield Change(self, change_id, action, actor, reason, meeting_id, undoes, at)
+            change = Change(self, change_id, action, actor, reason, meeting_id, undoes, at)
+            yield change
+            # what must land with this change (a session's outcome: changes.with_outcome)
+            also, self.also_in_change = self.also_in_change, []
+            for write in also:
+                write(change)
 
 
 class Change:
@@ -421,12 +430,13 @@ class Change:
         self.at = clock.stamp(at or clock.now())
         self.events = 0
 
-    def _event(self, entity: str, entity_id, before: dict | None, after: dict | None) -> None:
+    def _event(self, entity: str, entity_id, before: dict | None, after: dict | None,
+               action: str | None = None) -> None:
         self.store.conn.execute(
             "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
             " before, after, reason, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
-                self.id, self.at, self.actor, self.meeting_id, self.action, entity, str(entity_id),
+                self.id, self.at, self.actor, self.meeting_id, action or self.action, entity, str(entity_id),
                 None if before is None else json.dumps(before, sort_keys=True, default=str),
                 None if after is None else json.dumps(after, sort_keys=True, default=str),
                 self.reason, self.undoes,
@@ -434,8 +444,9 @@ class Change:
         )
         self.events += 1
 
-    def insert(self, table: str, row: dict) -> int | str:
-        """Insert ``row``; returns its primary key."""
+    def insert(self, table: str, row: dict, *, action: str | None = None) -> int | str:
+        """Insert ``row``; returns its primary key. ``action`` names this edit's event when it
+        is not the change's own (an outcome written with the change that caused it)."""
         pk = PRIMARY_KEYS[table]
         columns = list(row)
         cursor = self.store.conn.execute(
@@ -444,7 +455,7 @@ class Change:
         )
         key = row.get(pk, cursor.lastrowid)
         stored = dict(self.store.one(f"SELECT * FROM {table} WHERE {pk} = ?", (key,)))
-        self._event(table, key, None, stored)
+        self._event(table, key, None, stored, action)
         return key
 
     def insert_many(self, table: str, rows: list[dict], at_of=None) -> list:

@@ -572,6 +572,44 @@ def entries(store: Store, where: str = "1", params=(), order: str = "id") -> lis
     return [entry_from(r) for r in store.query(f"SELECT * FROM entries WHERE {where} ORDER BY {order}", params)]
 
 
+def outcomes(store: Store, meeting_id: int, step: str | None = None) -> dict[tuple[str, str, str], list[str]]:
+    """What the session did about each row it reviewed: ``(step, subject, subject_id)`` ->
+    its outcomes in the order recorded."""
+    where, params = ("meeting_id = ?", (meeting_id,)) if step is None else \
+        ("meeting_id = ? AND step = ?", (meeting_id, step))
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for row in store.query(f"SELECT step, subject, subject_id, outcome FROM outcomes WHERE {where} ORDER BY id",
+                           params):
+        found.setdefault((row["step"], row["subject"], row["subject_id"]), []).append(row["outcome"])
+    return found
+
+
+# outcomes after which an ownership gap is no longer a gap
+GAP_FIXES = ("reassigned", "done", "dropped", "handed off")
+
+
+def reviewed_counts(store: Store, team: Team, now: datetime, today: date, meeting_id: int,
+                    week: tuple[date, date]) -> dict[str, tuple[int, int]]:
+    """Per step with outcomes: ``(reviewed, of)`` — the rows this session gave an outcome,
+    of those plus the rows still listed that it has not reviewed yet (a row finished in the
+    session has left the list but still counts as reviewed)."""
+    found: dict[str, tuple[int, int]] = {}
+    for step, count in (("stuck", lambda where, params: stuck_count(store, team, now, today, where=where,
+                                                                     params=params)),
+                        ("handoffs", lambda where, params: overdue_count(store, now, where=where, params=params))):
+        ids = [r[0] for r in store.query("SELECT DISTINCT subject_id FROM outcomes WHERE meeting_id = ?"
+                                         " AND step = ?", (meeting_id, step))]
+        alias = "i" if step == "stuck" else "h"
+        left = count(f"CAST({alias}.id AS TEXT) NOT IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+        found[step] = (len(ids), len(ids) + left)
+    rows = store.query("SELECT subject, subject_id, max(outcome IN (%s)) AS fixed FROM outcomes"
+                       " WHERE meeting_id = ? AND step = 'gaps' GROUP BY subject, subject_id"
+                       % ", ".join("?" * len(GAP_FIXES)), (*GAP_FIXES, meeting_id))
+    fixed = sum(1 for r in rows if r["fixed"])
+    found["gaps"] = (len(rows), gaps_count(store, team, week) + fixed)
+    return found
+
+
 def meeting_entries(store: Store, meeting_id: int, kind: str | None = None) -> list[Entry]:
     """What a session recorded (decisions, actions, notes), in the order recorded."""
     if kind is None:

@@ -34,3 +34,6 @@ Entry = namedtuple("Entry", "id meeting_id kind text owner due item_id workflow 
                    " created_at week", defaults=(None,) * 8)  # week: of the session that recorded it
 Event = namedtuple("Event", "id change_id at actor meeting_id action entity entity_id before after reason undoes",
                    defaults=(None, None, None, None))
+# what a session did about a row it reviewed (SPEC "Outcome"); subject_id is text (an
+# item or handoff id, or a gap's label)
+Outcome = namedtuple("Outcome", "meeting_id step subject subject_id outcome")

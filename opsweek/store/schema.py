@@ -227,6 +227,29 @@ def m003_recurring(db: Database) -> None:
         db.execute(statement)
 
 
+_OUTCOMES = [
+    # SPEC "Outcome": what a session did about a row it reviewed (a stuck item, an overdue
+    # handoff, an ownership gap), written in the same change as the action that caused it;
+    # ``subject`` is item / handoff / a gap's subject, ``subject_id`` its id or label
+    """CREATE TABLE outcomes (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        step TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX outcomes_meeting ON outcomes(meeting_id, step)",
+]
+
+
+@migrations(name="m006_outcomes")
+def m006_outcomes(db: Database) -> None:
+    for statement in _OUTCOMES:
+        db.execute(statement)
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 

@@ -66,6 +66,8 @@ class SessionScreen(Screen):
         Binding("p", "previous_step", "Previous step"),
         Binding("d", "record('decision')", "Decision"),
         Binding("a", "record('action')", "Action"),
+        Binding("o", "record('note')", "Note", show=False),
+        Binding("plus", "new_item", "New item", show=False),
         Binding("escape", "home", "Home"),
         Binding("q", "quit_session", "Quit"),
         *[Binding(str(n), f"go_number({n})", show=False) for n in range(1, len(STEPS) + 1)],
@@ -82,6 +84,8 @@ class SessionScreen(Screen):
         self.stored_seconds: dict[str, int] = {}
         self.step_started = monotonic()
         self.drafts: dict[tuple, EntryDraft] = {}
+        # step -> (rows reviewed, of how many): "7 of 22 reviewed"
+        self.reviewed: dict[str, tuple[int, int]] = {}
 
     # -- layout --------------------------------------------------------------------------
 
@@ -274,6 +278,7 @@ class SessionScreen(Screen):
         """The stepper's counts, read by :meth:`_read_counts` (a worker)."""
 
         counts: dict[str, str]
+        reviewed: dict[str, tuple[int, int]]
 
     def refresh_counts(self) -> None:
         """Read the counts for the stepper again (a moment at 100,000 items, so in a thread)."""
@@ -293,13 +298,19 @@ class SessionScreen(Screen):
                 "gaps": f"{gaps_count(store, team, week):,}",
                 "wrapup": str(meetings.entry_count(store, meeting_id)),
             }
+            reviewed = read.reviewed_counts(store, team, now, today, meeting_id, week)
+        for step, (done, of) in reviewed.items():
+            if done:  # "7/22": seven of the 22 rows reviewed
+                counts[step] = f"{done:,}/{of:,}"
         if not get_current_worker().is_cancelled:
-            self.post_message(self.CountsRead(counts))
+            self.post_message(self.CountsRead(counts, reviewed))
 
     @on(CountsRead)
     def _show_counts(self, message: CountsRead) -> None:
         self.counts = message.counts
+        self.reviewed = message.reviewed
         self.update_stepper()
+        self.current_step().show_reviewed()
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -321,7 +332,10 @@ class SessionScreen(Screen):
         if self.closed:
             self.notify("this session is closed; nothing more can be recorded in it", severity="warning")
             return
-        about = self.current_step().about() or About("")
+        step = self.current_step()
+        about = step.about() or About("")
+        # a decision or action on a reviewed row is its outcome (a note is not)
+        outcome = step.outcome(kind, step.subject()) if kind in ("decision", "action") else None
         key = (kind, about.item_id, about.workflow)
         draft = self.drafts.setdefault(key, EntryDraft(kind))
 
@@ -338,11 +352,38 @@ class SessionScreen(Screen):
             self.post_message(ChangeRequested(
                 changes.record_entry, (self.app.team, entry.kind, entry.text),
                 dict(owner=entry.owner, due=entry.due, item_id=about.item_id, workflow=about.workflow),
-                success=what, meeting_id=self.meeting_id, refused=refused,
+                success=what, meeting_id=self.meeting_id, refused=refused, outcome=outcome,
                 then=lambda _: self.drafts.pop(key, None)))
 
         self.app.push_screen(EntryDialog(draft, self.app.team.people, about=about.label, week=self.week,
                                          problem=problem), saved)
+
+    def action_new_item(self, problem: str = "", workflow: str | None = None) -> None:
+        """+: a new item (workflow, title, owner, due), in the highlighted row's workflow by default."""
+        if self.meeting is None:
+            return
+        if self.closed:
+            self.notify("this session is closed; nothing more can be recorded in it", severity="warning")
+            return
+        from opsweek.tui.modal.new_item import NewItem, NewItemDialog
+
+        if workflow is None:
+            about = self.current_step().about()
+            workflow = about.workflow if about else None
+
+        def saved(item: NewItem | None) -> None:
+            if item is None:
+                return
+
+            def refused(error: OpsweekError) -> None:
+                self.action_new_item(str(error), item.workflow)
+
+            self.post_message(ChangeRequested(
+                changes.add_item, (self.app.team, item.workflow, item.title),
+                dict(owner=item.owner, due=item.due), meeting_id=self.meeting_id, refused=refused,
+                success=lambda item_id: f"#{item_id} added to {item.workflow}"))
+
+        self.app.push_screen(NewItemDialog(self.app.team, workflow=workflow, problem=problem), saved)
 
     # -- leaving -------------------------------------------------------------------------
 
