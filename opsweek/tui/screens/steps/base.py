@@ -143,7 +143,9 @@ class Step(Vertical):
     def show_reviewed(self) -> None:
         """The page position, and how many of the step's rows the session has reviewed
         (``7 of 22 reviewed``, counted by the session's counts worker)."""
-        reviewed = self.session.reviewed.get(self.key) if self.key in changes.OUTCOME_STEPS else None
+        if self.key not in changes.OUTCOME_STEPS:
+            return  # the other steps say their own position
+        reviewed = self.session.reviewed.get(self.key)
         text = self.page_position
         if reviewed is not None:
             text = (f"{text} · " if text else "") + f"{reviewed[0]:,} of {reviewed[1]:,} reviewed"

@@ -23,8 +23,8 @@ from opsweek.tui.widgets.text import cell
 class OwnershipGapsStep(ItemActions, Step):
     key = "gaps"
     # c sets a cover here (SPEC names no key for it; items are done from Stuck items)
-    hint = ("r assign an owner (items: reassign) · c set a cover for the owner · x drop the item · u its due date"
-            " · k keep as is · d / a / o decision / action / note · + new item · enter details")
+    hint = ("r assign an owner (items: reassign) · c set a cover · x drop the item · u its due date"
+            " · k keep as is · d/a/o decision/action/note · + new item · enter details")
 
     BINDINGS = [
         Binding("r", "assign", "Assign owner"),

@@ -21,8 +21,8 @@ from opsweek.tui.widgets.text import cell
 class OverdueHandoffsStep(ItemActions, Step):
     key = "handoffs"
     # c accepts here (SPEC names no key for accepting; the item is done from Stuck items)
-    hint = ("r reassign the receiver · c accept for them · e escalate to the workflow owner · x drop the item"
-            " · u its due date · k keep as is · d / a / o decision / action / note · + new item · enter details")
+    hint = ("r reassign the receiver · c accept for them · e escalate · x drop the item · u its due date"
+            " · k keep as is · d/a/o decision/action/note · + new item · enter details")
 
     BINDINGS = [
         Binding("r", "reassign", "Reassign receiver"),

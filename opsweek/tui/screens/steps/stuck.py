@@ -177,8 +177,8 @@ def escalate(step: Step, handoff, outcome=None) -> None:
 
 class StuckItemsStep(ItemActions, Step):
     key = "stuck"
-    hint = ("r reassign · b block/unblock · h hand off · e escalate its handoff · c done · x drop · u due"
-            " · k keep as is · d / a / o decision / action / note · + new item · enter details & SOP")
+    hint = ("r reassign · b block/unblock · h hand off · e escalate · c done · x drop · u due date · k keep as is"
+            " · d/a/o decision/action/note · + new item · enter details & SOP")
 
     BINDINGS = [
         Binding("r", "reassign", "Reassign"),
