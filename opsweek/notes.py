@@ -216,7 +216,8 @@ def _header(store: Store, meeting, team: read.Team) -> dict:
         "present": sorted(h for h, here in present.items() if here),
         "absent": sorted(h for h, here in present.items() if not here),
         "duration_seconds": duration,
-        "rating": meeting.rating,
+        "rating": read.meeting_rating(store, meeting),
+        "ratings": read.attendee_ratings(store, meeting.id),
     }
 
 
@@ -462,7 +463,11 @@ def to_markdown(notes: dict) -> str:
         lines.append(f"- **Duration:** {_minutes(m['duration_seconds'])}")
     else:
         lines.append(f"- **Duration:** still open ({_minutes(on_agenda)} so far)")
-    lines.append(f"- **Rating:** {m['rating']}/10" if m["rating"] is not None else "- **Rating:** not rated")
+    if m.get("ratings"):
+        each = ", ".join(f"{md(handle)} {rating}" for handle, rating in m["ratings"].items())
+        lines.append(f"- **Rating:** {m['rating']:g}/10, the average of {len(m['ratings'])} ({each})")
+    else:
+        lines.append(f"- **Rating:** {m['rating']:g}/10" if m["rating"] is not None else "- **Rating:** not rated")
 
     rows = [[s["title"], _minutes(s["seconds"]), f"{s['target_minutes']} min"] for s in notes["steps"]]
     rows.append(["**Total**", f"**{_minutes(on_agenda)}**",

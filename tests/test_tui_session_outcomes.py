@@ -264,3 +264,60 @@ def test_an_items_due_date_is_set_or_cleared_inside_the_write(demo_db):
         changes.finish_item(store, 13, actor="ivan")
         with pytest.raises(InputError, match="is done"):
             changes.set_item_due(store, 13, date(2026, 12, 11), actor="ivan")
+
+
+async def test_each_present_attendee_rates_the_session_and_the_average_is_its_rating(demo_db, tmp_path):
+    from opsweek.store import changes
+
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        session = await open_step(pilot, 7)
+        meeting_id = session.meeting_id
+        present = sorted(h for h, here in session.present.items() if here)
+        assert "gus" not in present  # away this week: absent, so never asked
+        await press(pilot, "t")
+        asked = []
+        for handle in present:
+            prompt = app.screen
+            assert isinstance(prompt, TextPrompt)
+            asked.append(prompt.title_text.split(":")[0])
+            if handle == "ben":
+                await press(pilot, "enter")  # ben skips
+                continue
+            await type_text(pilot, "11" if handle == "ana" else "7" if handle != "carla" else "10")
+            await press(pilot, "enter")
+            if handle == "ana":  # 11 is not a rating: said in the prompt; ana gives 9
+                assert isinstance(app.screen, TextPrompt) and "is not a rating" in screen_text(app)
+                await press(pilot, "backspace", "backspace")
+                await type_text(pilot, "9")
+                await press(pilot, "enter")
+        assert app.screen is session and asked == present
+        # ana 9, carla 10, five more 7s: (9 + 10 + 5 * 7) / 7 = 7.7
+        assert "rated 7.7/10" in screen_text(app)
+
+    with Store.open(demo_db) as store:
+        ratings = read.attendee_ratings(store, meeting_id)
+        assert ratings["ana"] == 9 and ratings["carla"] == 10 and "ben" not in ratings and "gus" not in ratings
+        assert len(ratings) == len(present) - 1
+        assert read.meeting_rating(store, read.meeting(store, meeting_id)) == 7.7
+        text = notes.render(store, meeting_id)
+        # someone absent cannot rate it
+        with pytest.raises(Exception, match="absent"):
+            changes.rate_as_attendee(store, meeting_id, "gus", 5, actor="ivan")
+    assert "- **Rating:** 7.7/10, the average of 7 (ana 9, carla 10, dev 7, eve 7, fay 7, hana 7, ivan 7)" in text
+
+
+def test_meetings_lists_the_average_rating(demo_db, capsys, monkeypatch):
+    from opsweek.cli.main import main
+    from opsweek.store import changes
+
+    with Store.open(demo_db) as store:
+        meeting_id = changes.start_meeting(store, read.team(store), facilitator="ivan", actor="ivan")
+        changes.rate_as_attendee(store, meeting_id, "ana", 8, actor="ivan")
+        changes.rate_as_attendee(store, meeting_id, "ben", 5, actor="ivan")
+    capsys.readouterr()
+    assert main(["--db", str(demo_db), "meetings", "--json"]) == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)["meetings"]
+    assert [r["rating"] for r in rows if r["id"] == meeting_id] == [6.5]

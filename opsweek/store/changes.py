@@ -430,6 +430,28 @@ def rate_meeting(store: Store, meeting_id: int, rating: int, *, actor: str) -> N
         c.update("meetings", meeting_id, {"rating": rating})
 
 
+def rate_as_attendee(store: Store, meeting_id: int, handle: str, rating: int, *, actor: str,
+                     now: datetime | None = None) -> None:
+    """``handle``'s own 1–10 rating of the session (absent people do not rate it); rating
+    again replaces it. The meeting's rating is the average (:func:`read.meeting_rating`)."""
+    rating = inputs.check_rating(rating)
+    with store.change("meeting.rate_attendee", actor=actor, meeting_id=meeting_id, at=now) as c:
+        _meeting_open(store, meeting_id)
+        present = read.attendance(store, meeting_id)
+        if handle not in present:
+            raise InputError(f"{handle} is not on this session's attendance"
+                             f" (accepted: {', '.join(sorted(h for h, here in present.items() if here))})")
+        if not present[handle]:
+            raise InputError(f"{handle} is absent from this session; only those present rate it")
+        row = store.one("SELECT id, rating FROM ratings WHERE meeting_id = ? AND handle = ?", (meeting_id, handle))
+        if row is None:
+            c.insert("ratings", {"meeting_id": meeting_id, "handle": handle, "rating": rating, "at": c.at})
+        elif row["rating"] == rating:
+            raise InputError(f"{handle} already rated this session {rating}/10")
+        else:
+            c.update("ratings", row["id"], {"rating": rating, "at": c.at})
+
+
 def close_meeting(store: Store, meeting_id: int, *, actor: str, now: datetime | None = None) -> None:
     with store.change("meeting.close", actor=actor, meeting_id=meeting_id, at=now) as c:
         _meeting_open(store, meeting_id)

@@ -22,7 +22,7 @@ from opsweek.errors import DatabaseUnusable, InputError
 MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
-MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m006_outcomes")
+MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m006_outcomes", "m007_ratings")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -44,6 +44,7 @@ PRIMARY_KEYS = {
     "occurrences": "id",
     "feeds": "id",
     "outcomes": "id",
+    "ratings": "id",
 }
 
 # The columns every table must have (a later schema step may add more, never take any
@@ -70,6 +71,7 @@ COLUMNS = {
     "occurrences": ("id", "recurring_id", "occurrence", "item_id", "skipped", "at"),
     "feeds": ("id", "workflow", "target", "position"),
     "outcomes": ("id", "meeting_id", "step", "subject", "subject_id", "outcome", "at"),
+    "ratings": ("id", "meeting_id", "handle", "rating", "at"),
     "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
                "after", "reason", "undoes"),
 }

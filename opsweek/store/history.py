@@ -438,7 +438,8 @@ _PLURAL = {"people": ("person", "people"), "away": ("away period", "away periods
            "attendance": ("attendance", "attendances"), "step_times": ("step time", "step times"),
            "entries": ("entry", "entries"), "reviews": ("review", "reviews"), "settings": ("setting", "settings"),
            "feeds": ("feed", "feeds"), "recurring": ("schedule", "schedules"),
-           "occurrences": ("occurrence", "occurrences"), "outcomes": ("outcome", "outcomes")}
+           "occurrences": ("occurrence", "occurrences"), "outcomes": ("outcome", "outcomes"),
+           "ratings": ("rating", "ratings")}
 
 
 def _count(n: int, table: str) -> str:
@@ -566,6 +567,9 @@ def _describe_meeting(store: Store, ch: ChangeRecord, first) -> str:
         return f"started {session}"
     if action == "meeting.close":
         return f"closed {session}"
+    if action == "meeting.rate_attendee" and (rated := first("ratings")):
+        row = last_known(store, "ratings", rated.key) or rated.after or {}
+        return f"{row.get('handle')} rated {session} {(rated.after or {}).get('rating', row.get('rating'))}/10"
     if action == "meeting.outcome" and (kept := first("outcomes")):
         row = kept.after or {}
         subject = row.get("subject_id")

@@ -529,8 +529,20 @@ def week_meetings(store: Store, week: str) -> list[Meeting]:
             store.query("SELECT * FROM meetings WHERE week = ? ORDER BY started_at, id", (week,))]
 
 
+def attendee_ratings(store: Store, meeting_id: int) -> dict[str, int]:
+    """Each present attendee's own 1–10 rating of the session, by handle (absent people's
+    ratings, had they been given before being marked absent, do not count)."""
+    return dict(store.query("SELECT r.handle, r.rating FROM ratings r JOIN attendance a ON a.meeting_id ="
+                            " r.meeting_id AND a.handle = r.handle AND a.present = 1 WHERE r.meeting_id = ?"
+                            " ORDER BY r.handle", (meeting_id,)))
+
+
 def meeting_rating(store: Store, meeting) -> float | None:
-    """The session's rating (1–10), None when nobody rated it."""
+    """The session's rating (1–10): the average of its present attendees' ratings, to one
+    decimal; a session rated only as a whole keeps that number; None when nobody rated it."""
+    ratings = attendee_ratings(store, meeting.id)
+    if ratings:
+        return round(sum(ratings.values()) / len(ratings), 1)
     return meeting.rating
 
 

@@ -250,6 +250,26 @@ def m006_outcomes(db: Database) -> None:
         db.execute(statement)
 
 
+_RATINGS = [
+    # SPEC "Meeting": a 1–10 rating from each present attendee; the meeting's rating is
+    # their average (read.meeting_rating)
+    """CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        handle TEXT NOT NULL,
+        rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 10),
+        at TEXT NOT NULL,
+        UNIQUE (meeting_id, handle)
+    )""",
+]
+
+
+@migrations(name="m007_ratings")
+def m007_ratings(db: Database) -> None:
+    for statement in _RATINGS:
+        db.execute(statement)
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 

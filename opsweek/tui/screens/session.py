@@ -178,10 +178,11 @@ class SessionScreen(Screen):
         if m is None:
             return
         state = f"closed {clock.show(m.closed_at)}" if m.closed_at else f"started {clock.show(m.started_at)}"
+        rating = read.meeting_rating(self.app.store, m)
         self.query_one("#session-title", Label).update(join(
             ("Weekly session ", "bold"), (m.week, "bold $accent"),
             "  ·  facilitator ", (m.facilitator or "none", "bold"), f"  ·  {state}",
-            *(["  ·  rating ", (f"{m.rating}/10", "bold")] if m.rating else []),
+            *(["  ·  rating ", (f"{rating:g}/10", "bold")] if rating else []),
         ))
 
     # -- meeting state -------------------------------------------------------------------
