@@ -304,6 +304,7 @@ def every_kind_of_change(store: Store) -> None:
         changes.set_action_status(store, action, status, meeting_id=meeting, actor="ivan")
     other = changes.record_entry(store, team, "action", "Post the ad", owner="fay", meeting_id=meeting, actor="ivan")
     changes.carry_action(store, other, meeting_id=meeting, actor="ivan", due=date(2026, 12, 8))
+    changes.rate_as_attendee(store, meeting, "ana", 7, actor="ivan")
     changes.rate_meeting(store, meeting, 8, actor="ivan")
     changes.undo(store, actor="ivan", meeting_id=meeting)
     changes.close_meeting(store, meeting, actor="ivan")

@@ -467,22 +467,29 @@ OUTCOMES = ("reassigned", "escalated", "unblocked", "handed off", "done", "dropp
 OUTCOME_STEPS = ("stuck", "handoffs", "gaps")
 
 
-def _write_outcome(c, store: Store, outcome: Outcome) -> None:
+def _write_outcome(c, store: Store, outcome: Outcome, *, logged: bool) -> None:
+    """The outcome row of change ``c`` (checked inside its write). ``logged``: with an audit
+    event of its own (``k``, where the outcome is the whole change); otherwise the change
+    that caused it is its record: the row names that change, and holds while it is live."""
     if outcome.outcome not in OUTCOMES:
         raise InputError(f"{outcome.outcome!r} is not an outcome (accepted: {', '.join(OUTCOMES)})")
     if outcome.step not in OUTCOME_STEPS:
         raise InputError(f"{outcome.step!r} is not a step whose rows get outcomes"
                          f" (accepted: {', '.join(OUTCOME_STEPS)})")
     _meeting_open(store, outcome.meeting_id)
-    c.insert("outcomes", {"meeting_id": outcome.meeting_id, "step": outcome.step, "subject": outcome.subject,
-                          "subject_id": str(outcome.subject_id), "outcome": outcome.outcome, "at": c.at},
-             action="meeting.outcome")
+    row = {"meeting_id": outcome.meeting_id, "change_id": c.id, "step": outcome.step, "subject": outcome.subject,
+           "subject_id": str(outcome.subject_id), "outcome": outcome.outcome, "at": c.at}
+    if logged:
+        c.insert("outcomes", row)
+    else:
+        store.conn.execute(f"INSERT INTO outcomes ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                           list(row.values()))
 
 
 def with_outcome(store: Store, outcome: Outcome, change, *args, **kwargs):
     """Make ``change(store, *args, **kwargs)`` and record ``outcome`` in the same transaction:
-    both land or neither does (an undo of the change takes its outcome with it)."""
-    store.also_in_change = [lambda c: _write_outcome(c, store, outcome)]
+    both land or neither does, and an undo of the change takes its outcome with it."""
+    store.also_in_change = [lambda c: _write_outcome(c, store, outcome, logged=False)]
     try:
         return change(store, *args, **kwargs)
     finally:
@@ -493,7 +500,7 @@ def keep_as_is(store: Store, outcome: Outcome, *, actor: str, meeting_id: int | 
                now: datetime | None = None) -> None:
     """The session looked at a row and leaves it as it is (SPEC: ``k`` keep as is)."""
     with store.change("meeting.outcome", actor=actor, meeting_id=outcome.meeting_id, at=now) as c:
-        _write_outcome(c, store, outcome._replace(outcome="kept as is"))
+        _write_outcome(c, store, outcome._replace(outcome="kept as is"), logged=True)
 
 
 # --- decisions, actions, notes -------------------------------------------------------

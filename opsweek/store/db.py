@@ -70,7 +70,7 @@ COLUMNS = {
                   "created_at", "seen_until", "next_due"),
     "occurrences": ("id", "recurring_id", "occurrence", "item_id", "skipped", "at"),
     "feeds": ("id", "workflow", "target", "position"),
-    "outcomes": ("id", "meeting_id", "step", "subject", "subject_id", "outcome", "at"),
+    "outcomes": ("id", "meeting_id", "change_id", "step", "subject", "subject_id", "outcome", "at"),
     "ratings": ("id", "meeting_id", "handle", "rating", "at"),
     "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
                "after", "reason", "undoes"),
@@ -432,13 +432,12 @@ class Change:
         self.at = clock.stamp(at or clock.now())
         self.events = 0
 
-    def _event(self, entity: str, entity_id, before: dict | None, after: dict | None,
-               action: str | None = None) -> None:
+    def _event(self, entity: str, entity_id, before: dict | None, after: dict | None) -> None:
         self.store.conn.execute(
             "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
             " before, after, reason, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
-                self.id, self.at, self.actor, self.meeting_id, action or self.action, entity, str(entity_id),
+                self.id, self.at, self.actor, self.meeting_id, self.action, entity, str(entity_id),
                 None if before is None else json.dumps(before, sort_keys=True, default=str),
                 None if after is None else json.dumps(after, sort_keys=True, default=str),
                 self.reason, self.undoes,
@@ -446,9 +445,8 @@ class Change:
         )
         self.events += 1
 
-    def insert(self, table: str, row: dict, *, action: str | None = None) -> int | str:
-        """Insert ``row``; returns its primary key. ``action`` names this edit's event when it
-        is not the change's own (an outcome written with the change that caused it)."""
+    def insert(self, table: str, row: dict) -> int | str:
+        """Insert ``row``; returns its primary key."""
         pk = PRIMARY_KEYS[table]
         columns = list(row)
         cursor = self.store.conn.execute(
@@ -457,7 +455,7 @@ class Change:
         )
         key = row.get(pk, cursor.lastrowid)
         stored = dict(self.store.one(f"SELECT * FROM {table} WHERE {pk} = ?", (key,)))
-        self._event(table, key, None, stored, action)
+        self._event(table, key, None, stored)
         return key
 
     def insert_many(self, table: str, rows: list[dict], at_of=None) -> list:

@@ -587,13 +587,22 @@ def entries(store: Store, where: str = "1", params=(), order: str = "id") -> lis
 def outcomes(store: Store, meeting_id: int, step: str | None = None) -> dict[tuple[str, str, str], list[str]]:
     """What the session did about each row it reviewed: ``(step, subject, subject_id)`` ->
     its outcomes in the order recorded."""
-    where, params = ("meeting_id = ?", (meeting_id,)) if step is None else \
-        ("meeting_id = ? AND step = ?", (meeting_id, step))
+    where, params = ("meeting_id = ?", [meeting_id]) if step is None else \
+        ("meeting_id = ? AND step = ?", [meeting_id, step])
+    where, params = _live_outcomes(store, where, params)
     found: dict[tuple[str, str, str], list[str]] = {}
     for row in store.query(f"SELECT step, subject, subject_id, outcome FROM outcomes WHERE {where} ORDER BY id",
                            params):
         found.setdefault((row["step"], row["subject"], row["subject_id"]), []).append(row["outcome"])
     return found
+
+
+def _live_outcomes(store: Store, where: str, params: list) -> tuple[str, list]:
+    """``where`` and the outcomes whose change is live (an undone change's outcome is gone)."""
+    from opsweek.store import history
+
+    live, live_params = history.live_sql(store)
+    return f"{where} AND {live}", [*params, *live_params]
 
 
 # outcomes after which an ownership gap is no longer a gap
@@ -609,14 +618,15 @@ def reviewed_counts(store: Store, team: Team, now: datetime, today: date, meetin
     for step, count in (("stuck", lambda where, params: stuck_count(store, team, now, today, where=where,
                                                                      params=params)),
                         ("handoffs", lambda where, params: overdue_count(store, now, where=where, params=params))):
-        ids = [r[0] for r in store.query("SELECT DISTINCT subject_id FROM outcomes WHERE meeting_id = ?"
-                                         " AND step = ?", (meeting_id, step))]
+        where, params = _live_outcomes(store, "meeting_id = ? AND step = ?", [meeting_id, step])
+        ids = [r[0] for r in store.query(f"SELECT DISTINCT subject_id FROM outcomes WHERE {where}", params)]
         alias = "i" if step == "stuck" else "h"
         left = count(f"CAST({alias}.id AS TEXT) NOT IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
         found[step] = (len(ids), len(ids) + left)
+    where, params = _live_outcomes(store, "meeting_id = ? AND step = 'gaps'", [meeting_id])
     rows = store.query("SELECT subject, subject_id, max(outcome IN (%s)) AS fixed FROM outcomes"
-                       " WHERE meeting_id = ? AND step = 'gaps' GROUP BY subject, subject_id"
-                       % ", ".join("?" * len(GAP_FIXES)), (*GAP_FIXES, meeting_id))
+                       " WHERE %s GROUP BY subject, subject_id" % (", ".join("?" * len(GAP_FIXES)), where),
+                       (*GAP_FIXES, *params))
     fixed = sum(1 for r in rows if r["fixed"])
     found["gaps"] = (len(rows), gaps_count(store, team, week) + fixed)
     return found

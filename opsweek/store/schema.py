@@ -229,11 +229,13 @@ def m003_recurring(db: Database) -> None:
 
 _OUTCOMES = [
     # SPEC "Outcome": what a session did about a row it reviewed (a stuck item, an overdue
-    # handoff, an ownership gap), written in the same change as the action that caused it;
-    # ``subject`` is item / handoff / a gap's subject, ``subject_id`` its id or label
+    # handoff, an ownership gap), written in the same change as the action that caused it
+    # (``change_id``: it holds while that change is live, see read.outcomes); ``subject``
+    # is item / handoff / a gap's subject, ``subject_id`` its id or label
     """CREATE TABLE outcomes (
         id INTEGER PRIMARY KEY,
         meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        change_id INTEGER NOT NULL,
         step TEXT NOT NULL,
         subject TEXT NOT NULL,
         subject_id TEXT NOT NULL,
