@@ -321,3 +321,22 @@ def test_meetings_lists_the_average_rating(demo_db, capsys, monkeypatch):
 
     rows = json.loads(capsys.readouterr().out)["meetings"]
     assert [r["rating"] for r in rows if r["id"] == meeting_id] == [6.5]
+
+
+async def test_a_closed_session_offers_no_changing_keys(demo_db):
+    from opsweek.store import changes
+
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=(200, 45)) as pilot:
+        session = await open_step(pilot, 4)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Reassign" in footer and "Done" in footer and "Decision" in footer
+        changes.close_meeting(app.store, session.meeting_id, actor="ivan")
+        session.reload()
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert not any(word in footer for word in ("Reassign", "Done", "Drop", "Keep", "Decision", "Action"))
+        assert "Next step" in footer
+        await press(pilot, "7")
+        footer = screen_text(app).splitlines()[-1]
+        assert "Export notes" in footer and "Rate" not in footer and "Close session" not in footer

@@ -87,7 +87,7 @@ class EntryDialog(ModalScreen[NewEntry | None]):
         kind = {"action": "an action", "note": "a note"}.get(self.draft.kind, "a decision")
         what = {"action": "What will be done", "note": "The note"}.get(self.draft.kind, "What was decided")
         with Vertical(classes="dialog entry"):
-            yield Label(join(("Record " + kind, "bold"), *(["  about ", self.about] if self.about else [])),
+            yield Label(join(("Record " + kind, "bold"), *([" about ", self.about] if self.about else [])),
                         classes="dialog-title")
             yield Label(what, classes="field-label")
             yield Input(self.draft.text, id="entry-text", max_length=TEXT_MAX,

@@ -324,6 +324,13 @@ class SessionScreen(Screen):
         self.current_step().load()
         self.update_stepper()
         self.refresh_counts()
+        self.refresh_bindings()  # closed: the changing keys leave the footer
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A closed session records nothing more: d / a / o / + leave the footer."""
+        if action in ("record", "new_item") and self.closed:
+            return False
+        return True
 
     # -- decisions and actions, from any step ---------------------------------------------
 

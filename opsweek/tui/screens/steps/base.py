@@ -24,6 +24,11 @@ ABSENT_STYLE = "bold yellow"
 LATE_STYLE = "bold red"
 
 
+# the steps' actions that change something (hidden once the session is closed)
+CHANGING = frozenset({"toggle", "done", "carry", "drop", "reassign", "block", "hand_off", "escalate", "keep",
+                      "due", "accept", "assign", "cover", "rate", "rate_each", "close_session"})
+
+
 @dataclass(frozen=True)
 class About:
     """What a decision or action recorded on a row is about."""
@@ -73,6 +78,12 @@ class Step(Vertical):
     def about(self) -> About | None:
         """What the highlighted row is, for a decision or action recorded on it."""
         return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A closed session takes no changes: its changing keys leave the footer."""
+        if action in CHANGING and self.session.closed:
+            return False
+        return True
 
     def subject(self) -> tuple[str, str] | None:
         """The highlighted row as an outcome's subject (``("item", "42")``), where rows get outcomes."""
