@@ -15,6 +15,7 @@ import tomllib
 from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
@@ -165,51 +166,228 @@ def _list(data: dict, key: str, path: Path) -> list:
     return value
 
 
-def _write_team(change, store: Store, team_file: TeamFile, now: datetime | None = None) -> None:
+# --- what a team file would change (issue 11) ---------------------------------------
+# Importing a team file is planned first: every row edit it would make (``Op``), from a
+# comparison of the file with the database. ``--dry-run`` prints the plan; a plain import
+# refuses when the plan would overwrite a value whose latest change came from the app
+# (not from an import) — it would revert what a session decided — unless ``--force``;
+# and it applies the plan in one change, so a file equal to the database changes nothing.
+
+
+class Op(NamedTuple):
+    """One row edit of a plan: ``verb`` insert / update / delete on ``table``."""
+
+    verb: str
+    table: str
+    key: object          # the row's primary key (None for an insert of an id row)
+    row: dict            # insert: the row; update: field -> new value
+    old: dict            # update: field -> value now; delete: the row
+    what: str            # "person ana", "stage hiring/qa", "setting handoff_sla"
+    pruned: bool = False  # retired because the file no longer lists it (--prune)
+
+
+class TeamPlan(NamedTuple):
+    """What importing one team file would do: ``ops``, and ``only_in_db`` (what the
+    database has that the file does not list; left alone unless pruned)."""
+
+    path: Path
+    ops: list
+    only_in_db: list
+
+
+def _setting_text(name: str, given) -> str:
+    return json.dumps(given, sort_keys=True) if isinstance(given, dict) else str(given)
+
+
+def plan_team(store: Store, team_file: TeamFile, *, prune: bool = False, path: Path | None = None) -> TeamPlan:
+    """Compare ``team_file`` with the database: the row edits an import would make."""
+    ops: list[Op] = []
+    only: list[str] = []
+    stored = {r["key"]: r["value"] for r in store.query("SELECT key, value FROM settings")}
     if team_file.settings is not None:
         values = team_file.settings.model_dump()
-        for key in sorted(team_file.settings_given):
-            value = values[key]
-            value = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
-            _upsert(change, store, "settings", "key", {"key": key, "value": value})
+        for name in sorted(team_file.settings_given):
+            new = _setting_text(name, values[name])
+            if name in stored:
+                if stored[name] != new:
+                    ops.append(Op("update", "settings", name, {"value": new}, {"value": stored[name]},
+                                  f"setting {name}"))
+            else:  # stored even when it is the default: the file says so
+                ops.append(Op("insert", "settings", name, {"key": name, "value": new}, {}, f"setting {name}"))
+    people = {r["handle"]: dict(r) for r in store.query("SELECT * FROM people")}
+    listed = set()
     for person in team_file.people:
-        _upsert(change, store, "people", "handle", {
-            "handle": person.handle, "name": person.name, "role": person.role,
-            "cover": person.cover, "active": int(person.active)})
+        listed.add(person.handle)
+        row = {"handle": person.handle, "name": person.name, "role": person.role, "cover": person.cover,
+               "active": int(person.active)}
+        ops.extend(_row_ops("people", person.handle, people.get(person.handle), row, f"person {person.handle}"))
         existing = {(r["start"], r["end"]): r["id"] for r in
-                    store.query("SELECT id, start, end FROM away WHERE handle = ?", (person.handle,))}
+                    store.query("SELECT id, start, end FROM away WHERE handle = ? ORDER BY start, id",
+                                (person.handle,))}
         wanted = {(a.start.isoformat(), a.end.isoformat()) for a in person.away}
         for span, row_id in existing.items():
             if span not in wanted:
-                change.delete("away", row_id)
+                ops.append(Op("delete", "away", row_id, {}, {"handle": person.handle, "start": span[0],
+                                                             "end": span[1]}, f"person {person.handle}"))
         for start, end in sorted(wanted - set(existing)):
-            change.insert("away", {"handle": person.handle, "start": start, "end": end})
+            ops.append(Op("insert", "away", None, {"handle": person.handle, "start": start, "end": end}, {},
+                          f"person {person.handle}"))
+    for handle, row in sorted(people.items()):
+        if handle not in listed and row["active"]:
+            only.append(f"person {handle}")
+            if prune:
+                ops.append(Op("update", "people", handle, {"active": 0}, {"active": 1}, f"person {handle}", True))
+    workflows = {r["key"]: dict(r) for r in store.query("SELECT * FROM workflows")}
     for workflow in team_file.workflows:
-        _upsert(change, store, "workflows", "key", workflow.model_dump(exclude={"feeds", "recurring"}))
-    for stage in team_file.stages:
+        ops.extend(_row_ops("workflows", workflow.key, workflows.get(workflow.key), workflow.model_dump(exclude={"feeds", "recurring"}),
+                            f"workflow {workflow.key}"))
+    listed_workflows = {w.key for w in team_file.workflows}
+    for key, row in sorted(workflows.items()):
+        if key not in listed_workflows and row["status"] != "retired":
+            only.append(f"workflow {key}")
+            if prune:
+                ops.append(Op("update", "workflows", key, {"status": "retired"}, {"status": row["status"]},
+                              f"workflow {key}", True))
+    for workflow in team_file.workflows:
+        ops.extend(_stage_ops(store, workflow.key, [s for s in team_file.stages if s.workflow == workflow.key],
+                              only, prune))
+    return TeamPlan(path or Path("team.toml"), ops, only)
+
+
+def _row_ops(table: str, key, current: dict | None, row: dict, what: str) -> list[Op]:
+    if current is None:
+        return [Op("insert", table, key, row, {}, what)]
+    new = {f: v for f, v in row.items() if current.get(f) != v}
+    if not new:
+        return []
+    return [Op("update", table, key, new, {f: current.get(f) for f in new}, what)]
+
+
+def _stage_ops(store: Store, workflow: str, listed: list[Stage], only: list[str], prune: bool) -> list[Op]:
+    rows = [dict(r) for r in store.query("SELECT * FROM stages WHERE workflow = ? ORDER BY position, id",
+                                         (workflow,))]
+    current = {r["key"]: r for r in rows}
+    keys = [s.key for s in listed]
+    # positions follow the file's order; when the database already has these stages in
+    # that order, their numbers stay as they are (nothing to change)
+    in_db_order = [r["key"] for r in rows if r["key"] in set(keys)]
+    same_order = in_db_order == [k for k in keys if k in current]
+    positions: dict[str, int] = {}
+    if not same_order:
+        unlisted = [r["key"] for r in rows if r["key"] not in set(keys)]
+        positions = {k: n for n, k in enumerate([*keys, *unlisted], start=1)}
+    ops: list[Op] = []
+    end = max((r["position"] for r in rows), default=0)
+    for stage in listed:
         row = stage.model_dump()
-        row_id = store.scalar("SELECT id FROM stages WHERE workflow = ? AND key = ?", (stage.workflow, stage.key))
-        if row_id is None:
-            change.insert("stages", row)
+        row.pop("workflow")
+        what = f"stage {workflow}/{stage.key}"
+        existing = current.get(stage.key)
+        if existing is None:
+            end += 1
+            row["position"] = positions.get(stage.key, end)
+            ops.append(Op("insert", "stages", None, {"workflow": workflow, **row}, {}, what))
+            continue
+        row["position"] = positions.get(stage.key, existing["position"])
+        ops.extend(_row_ops("stages", existing["id"], existing, row, what))
+    for r in rows:
+        if r["key"] not in set(keys) and not r["retired"]:
+            only.append(f"stage {workflow}/{r['key']}")
+            if prune:
+                ops.append(Op("update", "stages", r["id"], {"retired": 1}, {"retired": 0},
+                              f"stage {workflow}/{r['key']}", True))
+        elif r["key"] not in set(keys) and positions.get(r["key"], r["position"]) != r["position"]:
+            ops.append(Op("update", "stages", r["id"], {"position": positions[r["key"]]},
+                          {"position": r["position"]}, f"stage {workflow}/{r['key']}"))
+    return ops
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def describe(plan: TeamPlan, *, prune: bool = False) -> list[str]:
+    """The plan in words, one line per change: added, changed (old → new), removed, and
+    what the database has that the file does not."""
+    lines = []
+    for op in plan.ops:
+        if op.table == "away":
+            span = inputs.away_text(date.fromisoformat((op.row or op.old)["start"]),
+                                    date.fromisoformat((op.row or op.old)["end"]))
+            verb = "add" if op.verb == "insert" else "remove"
+            lines.append(f"{verb} {op.what}: away {span}")
+        elif op.verb == "insert" and op.table == "settings":
+            default = rules.DEFAULT_SETTINGS.get(op.key)
+            lines.append(f"set setting {op.key}: {_shown(op.row['value'])}"
+                         + (f" (was the default, {default})" if default else ""))
+        elif op.verb == "insert":
+            lines.append(f"add {op.what} ({_shown(op.row.get('name'))})")
+        elif op.pruned:
+            lines.append(f"retire {op.what} (no longer in the file; --prune)")
         else:
-            change.update("stages", row_id, row)
-    from opsweek import schedule
-    from opsweek.store import recurring
-
-    for workflow, targets in team_file.feeds.items():
-        recurring.set_feeds(change, store, workflow, targets)
-    for workflow, spec in team_file.recurring:
-        recurring.write_schedule(change, store, {
-            "workflow": workflow, "key": spec.key, "title": spec.title, "schedule": spec.schedule,
-            "rrule": schedule.to_rrule(spec.schedule), "owner": spec.owner, "due": spec.due,
-            "catch_up": spec.catch_up}, now or clock.now())
+            for field in op.row:
+                lines.append(f"change {op.what} {field}: {_shown(op.old.get(field))} → {_shown(op.row[field])}")
+    for what in plan.only_in_db:
+        if not prune:
+            retire = "inactive" if what.startswith("person") else "retired"
+            lines.append(f"not in the file: {what} (left alone; --prune makes it {retire})")
+    return lines
 
 
-def _upsert(change, store: Store, table: str, pk: str, row: dict) -> None:
-    if store.one(f"SELECT 1 FROM {table} WHERE {pk} = ?", (row[pk],)) is None:
-        change.insert(table, row)
-    else:
-        change.update(table, row[pk], {k: v for k, v in row.items() if k != pk})
+def _origins(store: Store) -> dict:
+    """(table, key) -> field -> the action of the live change that last set it.
+
+    Undone changes and the undos themselves are left out, so a value that an undo put
+    back counts as set by whatever set it before.
+    """
+    undone = {r[0] for r in store.query("SELECT DISTINCT undoes FROM events WHERE undoes IS NOT NULL")}
+    origins: dict = {}
+    for r in store.query("SELECT change_id, action, entity, entity_id, after FROM events"
+                         " WHERE entity IN ('people', 'away', 'workflows', 'stages', 'settings')"
+                         " AND action != 'undo' AND after IS NOT NULL ORDER BY id"):
+        if r["change_id"] in undone:
+            continue
+        fields = origins.setdefault((r["entity"], r["entity_id"]), {})
+        for field in json.loads(r["after"]):
+            fields[field] = r["action"]
+    return origins
+
+
+def drift(store: Store, plan: TeamPlan) -> list[str]:
+    """The values the plan would overwrite that were last changed in the app, not by an
+    import: ``stage client-delivery/qa owner (hana, set by stage.owner; the file: jo)``."""
+    origins = _origins(store)
+    found = []
+    for op in plan.ops:
+        if op.verb == "insert":
+            continue
+        fields = origins.get((op.table, str(op.key)), {})
+        if op.table == "away":
+            action = next((a for f, a in fields.items() if f in ("start", "end") and a != "import"), None)
+            if action:
+                span = inputs.away_text(date.fromisoformat(op.old["start"]), date.fromisoformat(op.old["end"]))
+                found.append(f"{op.what} away {span} (set by {action}; the file drops it)")
+            continue
+        for field, new in op.row.items():
+            action = fields.get(field)
+            if action and action != "import":
+                found.append(f"{op.what} {field} ({_shown(op.old.get(field))}, set by {action};"
+                             f" the file: {_shown(new)})")
+    return found
+
+
+def apply_plan(change, plan: TeamPlan) -> None:
+    for op in plan.ops:
+        if op.verb == "insert":
+            change.insert(op.table, op.row)
+        elif op.verb == "update":
+            change.update(op.table, op.key, op.row)
+        else:
+            change.delete(op.table, op.key)
 
 
 # --- items CSV -----------------------------------------------------------------------
@@ -424,13 +602,8 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
 # --- the import command --------------------------------------------------------------
 
 
-def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime | None = None,
-                 replace: bool = False) -> dict[str, int]:
-    """Import team files, then item files, in one transaction; returns counts.
-
-    Everything is checked before anything is written: one bad row rejects the lot.
-    """
-    now = now or clock.now()
+def _parse_files(store: Store, paths: list[Path], now: datetime):
+    """Check every file in full: ``(kinds, team files, item batches)``, or a dump's path."""
     kinds = {}
     for path in paths:
         suffix = Path(path).suffix.lower()
@@ -442,27 +615,70 @@ def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime |
     if dumps:
         if len(paths) > 1:
             raise InputError("a .json dump is imported on its own (accepted: opsweek import DUMP.json)")
-        from opsweek import dump  # issue 5: lossless dumps
-
-        return dump.restore_file(store, dumps[0], replace=replace)
+        return kinds, dumps[0], None
     known = set(read.people(store))
     known_workflows = {w.key for w in read.workflows(store)}
     team_files = []
     for path, kind in kinds.items():
         if kind == ".toml":
-            team_files.append(parse_team(path, known, known_workflows))
-            known |= {p.handle for p in team_files[-1].people}
-            known_workflows |= {w.key for w in team_files[-1].workflows}
-    catalog = _Catalog(store, team_files)
-    item_batches = [parse_items(path, catalog, now) for path, kind in kinds.items() if kind == ".csv"]
-    counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0}
+            team_files.append((path, parse_team(path, known, known_workflows)))
+            known |= {p.handle for p in team_files[-1][1].people}
+            known_workflows |= {w.key for w in team_files[-1][1].workflows}
+    catalog = _Catalog(store, [tf for _, tf in team_files])
+    item_batches = [(path, parse_items(path, catalog, now)) for path, kind in kinds.items() if kind == ".csv"]
+    return kinds, team_files, item_batches
+
+
+def _write_triggers(change, store: Store, team_file: TeamFile, now: datetime) -> None:
+    """The file's feeds (only for workflows whose entry says ``feeds = [...]``) and its
+    recurring schedules; each writes only what differs, so a re-import changes nothing."""
+    from opsweek import schedule
+    from opsweek.store import recurring
+
+    for workflow, targets in team_file.feeds.items():
+        recurring.set_feeds(change, store, workflow, targets)
+    for workflow, spec in team_file.recurring:
+        recurring.write_schedule(change, store, {
+            "workflow": workflow, "key": spec.key, "title": spec.title, "schedule": spec.schedule,
+            "rrule": schedule.to_rrule(spec.schedule), "owner": spec.owner, "due": spec.due,
+            "catch_up": spec.catch_up}, now)
+
+
+def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime | None = None,
+                 replace: bool = False, force: bool = False, prune: bool = False) -> dict[str, int]:
+    """Import team files, then item files, in one transaction; returns counts.
+
+    Everything is checked before anything is written: one bad row rejects the lot. A team
+    file that would overwrite values changed in the app since the last import is refused
+    (naming them) unless ``force``; ``prune`` retires what a team file no longer lists.
+    The count ``changes`` is how many row edits the team files made (0: nothing new).
+    """
+    now = now or clock.now()
+    kinds, team_files, item_batches = _parse_files(store, paths, now)
+    if item_batches is None:
+        from opsweek import dump  # issue 5: lossless dumps
+
+        return dump.restore_file(store, team_files, replace=replace)
+    counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0, "changes": 0}
     with store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds), at=now) as change:
-        for tf in team_files:
-            _write_team(change, store, tf, now)
+        for path, tf in team_files:
+            # planned inside the write: what the plan compares with cannot change underneath
+            plan = plan_team(store, tf, prune=prune, path=path)
+            reverted = [] if force else drift(store, plan)
+            if reverted:
+                raise InputError(
+                    f"{path.name} would revert what was changed in the app since it was last imported: "
+                    + "; ".join(reverted[:6]) + (f"; and {len(reverted) - 6} more" if len(reverted) > 6 else "")
+                    + f". Nothing imported: see it all with 'opsweek import {path} --dry-run', write the"
+                    " current system with 'opsweek team export -o FILE', or import anyway with --force")
+            before = change.events
+            apply_plan(change, plan)
+            _write_triggers(change, store, tf, now)
+            counts["changes"] += change.events - before
             counts["people"] += len(tf.people)
             counts["workflows"] += len(tf.workflows)
             counts["stages"] += len(tf.stages)
-        for items, handoffs in item_batches:
+        for _, (items, handoffs) in item_batches:
             ids = change.insert_many("items", items)
             for handoff in handoffs:
                 handoff["item_id"] = ids[handoff.pop("item_index")]
@@ -472,6 +688,36 @@ def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime |
             counts["handoffs"] += len(handoffs)
         _check_references(store)
     return counts
+
+
+def preview_files(store: Store, paths: list[Path], *, now: datetime | None = None,
+                  prune: bool = False) -> list[str]:
+    """``import --dry-run``: what importing ``paths`` would change, in words; writes nothing.
+
+    Each team file is compared with the database as it is now; values it would overwrite
+    that were changed in the app are marked, as a plain import would refuse them.
+    """
+    now = now or clock.now()
+    kinds, team_files, item_batches = _parse_files(store, paths, now)
+    if item_batches is None:
+        raise InputError("--dry-run previews team files and items; a .json dump replaces the whole database"
+                         " (accepted: opsweek import FILE.toml|FILE.csv --dry-run)")
+    lines: list[str] = []
+    for path, tf in team_files:
+        plan = plan_team(store, tf, prune=prune, path=path)
+        changes = describe(plan, prune=prune)
+        lines.append(f"{path.name}: {len(plan.ops)} change{'s' if len(plan.ops) != 1 else ''}"
+                     + ("" if plan.ops else " (the database already matches it)"))
+        lines.extend(f"  {line}" for line in changes)
+        reverted = drift(store, plan)
+        if reverted:
+            lines.append(f"  {len(reverted)} of these would revert what was changed in the app since the last"
+                         " import; a plain import refuses them (--force applies them):")
+            lines.extend(f"    {what}" for what in reverted)
+    for path, (items, handoffs) in item_batches:
+        lines.append(f"{path.name}: would add {len(items)} item{'s' if len(items) != 1 else ''}"
+                     f" and {len(handoffs)} pending handoff{'s' if len(handoffs) != 1 else ''}")
+    return lines
 
 
 def _check_references(store: Store) -> None:

@@ -94,3 +94,94 @@ def problem(check, value) -> str | None:
     except InputError as error:
         return str(error)
     return None
+
+
+# --- the team and the system (issue 11) ------------------------------------------------
+
+# An away period typed without an end lasts until the person is back ("opsweek back").
+OPEN_END = date.max
+
+
+def check_away_period(start: date, end: date | None) -> tuple[date, date]:
+    """An away period: ``end`` defaults to "until back"; an end before the start is refused."""
+    end = OPEN_END if end is None else end
+    if end < start:
+        raise InputError(f"the away period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+                         " (accepted: FROM then a TO on or after it)")
+    return start, end
+
+
+def away_text(start: date, end: date) -> str:
+    """``2026-12-01 → 2026-12-05``, ``from 2026-12-01 until back``, ``2026-12-01``."""
+    if end == OPEN_END:
+        return f"from {start.isoformat()} until back"
+    if end == start:
+        return start.isoformat()
+    return f"{start.isoformat()} → {end.isoformat()}"
+
+
+def check_max_days(value: float | int | str) -> float:
+    """A stage's time limit in days: a number above 0."""
+    shown = value.strip() if isinstance(value, str) else f"{value:g}"
+    try:
+        number = float(shown)
+    except ValueError:
+        raise InputError(f"max days: {shown!r} is not a number (accepted: a number of days above 0, like 3 or 1.5)") from None
+    if not math.isfinite(number) or number <= 0:
+        raise InputError(f"max days: {shown!r} must be above 0 (accepted: a number of days, like 3 or 1.5)")
+    return number
+
+
+def check_duration(value: str, field: str) -> str:
+    """A duration as stored: ``48h``, ``2d``, ``2bd`` (normalised, ``2.0d`` → ``2d``)."""
+    from opsweek.clock import parse_duration
+
+    return str(parse_duration((value or "").strip(), field))
+
+
+def _duration_setting(key: str):
+    def parse(text: str, stored: str | None) -> str:
+        return check_duration(text, key)
+    return parse
+
+
+def _step_minutes(text: str, stored: str | None) -> str:
+    """``STEP=N`` sets one agenda step's target minutes; ``STEP=default`` removes it."""
+    import json
+
+    from opsweek.agenda import STEP_KEYS
+
+    accepted = f"accepted: STEP=N with STEP one of {', '.join(STEP_KEYS)} and N 1–240, or STEP=default"
+    step, sep, minutes = (text or "").partition("=")
+    step, minutes = step.strip().lower(), minutes.strip().lower()
+    if not sep or step not in STEP_KEYS:
+        raise InputError(f"step_minutes: {text!r} is not STEP=N ({accepted})")
+    values = json.loads(stored) if stored else {}
+    if minutes == "default":
+        values.pop(step, None)
+    elif minutes.isdigit() and 1 <= int(minutes) <= 240:
+        values[step] = int(minutes)
+    else:
+        raise InputError(f"step_minutes: {minutes!r} is not a number of minutes ({accepted})")
+    return json.dumps(values, sort_keys=True)
+
+
+# The settings ``opsweek set KEY VALUE`` accepts, in the order the team file writes them:
+# key -> parse(typed text, the stored value or None) -> the value to store. A new setting
+# is one more entry here (and a field of ``opsweek.model.Settings`` for the team file).
+def _meeting(text: str, stored: str | None) -> str:
+    """The weekly session's schedule (``every monday 10:00``), checked as a schedule."""
+    from opsweek import schedule
+
+    value = " ".join((text or "").split())
+    schedule.check(value)
+    return value
+
+
+SETTINGS = {
+    "meeting": _meeting,
+    "handoff_sla": _duration_setting("handoff_sla"),
+    "stale_after": _duration_setting("stale_after"),
+    "escalate_after": _duration_setting("escalate_after"),
+    "step_minutes": _step_minutes,
+}

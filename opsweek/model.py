@@ -217,6 +217,7 @@ class Stage(Record):
     sop: OptText = None
     max_days: Annotated[float | None, Field(gt=0, le=36525, allow_inf_nan=False, strict=True)] = None
     handoff_sla: DurationText = None
+    retired: bool = False
 
 
 class Item(Record):

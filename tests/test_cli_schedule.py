@@ -81,16 +81,18 @@ def test_dropping_a_schedule_stops_it(demo_db, capsys, monkeypatch):
 
 
 def test_the_meeting_setting_shows_in_the_schedule(demo_db, capsys):
-    code, out, err = run(demo_db, capsys, "set", "meeting", "every monday 10:00")
-    assert (code, err) == (0, "") and out == "meeting = every monday 10:00; next session Mon 2026-11-30 10:00\n"
+    # the demo meets every monday 10:00; the team moves it to mondays at 10:30
+    code, out, err = run(demo_db, capsys, "set", "meeting", "every monday 10:30")
+    assert (code, err) == (0, "")
+    assert out == "meeting: every monday 10:00 → every monday 10:30; next session Mon 2026-11-30 10:30\n"
     run(demo_db, capsys, "recur", "add", "content/roundup", "--title", "Roundup {week}", "--schedule",
         "every 2 weeks on fri")
     code, out, _ = run(demo_db, capsys, "schedule", "--days", "8")
     lines = [line for line in out.splitlines() if "complaints" not in line]  # not the demo's own review
     assert code == 0 and len(lines) == 2  # the next roundup is two weeks on, past the 8 days
     assert lines[0].startswith("Fri 2026-11-27 00:00") and "opens in content" in lines[0] and "Roundup 2026-W48" in lines[0]
-    assert lines[1].startswith("Mon 2026-11-30 10:00") and "weekly session 2026-W49" in lines[1]
-    assert run(demo_db, capsys, "set", "handoff_sla", "36h")[:2] == (0, "handoff_sla = 36h\n")
+    assert lines[1].startswith("Mon 2026-11-30 10:30") and "weekly session 2026-W49" in lines[1]
+    assert run(demo_db, capsys, "set", "handoff_sla", "36h")[:2] == (0, "handoff_sla: 48h → 36h\n")
     assert count(demo_db, "SELECT count(*) FROM settings WHERE key = 'handoff_sla' AND value = '36h'") == 1
 
 

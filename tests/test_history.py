@@ -313,7 +313,15 @@ def every_kind_of_change(store: Store) -> None:
     recurring.set_schedule_owner(store, team, "complaints", "review", "ben", actor="ivan")
     recurring.tick(store, clock.now() + timedelta(days=8))
     recurring.drop_schedule(store, "complaints", "review", actor="ivan")
-    recurring.set_setting(store, "stale_after", "8d", actor="ivan")
+    changes.set_setting(store, "stale_after", "8d", actor="ivan")
+    changes.add_person(store, "kai", "Kai Lee", role="Support", actor="ivan")
+    changes.update_person(store, "kai", role="Support lead", actor="ivan")
+    changes.add_away(store, "kai", clock.today(), clock.today() + timedelta(days=2), actor="ivan")
+    changes.end_away(store, "kai", today=clock.today() + timedelta(days=1), actor="ivan")
+    changes.add_workflow(store, "billing", "Billing", owner="kai", actor="ivan")
+    changes.update_workflow(store, "billing", trigger="An invoice is due", actor="ivan")
+    changes.add_stage(store, "billing", "invoice", "Invoice", owner="kai", actor="ivan")
+    changes.update_stage(store, "billing", "invoice", max_days=2, actor="ivan")
 
 
 def test_every_kind_of_change_is_said_in_words(demo_db, tmp_path, frozen_now):

@@ -126,7 +126,8 @@ async def test_fixing_an_ownership_gap_from_the_audit_writes_the_owner_and_an_ev
         assert "no owner" in event["reason"]
 
 
-async def test_o_on_a_gap_the_team_file_fixes_explains_instead(demo_db):
+async def test_o_on_a_gap_an_owner_does_not_fix_says_how_it_is_fixed_in_place(demo_db):
+    # issue 11: no finding sends anyone to the team file any more; enter fixes each in place
     app = make_app(demo_db, me="carla")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -135,7 +136,8 @@ async def test_o_on_a_gap_the_team_file_fixes_explains_instead(demo_db):
         await pilot.press("down", "o")  # content/publish has no SOP
         await pilot.pause()
         assert isinstance(app.screen, AuditScreen)
-        assert any("team file" in str(n.message) for n in app._notifications)
+        assert any("enter: type the SOP link" in str(n.message) for n in app._notifications)
+        assert not any("team file" in str(n.message) for n in app._notifications)
 
 
 # --- what-if -------------------------------------------------------------------------

@@ -53,6 +53,11 @@ def _positive(text: str) -> int:
     return value
 
 
+def _handle(text: str) -> str:
+    """A person's handle as typed: handles are case-insensitive on input."""
+    return text.strip(" ").lower()  # a newline or tab is not part of any handle: refused
+
+
 def _volume(text: str) -> float:
     """``--volume X``: the rule is :func:`opsweek.inputs.check_volume` (0.1–100), as in the TUI."""
     from opsweek import inputs
@@ -116,6 +121,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("import", "opsweek.cli.setup:import_", "import a team file (.toml), items (.csv) or a dump (.json)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--replace", action="store_true", help="let a dump replace a database that holds data")
+    p.add_argument("--dry-run", action="store_true", help="print what a team file would change; write nothing")
+    p.add_argument("--force", action="store_true",
+                   help="import a team file even where it reverts values changed in the app since")
+    p.add_argument("--prune", action="store_true",
+                   help="retire what the team file no longer lists (people inactive; never deleted)")
 
     p = command("mine", "opsweek.cli.mine:mine", "what is waiting on me")
     p.add_argument("--json", action="store_true", help="machine-readable output (stable shape)")
@@ -124,20 +134,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("add", "opsweek.cli.work:add", "new item in the workflow's first stage")
     p.add_argument("workflow", metavar="WORKFLOW")
     p.add_argument("title", metavar="TITLE")
-    p.add_argument("--owner", metavar="H")
+    p.add_argument("--owner", type=_handle, metavar="H")
     p.add_argument("--due", metavar="DATE")
     p.add_argument("--ref", metavar="REF")
     p = command("handoff", "opsweek.cli.work:handoff", "hand an item to the next (or named) stage")
     p.add_argument("item", type=_item_number, metavar="ITEM")
     p.add_argument("--to", metavar="STAGE", dest="to_stage")
-    p.add_argument("--owner", metavar="H")
+    p.add_argument("--owner", type=_handle, metavar="H")
     p.add_argument("--note", metavar="TEXT")
     p = command("accept", "opsweek.cli.work:accept", "accept a handoff; the item moves to its stage")
     p.add_argument("handoff", type=_number, metavar="HANDOFF")
     p.add_argument("--for", dest="for_", metavar="H", help="accept on behalf of the receiver")
     p = command("reassign", "opsweek.cli.work:reassign", "new owner for an item")
     p.add_argument("item", type=_item_number, metavar="ITEM")
-    p.add_argument("--to", required=True, metavar="H")
+    p.add_argument("--to", required=True, type=_handle, metavar="H")
     p.add_argument("--reason", metavar="TEXT")
     p = command("block", "opsweek.cli.work:block", "mark an item blocked")
     p.add_argument("item", type=_item_number, metavar="ITEM")
@@ -172,7 +182,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("audit", "opsweek.cli.system:audit", "the system audit of every workflow")
     p.add_argument("--json", action="store_true")
     p = command("whatif", "opsweek.cli.system:whatif", "pressure test: who loses what if people are away")
-    p.add_argument("--away", required=True, metavar="H[,H...]")
+    p.add_argument("--away", required=True, type=_handle, metavar="H[,H...]")
     p.add_argument("--volume", type=_volume, default=1.0, metavar="X")
     p.add_argument("--json", action="store_true")
 
@@ -197,9 +207,48 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("schedule", "opsweek.cli.schedule:schedule_", "what will open, and sessions to come")
     p.add_argument("--days", type=_positive, default=14, metavar="N", help="how far ahead (default 14)")
     command("tick", "opsweek.cli.schedule:tick", "open every occurrence that is due (for cron or a systemd timer)")
-    p = command("set", "opsweek.cli.schedule:set_", "a setting: meeting, handoff_sla, stale_after, escalate_after")
+    # keeping the system current (opsweek.cli.team)
+    command("people", "opsweek.cli.team:people", "the team: roles, covers, away periods and what each owns")
+    p = command("person", "opsweek.cli.team:person", "add a person, or change one")
+    p.add_argument("verb", choices=("add", "set"), metavar="add|set")
+    p.add_argument("handle", metavar="HANDLE")
+    p.add_argument("--name", metavar="N")
+    p.add_argument("--role", metavar="R")
+    p.add_argument("--cover", metavar="H|none")
+    p.add_argument("--active", choices=("yes", "no"), metavar="yes|no")
+    p.add_argument("--reason", metavar="TEXT")
+    p = command("away", "opsweek.cli.team:away", "mark someone away from FROM to TO (no TO: until back)")
+    p.add_argument("handle", metavar="HANDLE")
+    p.add_argument("start", metavar="FROM")
+    p.add_argument("end", nargs="?", metavar="TO")
+    p = command("back", "opsweek.cli.team:back", "someone is back: their current away period ends today")
+    p.add_argument("handle", metavar="HANDLE")
+    p = command("workflow", "opsweek.cli.team:workflow", "add a workflow, or change one")
+    p.add_argument("verb", choices=("add", "set"), metavar="add|set")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--name", metavar="N")
+    p.add_argument("--owner", metavar="H")
+    p.add_argument("--trigger", metavar="T")
+    p.add_argument("--outcome", metavar="O")
+    p.add_argument("--status", choices=("active", "paused", "retired"), metavar="active|paused|retired")
+    p.add_argument("--reason", metavar="TEXT")
+    p = command("stage", "opsweek.cli.team:stage", "add a stage to a workflow, or change one (none clears)")
+    p.add_argument("verb", choices=("add", "set"), metavar="add|set")
+    p.add_argument("target", metavar="WF/STAGE")
+    p.add_argument("--name", metavar="N")
+    p.add_argument("--after", metavar="STAGE|none")
+    p.add_argument("--owner", metavar="H|none")
+    p.add_argument("--sop", metavar="URL|none")
+    p.add_argument("--max-days", dest="max_days", metavar="N|none")
+    p.add_argument("--handoff-sla", dest="handoff_sla", metavar="DUR|none")
+    p.add_argument("--reason", metavar="TEXT")
+    p = command("set", "opsweek.cli.team:set_", "change a setting (meeting, handoff_sla, stale_after,"
+                                                " escalate_after, step_minutes STEP=N)")
     p.add_argument("key", metavar="KEY")
     p.add_argument("value", metavar="VALUE")
+    p = command("team", "opsweek.cli.team:team", "team export: the current system as a team file")
+    p.add_argument("verb", choices=("export",), metavar="export")
+    p.add_argument("-o", "--output", metavar="FILE")
     return parser
 
 
@@ -224,7 +273,8 @@ class Context:
 
     @property
     def me(self) -> str | None:
-        return getattr(self.args, "me", None) or os.environ.get("OPSWEEK_ME") or None
+        me = getattr(self.args, "me", None) or os.environ.get("OPSWEEK_ME") or None
+        return me.strip(" ").lower() if me else None  # handles are case-insensitive on input
 
     @property
     def actor(self) -> str:
@@ -293,8 +343,11 @@ INTERNAL_ERROR = 70
 
 _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "--ref", "--away", "--volume",
                             "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale",
-                            "--for", "--title", "--schedule", "--catch-up", "--days"})
+                            "--for", "--title", "--schedule", "--catch-up", "--days",
+                            "--name", "--role", "--cover", "--active", "--trigger", "--outcome", "--status",
+                            "--after", "--sop", "--max-days", "--handoff-sla"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
+_RELATIVE_WORD = re.compile(r"^-\d+(\.\d+)?(m|h|d|bd|w)$", re.IGNORECASE)
 
 
 def _attach_values(argv: list[str]) -> list[str]:
@@ -307,7 +360,9 @@ def _attach_values(argv: list[str]) -> list[str]:
             joined.append(f"{word}={argv[index + 1]}")
             index += 2
             continue
-        joined.append(word)
+        # a relative date typed as an argument ("away ana -3d"): argparse would read it as an
+        # option; with a leading space it is a value, and the date parser strips the space
+        joined.append(" " + word if _RELATIVE_WORD.match(word) else word)
         index += 1
     return joined
 

@@ -116,23 +116,3 @@ def tick(ctx) -> int:
             for it in read.items_by_id(store, opened):
                 print(f"opened #{it.id} in {it.workflow}: {one_line(it.title)} ({it.owner or 'no owner'})")
     return 0
-
-
-def set_(ctx) -> int:
-    """``opsweek set KEY VALUE``."""
-    from opsweek.store import recurring
-
-    recurring.check_setting(ctx.args.key, ctx.args.value)  # before opening: bad input writes nothing
-    store, _ = _open(ctx)
-    with store:
-        stored = recurring.set_setting(store, ctx.args.key, ctx.args.value, actor=ctx.actor)
-        key = ctx.args.key.strip().lower()
-        line = f"{key} = {one_line(stored)}"
-        if key == "meeting":
-            from opsweek import schedule
-
-            following = recurring.next_session(store, clock.now())
-            if following:
-                line += f"; next session {schedule.describe(following)}"
-    print(line)
-    return 0

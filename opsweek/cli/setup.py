@@ -32,21 +32,47 @@ def import_(ctx) -> int:
     for path in paths:  # before creating anything: a missing file writes nothing
         if not path.is_file():
             raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
+    args = ctx.args
+    if args.dry_run:
+        return _preview(ctx, paths)
     created = not ctx.db_path.exists()
     try:
         with Store.open(ctx.db_path, create=True) as store:
             ctx.tick(store)
-            counts = import_files(store, paths, actor=ctx.actor, replace=ctx.args.replace)
+            counts = import_files(store, paths, actor=ctx.actor, replace=args.replace, force=args.force,
+                                  prune=args.prune)
     except BaseException:
         if created:  # leave no empty database behind a failed first import
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{ctx.db_path}{suffix}").unlink(missing_ok=True)
         raise
+    changed = counts.pop("changes", None)
     done = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
-    say(f"imported {done or 'nothing'} into {ctx.db_path}")
+    line = f"imported {done or 'nothing'} into {ctx.db_path}"
+    if changed is not None and any(p.suffix.lower() == ".toml" for p in paths):
+        line += f" ({changed} row change{'s' if changed != 1 else ''})" if changed else \
+            " (no change: the database already matched the team file)"
+    say(line)
     backup = getattr(counts, "backup", None)
     if backup is not None:
         say(f"the database it replaced is kept at {backup}")
+    return 0
+
+
+def _preview(ctx, paths) -> int:
+    """``import --dry-run``: print what would change; write nothing (not even a new file)."""
+    from opsweek.importing import preview_files
+    from opsweek.store import Store
+
+    if ctx.db_path.exists():
+        with Store.open(ctx.db_path) as store:
+            lines = preview_files(store, paths, prune=ctx.args.prune)
+    else:  # compared with an empty team, in memory: no file is created
+        with Store.memory() as store:
+            lines = preview_files(store, paths, prune=ctx.args.prune)
+    for line in lines:
+        say(line)
+    say("dry run: nothing written")
     return 0
 
 

@@ -313,10 +313,15 @@ def set_stage_owner(store: Store, team: read.Team, workflow: str, stage: str, ow
         if row["owner"] == owner:
             raise InputError(f"stage {workflow}/{stage} is already owned by {owner}")
         c.update("stages", row["id"], {"owner": owner})
-        # the stage's pending handoffs now wait on the new owner (receivers can accept)
-        for h in read.pending_into_stage(store, workflow, stage):
-            if h.to_owner != owner:
-                c.update("handoffs", h.id, {"to_owner": owner})
+        _move_pending(c, store, workflow, stage, owner)
+
+
+def _move_pending(c, store: Store, workflow: str, stage: str, owner: str) -> None:
+    """A stage's pending handoffs wait on its new owner (receivers can accept), as edits
+    of the same change."""
+    for h in read.pending_into_stage(store, workflow, stage):
+        if h.to_owner != owner:
+            c.update("handoffs", h.id, {"to_owner": owner})
 
 
 def set_workflow_owner(store: Store, team: read.Team, workflow: str, owner: str, *, reason: str | None = None,
@@ -632,3 +637,324 @@ def _label(edit) -> str:
     names = {"items": "item #", "handoffs": "handoff ", "entries": "entry ", "meetings": "meeting ",
              "people": "person ", "workflows": "workflow ", "stages": "stage "}
     return f"{names.get(edit.entity, edit.entity + ' ')}{edit.entity_id}"
+
+
+# --- the team and the system: people, away periods, workflows, stages, settings --------
+# (issue 11) Each function reads what decides it inside its own write, names unknown
+# people, workflows and stages with their near matches, and records one change.
+
+KEEP = object()  # "not given" for the ``*_set`` functions below; None clears a field
+AFTER_FIRST = ""  # ``after=AFTER_FIRST`` moves a stage to the front
+
+
+def handle_of(text: str | None) -> str:
+    """A handle as typed, made canonical: handles are case-insensitive on input."""
+    return (text or "").strip(" ").lower()  # a newline or tab is not part of any handle: refused
+
+
+def _known_person(team: read.Team, handle: str, field: str) -> str:
+    if handle not in team.people:
+        raise NotFound(f"{field}: " + unknown("person", handle, team.people))
+    return handle
+
+
+def _active_person(team: read.Team, handle: str, field: str) -> str:
+    _known_person(team, handle, field)
+    if not team.people[handle].active:
+        raise InputError(f"{field}: {handle} is inactive (accepted: an active person's handle)")
+    return handle
+
+
+def _cover_of(team: read.Team, handle: str, cover: str | None) -> str | None:
+    if cover is None:
+        return None
+    cover = handle_of(cover)
+    if cover == handle:
+        raise InputError(f"--cover: {handle} cannot cover for themselves (accepted: someone else's handle)")
+    return _active_person(team, cover, "--cover")
+
+
+def _slug_of(text: str, what: str) -> str:
+    value = (text or "").strip().lower()
+    if not is_slug(value):
+        raise InputError(f"{what} {text!r} is not a slug (accepted: lowercase letters, digits, - and _,"
+                         " like 'ana' or 'client-delivery')")
+    return value
+
+
+def _no_change(what: str) -> InputError:
+    return InputError(f"{what} already has those values; nothing changed")
+
+
+def add_person(store: Store, handle: str, name: str, *, role: str | None = None, cover: str | None = None,
+               actor: str, reason: str | None = None, meeting_id: int | None = None) -> str:
+    """A new, active person on the team; returns their handle."""
+    handle = _slug_of(handle, "handle")
+    name = _text(name, "--name", required=True)
+    with store.change("person.add", actor=actor, reason=_text(reason, "reason"), meeting_id=meeting_id) as c:
+        team = read.team(store)
+        if handle in team.people:
+            raise InputError(f"{handle} is already on the team (change them with: opsweek person set {handle})")
+        c.insert("people", {"handle": handle, "name": name, "role": _text(role, "--role") or "",
+                            "cover": _cover_of(team, handle, cover), "active": 1})
+    return handle
+
+
+def update_person(store: Store, handle: str, *, name=KEEP, role=KEEP, cover=KEEP, active=KEEP, actor: str,
+                  reason: str | None = None, meeting_id: int | None = None) -> dict:
+    """Change a person's name, role, cover (None: no cover) or active flag; returns what changed."""
+    handle = handle_of(handle)
+    wanted: dict = {}
+    if name is not KEEP:
+        wanted["name"] = _text(name, "--name", required=True)
+    if role is not KEEP:
+        wanted["role"] = _text(role, "--role") or ""
+    if active is not KEEP:
+        wanted["active"] = int(bool(active))
+    if not wanted and cover is KEEP:
+        raise InputError("nothing to change (accepted: --name, --role, --cover, --active)")
+    with store.change("person.set", actor=actor, reason=_text(reason, "reason"), meeting_id=meeting_id) as c:
+        team = read.team(store)
+        _known_person(team, handle, "person")
+        if cover is not KEEP:
+            wanted["cover"] = _cover_of(team, handle, cover)
+        changed = c.update("people", handle, wanted)
+        if not changed:
+            raise _no_change(f"person {handle}")
+    return changed
+
+
+def _away_rows(store: Store, handle: str) -> list:
+    return [(r["id"], date.fromisoformat(r["start"]), date.fromisoformat(r["end"])) for r in
+            store.query("SELECT id, start, end FROM away WHERE handle = ? ORDER BY start, id", (handle,))]
+
+
+def add_away(store: Store, handle: str, start: date, end: date | None = None, *, actor: str,
+             reason: str | None = None, meeting_id: int | None = None) -> tuple[date, date]:
+    """Mark someone away from ``start`` to ``end`` (inclusive; None: until they are back).
+
+    Periods that overlap or touch the new one merge with it; returns the merged period.
+    """
+    from datetime import timedelta
+
+    handle = handle_of(handle)
+    start, end = inputs.check_away_period(start, end)
+    with store.change("person.away", actor=actor, reason=_text(reason, "reason"), meeting_id=meeting_id) as c:
+        team = read.team(store)
+        _known_person(team, handle, "person")
+        one = timedelta(days=1)
+        # touching counts: 1–5 Dec and 6–8 Dec are one absence
+        touching = [row for row in _away_rows(store, handle)
+                    if row[1] - one <= end and start - one <= row[2]]
+        merged = (min([start, *(r[1] for r in touching)]), max([end, *(r[2] for r in touching)]))
+        if any((r[1], r[2]) == merged for r in touching) and len(touching) == 1:
+            raise InputError(f"{handle} is already away {inputs.away_text(*merged)}; nothing changed")
+        if touching:
+            keep, *rest = touching
+            for row in rest:
+                c.delete("away", row[0])
+            c.update("away", keep[0], {"start": merged[0].isoformat(), "end": merged[1].isoformat()})
+        else:
+            c.insert("away", {"handle": handle, "start": merged[0].isoformat(), "end": merged[1].isoformat()})
+    return merged
+
+
+def end_away(store: Store, handle: str, *, today: date, actor: str, reason: str | None = None,
+             meeting_id: int | None = None) -> tuple[date, date] | None:
+    """``back``: the away period covering ``today`` ends, so they are not away today.
+
+    Returns the period as it now stands (None when it began today and so is removed).
+    """
+    from datetime import timedelta
+
+    handle = handle_of(handle)
+    with store.change("person.back", actor=actor, reason=_text(reason, "reason"), meeting_id=meeting_id) as c:
+        team = read.team(store)
+        _known_person(team, handle, "person")
+        current = [row for row in _away_rows(store, handle) if row[1] <= today <= row[2]]
+        if not current:
+            later = [row for row in _away_rows(store, handle) if row[1] > today]
+            nxt = f" (next away: {inputs.away_text(later[0][1], later[0][2])})" if later else ""
+            raise InputError(f"{handle} is not away today{nxt}; nothing changed")
+        row_id, start, _ = current[0]
+        if start == today:
+            c.delete("away", row_id)
+            return None
+        c.update("away", row_id, {"end": (today - timedelta(days=1)).isoformat()})
+        return start, today - timedelta(days=1)
+
+
+WORKFLOW_STATUSES = ("active", "paused", "retired")
+
+
+def add_workflow(store: Store, key: str, name: str, *, owner: str, trigger: str | None = None,
+                 outcome: str | None = None, actor: str, reason: str | None = None,
+                 meeting_id: int | None = None) -> str:
+    """A new active workflow (no stages yet: add them with :func:`add_stage`)."""
+    key = _slug_of(key, "workflow key")
+    name = _text(name, "--name", required=True)
+    owner = handle_of(owner)
+    with store.change("workflow.add", actor=actor, reason=_text(reason, "reason"), meeting_id=meeting_id) as c:
+        team = read.team(store)
+        if any(wf.key == key for wf in team.workflows):
+            raise InputError(f"workflow {key} already exists (change it with: opsweek workflow set {key})")
+        c.insert("workflows", {"key": key, "name": name, "outcome": _text(outcome, "--outcome") or "",
+                               "owner": _active_person(team, owner, "--owner"),
+                               "trigger": _text(trigger, "--trigger") or "", "status": "active"})
+    return key
+
+
+def update_workflow(store: Store, key: str, *, name=KEEP, owner=KEEP, trigger=KEEP, outcome=KEEP, status=KEEP,
+                    actor: str, reason: str | None = None, meeting_id: int | None = None) -> dict:
+    """Change a workflow's name, owner (None: nobody), trigger, outcome or status."""
+    wanted: dict = {}
+    if name is not KEEP:
+        wanted["name"] = _text(name, "--name", required=True)
+    if trigger is not KEEP:
+        wanted["trigger"] = _text(trigger, "--trigger") or ""
+    if outcome is not KEEP:
+        wanted["outcome"] = _text(outcome, "--outcome") or ""
+    if status is not KEEP:
+        if status not in WORKFLOW_STATUSES:
+            raise InputError(f"--status: {status!r} is not a status (accepted: {', '.join(WORKFLOW_STATUSES)})")
+        wanted["status"] = status
+    if not wanted and owner is KEEP:
+        raise InputError("nothing to change (accepted: --name, --owner, --trigger, --outcome, --status)")
+    with store.change("workflow.set", actor=actor, reason=_text(reason, "reason"), meeting_id=meeting_id) as c:
+        team = read.team(store)
+        team.workflow(key)
+        if owner is not KEEP:
+            wanted["owner"] = None if owner is None else _active_person(team, handle_of(owner), "--owner")
+        changed = c.update("workflows", key, wanted)
+        if not changed:
+            raise _no_change(f"workflow {key}")
+    return changed
+
+
+def _stage_fields(team: read.Team, *, name=KEEP, owner=KEEP, sop=KEEP, max_days=KEEP, handoff_sla=KEEP) -> dict:
+    wanted: dict = {}
+    if name is not KEEP:
+        wanted["name"] = _text(name, "--name", required=True)
+    if owner is not KEEP:
+        wanted["owner"] = None if owner is None else _active_person(team, handle_of(owner), "--owner")
+    if sop is not KEEP:
+        wanted["sop"] = _text(sop, "--sop")
+    if max_days is not KEEP:
+        wanted["max_days"] = None if max_days is None else inputs.check_max_days(max_days)
+    if handoff_sla is not KEEP:
+        wanted["handoff_sla"] = None if handoff_sla is None else inputs.check_duration(handoff_sla, "--handoff-sla")
+    return wanted
+
+
+def _stage_order(store: Store, workflow: str) -> list:
+    return store.query("SELECT id, key, position FROM stages WHERE workflow = ? ORDER BY position, id", (workflow,))
+
+
+def _place(c, store: Store, team: read.Team, workflow: str, key: str, after: str | None) -> None:
+    """Put stage ``key`` right after ``after`` (AFTER_FIRST: first; None: last) and number
+    the workflow's stages 1, 2, 3… in that order."""
+    rows = _stage_order(store, workflow)
+    keys = [r["key"] for r in rows if r["key"] != key]
+    if after is None:
+        keys.append(key)
+    elif after == AFTER_FIRST:
+        keys.insert(0, key)
+    else:
+        if after == key:
+            raise InputError(f"--after: a stage cannot come after itself ({workflow}/{key})")
+        if after not in keys:
+            raise NotFound("--after: " + unknown(f"stage of {workflow}", after, keys))
+        keys.insert(keys.index(after) + 1, key)
+    ids = {r["key"]: (r["id"], r["position"]) for r in rows}
+    for position, stage_key in enumerate(keys, start=1):
+        row_id, current = ids[stage_key]
+        if current != position:
+            c.update("stages", row_id, {"position": position})
+
+
+def _workflow_of(team: read.Team, workflow: str):
+    wf = team.workflow(workflow)
+    if wf.status == "retired":
+        raise InputError(f"workflow {workflow} is retired (make it active first: opsweek workflow set {workflow}"
+                         " --status active)")
+    return wf
+
+
+def add_stage(store: Store, workflow: str, key: str, name: str, *, after: str | None = None, owner=None,
+              sop=None, max_days=None, handoff_sla=None, actor: str, reason: str | None = None,
+              meeting_id: int | None = None) -> int:
+    """A new stage of ``workflow``, last or right ``after`` a stage; returns its id."""
+    key = _slug_of(key, "stage key")
+    with store.change("stage.add", actor=actor, reason=_text(reason, "reason"), meeting_id=meeting_id) as c:
+        team = read.team(store)
+        _workflow_of(team, workflow)
+        if (workflow, key) in team.stage_map:
+            raise InputError(f"stage {workflow}/{key} already exists (change it with: opsweek stage set"
+                             f" {workflow}/{key})")
+        fields = _stage_fields(team, name=name, owner=owner, sop=sop, max_days=max_days, handoff_sla=handoff_sla)
+        if after not in (None, AFTER_FIRST):
+            after = after.strip().lower()
+        position = (store.scalar("SELECT max(position) FROM stages WHERE workflow = ?", (workflow,)) or 0) + 1
+        if after == AFTER_FIRST:
+            position = 1
+        elif after is not None and (workflow, after) in team.stage_map:
+            position = team.stage_map[(workflow, after)].position + 1
+        # inserted at its place, so only the stages after it move down
+        stage_id = c.insert("stages", {"workflow": workflow, "key": key, "position": position, "owner": None,
+                                       "sop": None, "max_days": None, "handoff_sla": None, **fields})
+        if after is not None:
+            _place(c, store, team, workflow, key, after)
+    return stage_id
+
+
+def update_stage(store: Store, workflow: str, key: str, *, name=KEEP, after=KEEP, owner=KEEP, sop=KEEP,
+                 max_days=KEEP, handoff_sla=KEEP, actor: str, reason: str | None = None,
+                 meeting_id: int | None = None) -> dict:
+    """Change a stage: name, place (``after``), owner, SOP, max days, handoff SLA (None clears).
+
+    A new owner gets the stage's future work; say why with ``reason`` (as for an item).
+    Returns the fields that changed.
+    """
+    key = (key or "").strip().lower()
+    given = [v for v in (name, after, owner, sop, max_days, handoff_sla) if v is not KEEP]
+    if not given:
+        raise InputError("nothing to change (accepted: --name, --after, --owner, --sop, --max-days, --handoff-sla)")
+    with store.change("stage.set", actor=actor, reason=_text(reason, "reason"), meeting_id=meeting_id) as c:
+        team = read.team(store)
+        team.workflow(workflow)
+        stage = team.stage(workflow, key)
+        fields = _stage_fields(team, name=name, owner=owner, sop=sop, max_days=max_days, handoff_sla=handoff_sla)
+        row_id = store.scalar("SELECT id FROM stages WHERE workflow = ? AND key = ?", (workflow, key))
+        changed = c.update("stages", row_id, fields) if fields else {}
+        if changed.get("owner"):
+            _move_pending(c, store, workflow, key, changed["owner"])
+        if after is not KEEP:
+            before = c.events
+            _place(c, store, team, workflow, key, after if after in (None, AFTER_FIRST) else after.strip().lower())
+            if c.events != before:
+                changed["position"] = store.scalar("SELECT position FROM stages WHERE id = ?", (row_id,))
+        if not changed:
+            raise _no_change(f"stage {workflow}/{stage.key}")
+    return changed
+
+
+def set_setting(store: Store, key: str, value: str, *, actor: str, meeting_id: int | None = None) -> str:
+    """Set one setting (``inputs.SETTINGS`` lists the keys and their rules); returns the stored value."""
+    key = (key or "").strip().lower()
+    if key not in inputs.SETTINGS:
+        from opsweek.text import near_matches
+
+        close = near_matches(key, inputs.SETTINGS)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(f"unknown setting {key!r}{hint} (accepted: {', '.join(inputs.SETTINGS)})")
+    with store.change("setting.set", actor=actor, meeting_id=meeting_id) as c:
+        stored = store.scalar("SELECT value FROM settings WHERE key = ?", (key,))
+        new = inputs.SETTINGS[key](value, stored)
+        current = stored if stored is not None else rules.DEFAULT_SETTINGS.get(key)
+        if new == current or (stored is None and key == "step_minutes" and new == "{}"):
+            raise InputError(f"{key} is already {new}; nothing changed")
+        if stored is None:
+            c.insert("settings", {"key": key, "value": new})
+        else:
+            c.update("settings", key, {"value": new})
+    return new

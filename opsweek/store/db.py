@@ -22,7 +22,8 @@ from opsweek.errors import DatabaseUnusable, InputError
 MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
-MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m006_outcomes", "m007_ratings")
+MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m004_team_import", "m006_outcomes",
+              "m007_ratings")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -55,7 +56,8 @@ COLUMNS = {
     "people": ("handle", "name", "role", "cover", "active"),
     "away": ("id", "handle", "start", "end"),
     "workflows": ("key", "name", "outcome", "owner", "trigger", "status"),
-    "stages": ("id", "workflow", "key", "name", "position", "owner", "sop", "max_days", "handoff_sla"),
+    "stages": ("id", "workflow", "key", "name", "position", "owner", "sop", "max_days", "handoff_sla",
+               "retired"),
     "items": ("id", "workflow", "stage", "title", "owner", "status", "opened_at", "stage_entered_at",
               "last_activity_at", "due", "ref", "blocked_reason", "closed_at", "fed_from"),
     "handoffs": ("id", "item_id", "from_stage", "from_owner", "to_stage", "to_owner", "sent_at", "due_at",

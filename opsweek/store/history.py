@@ -419,6 +419,15 @@ def _who(handle) -> str:
     return handle or "nobody"
 
 
+def _fields_said(edit) -> str:
+    """``owner ana → ben, sop set``: the fields an edit changed, old → new."""
+    after = edit.after or {}
+    before = edit.before or {}
+    parts = [f"{name} {before.get(name) if before.get(name) is not None else '—'} → "
+             f"{after[name] if after[name] is not None else '—'}" for name in sorted(after)]
+    return ", ".join(parts) or "nothing"
+
+
 def _quoted(text, limit: int = 60) -> str:
     text = " ".join(str(text or "").split())
     if len(text) > limit:
@@ -531,6 +540,27 @@ def describe_change(store: Store, ch: ChangeRecord, *, _depth: int = 0) -> str:
         if action == "recur.open":
             opened = sum(1 for e in edits if e.entity == "items" and e.before is None)
             return f"opened {_count(opened, 'items')} of the schedule {name}"
+    if action in ("person.add", "person.set") and (person := first("people")):
+        if action == "person.add":
+            return f"added {person.entity_id} ({field(person, 'name')}) to the team"
+        return f"changed {person.entity_id}: " + _fields_said(person)
+    if action in ("person.away", "person.back"):
+        away = first("away")
+        who = (field(away, "handle") or field(away, "handle", "before")) if away else None
+        if action == "person.back":
+            return f"marked {who or 'someone'} back"
+        period = (field(away, "start"), field(away, "end")) if away else (None, None)
+        return f"marked {who or 'someone'} away" + (f" {_day(period[0])} – {_day(period[1])}" if period[0] else "")
+    if action in ("workflow.add", "workflow.set") and (wf := first("workflows")):
+        if action == "workflow.add":
+            return f"added the workflow {wf.entity_id} ({field(wf, 'name')})"
+        return f"changed the workflow {wf.entity_id}: " + _fields_said(wf)
+    if action in ("stage.add", "stage.set") and (stage := first("stages")):
+        row = last_known(store, "stages", stage.key) or {}
+        name = f"{row.get('workflow', '?')}/{row.get('key', stage.entity_id)}"
+        if action == "stage.add":
+            return f"added the stage {name} ({field(stage, 'name')})"
+        return f"changed the stage {name}: " + _fields_said(stage)
     if action == "setting.set" and (setting := first("settings")):
         return f"set {setting.entity_id} to {_quoted(field(setting, 'value'))}"
     if action.startswith("meeting."):

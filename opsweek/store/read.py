@@ -44,7 +44,7 @@ def workflow_from(row) -> Workflow:
 
 def stage_from(row) -> Stage:
     return Stage(row["workflow"], row["key"], row["name"], row["position"], row["owner"], row["sop"],
-                 row["max_days"], row["handoff_sla"])
+                 row["max_days"], row["handoff_sla"], bool(row["retired"]) if "retired" in row.keys() else False)
 
 
 def item_from(row) -> Item:
@@ -163,11 +163,14 @@ class Team(namedtuple("Team", "settings people workflows stages stages_by_workfl
 def team(store: Store) -> Team:
     everyone = people(store)
     all_stages = stages(store)
+    # a retired stage (import --prune) takes no new work and needs no owner; items still
+    # in it find it through ``stage_map``
+    live = [s for s in all_stages if not s.retired]
     by_workflow: dict[str, list[Stage]] = {}
-    for stage in all_stages:
+    for stage in live:
         by_workflow.setdefault(stage.workflow, []).append(stage)
     return Team(
-        settings=settings(store), people=everyone, workflows=workflows(store), stages=all_stages,
+        settings=settings(store), people=everyone, workflows=workflows(store), stages=live,
         stages_by_workflow=by_workflow,
         stage_map={(s.workflow, s.key): s for s in all_stages},
     )
@@ -689,3 +692,34 @@ def events(store: Store, *, item_id: int | None = None, meeting_id: int | None =
     rows = store.query(f"SELECT * FROM events WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
                        [*params, limit, offset])
     return [event_from(r) for r in rows]
+
+
+# --- the team: who owns what (issue 11) -----------------------------------------------
+
+
+def ownership(store: Store) -> dict[str, "Owns"]:
+    """Per person: workflows and (live) stages they own, their open or blocked items and the
+    pending handoffs waiting for them (``records.Owns``); people who own nothing are absent."""
+    from opsweek.store.records import Owns
+
+    counts: dict[str, list[int]] = {}
+    queries = (
+        "SELECT owner, count(*) FROM workflows WHERE owner IS NOT NULL AND status != 'retired' GROUP BY owner",
+        "SELECT owner, count(*) FROM stages WHERE owner IS NOT NULL AND NOT retired GROUP BY owner",
+        "SELECT owner, count(*) FROM items WHERE owner IS NOT NULL AND status IN ('open', 'blocked') GROUP BY owner",
+        "SELECT to_owner, count(*) FROM handoffs WHERE to_owner IS NOT NULL AND accepted_at IS NULL GROUP BY to_owner",
+    )
+    for column, sql in enumerate(queries):
+        for handle, n in store.query(sql):
+            counts.setdefault(handle, [0, 0, 0, 0])[column] = n
+    return {handle: Owns(*values) for handle, values in counts.items()}
+
+
+def all_stages(store: Store) -> list[Stage]:
+    """Every stage, retired ones too, by workflow and position (the team file writes them all)."""
+    return stages(store)
+
+
+def stored_settings(store: Store) -> dict[str, str]:
+    """Only the settings rows the database holds (no defaults filled in)."""
+    return {row["key"]: row["value"] for row in store.query("SELECT key, value FROM settings ORDER BY key")}

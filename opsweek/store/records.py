@@ -21,8 +21,8 @@ Person = namedtuple("Person", "handle name role cover away active", defaults=(""
 # feeds: the workflows an item finished here starts; recurring: its active schedules
 Workflow = namedtuple("Workflow", "key name outcome owner trigger status feeds recurring",
                       defaults=("", None, "", "active", (), ()))
-Stage = namedtuple("Stage", "workflow key name position owner sop max_days handoff_sla",
-                   defaults=(0, None, None, None, None))
+Stage = namedtuple("Stage", "workflow key name position owner sop max_days handoff_sla retired",
+                   defaults=(0, None, None, None, None, False))
 Item = namedtuple("Item", "id workflow stage title owner status opened_at stage_entered_at last_activity_at"
                   " due ref blocked_reason closed_at", defaults=(None, None, None, None))
 Handoff = namedtuple("Handoff", "id item_id from_stage from_owner to_stage to_owner sent_at due_at accepted_at"
@@ -34,6 +34,9 @@ Entry = namedtuple("Entry", "id meeting_id kind text owner due item_id workflow 
                    " created_at week", defaults=(None,) * 8)  # week: of the session that recorded it
 Event = namedtuple("Event", "id change_id at actor meeting_id action entity entity_id before after reason undoes",
                    defaults=(None, None, None, None))
+# What one person owns (the Team screen and ``opsweek people``): counts of workflows,
+# stages, open or blocked items, and pending handoffs waiting for them.
+Owns = namedtuple("Owns", "workflows stages items handoffs", defaults=(0, 0, 0, 0))
 # what a session did about a row it reviewed (SPEC "Outcome"); subject_id is text (an
 # item or handoff id, or a gap's label)
 Outcome = namedtuple("Outcome", "meeting_id step subject subject_id outcome")

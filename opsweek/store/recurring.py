@@ -23,13 +23,6 @@ from opsweek.text import clean_text, is_slug, unknown
 TICK_ACTOR = "opsweek"
 TICK_ACTION = "recur.open"
 CATCH_UP = ("latest", "all")
-# settings `opsweek set` accepts, each with what it takes
-SETTINGS = {
-    "meeting": "a schedule such as 'every monday 10:00'",
-    "handoff_sla": "a duration such as 48h, 2d, 2bd",
-    "stale_after": "a duration such as 7d",
-    "escalate_after": "a duration such as 24h",
-}
 
 
 # A recurring schedule as stored (times UTC)
@@ -410,27 +403,3 @@ def unclosed_earlier_session(store: Store, now: datetime):
     return read.meeting_from(row) if row else None
 
 
-def check_setting(key: str, value: str) -> str:
-    """The stored text of a setting ``opsweek set`` accepts; refuses the rest."""
-    key = (key or "").strip().lower()
-    if key not in SETTINGS:
-        raise InputError(f"unknown setting {key!r} (accepted: {', '.join(SETTINGS)})")
-    value = " ".join((clean_text(value) or "").split())
-    if key == "meeting":
-        from opsweek import schedule
-
-        schedule.check(value)
-        return value
-    return str(clock.parse_duration(value, key))
-
-
-def set_setting(store: Store, key: str, value: str, *, actor: str, now: datetime | None = None) -> str:
-    """Set one setting (checked first); returns the stored value."""
-    key = (key or "").strip().lower()
-    stored = check_setting(key, value)
-    with store.change("setting.set", actor=actor, at=now) as change:
-        if store.one("SELECT 1 FROM settings WHERE key = ?", (key,)) is None:
-            change.insert("settings", {"key": key, "value": stored})
-        else:
-            change.update("settings", key, {"value": stored})
-    return stored

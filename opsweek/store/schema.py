@@ -227,6 +227,13 @@ def m003_recurring(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="m004_team_import")
+def m004_team_import(db: Database) -> None:
+    # a stage the team file no longer lists is retired (import --prune), never deleted:
+    # items and history refer to it
+    db.execute("ALTER TABLE stages ADD COLUMN retired INTEGER NOT NULL DEFAULT 0")
+
+
 _OUTCOMES = [
     # SPEC "Outcome": what a session did about a row it reviewed (a stuck item, an overdue
     # handoff, an ownership gap), written in the same change as the action that caused it

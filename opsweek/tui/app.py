@@ -45,6 +45,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "audit": ("opsweek.tui.screens.audit:AuditScreen", "System audit of every workflow"),
     "whatif": ("opsweek.tui.screens.whatif:WhatIfScreen", "What-if: pressure-test the team"),
     "mine": ("opsweek.tui.screens.my_handoffs:MyHandoffsScreen", "My handoffs and work"),
+    "team": ("opsweek.tui.screens.team:TeamScreen", "Team: people, covers, away periods, what each owns"),
 }
 
 
@@ -232,6 +233,13 @@ class OpsweekApp(App):
         if request.then is not None:
             request.then(result)
         return True
+
+    def make_change(self, change: Callable[..., Any], *args: Any, success: str | None = None, **kwargs: Any):
+        """One change now, through :meth:`apply_change` (the one place that writes), for a
+        dialog that goes on with its result: returns it, or None when it was refused."""
+        results: list = []
+        written = self.apply_change(ChangeRequested(change, args, kwargs, success=success, then=results.append))
+        return results[0] if written and results else None
 
     def reload_screen(self) -> None:
         """Let the screen on top show the database as it is now (its ``reload``, if any)."""

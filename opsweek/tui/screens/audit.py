@@ -1,7 +1,10 @@
 """The system audit: each workflow's score on the five layers and exactly what is missing.
 
-A stage with no owner, an inactive owner, or an owner away this week with no cover can
-be fixed on the spot: ``o`` picks a new owner (written with its audit event at once).
+Every finding is fixed in place (``enter``, ``f`` or ``o`` on it), by what the finding
+says fixes it (``Finding.fix``): an owner is picked, a trigger, a handoff SLA or an SOP
+link is typed, a workflow never reviewed is noted as reviewed in this week's session
+(which starts it if need be; ``m`` opens the session). Each fix is written at once with
+its audit event, and the scores are read again.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
-from opsweek import clock, rules
+from opsweek import clock, inputs, rules
 from opsweek.store import changes, read
-from opsweek.text import plural
+from opsweek.text import is_slug, plural
 from opsweek.tui.app import ChangeRequested
+from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.owner_picker import OwnerPicker
+from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.widgets.text import cell, join
 
 LATE = "bold red"
@@ -26,34 +31,43 @@ GOOD = "green"
 LAYER_TITLES = {"ownership": "Ownership", "triggers": "Triggers", "connections": "Connections",
                 "visibility": "Visibility", "rhythm": "Rhythm"}
 HOW_TO_FIX = {
-    "ownership": "o: pick an owner",
-    "triggers": "team file: trigger = … on the workflow",
-    "connections": "team file: handoff_sla on the stage",
-    "visibility": "team file: sop = … on the stage",
-    "rhythm": "review it in this week's session (m)",
+    "ownership": "enter: pick an owner",
+    "triggers": "enter: type what starts it",
+    "connections": "enter: type the handoff SLA",
+    "visibility": "enter: type the SOP link",
+    "rhythm": "enter: note it reviewed this week (m: session)",
 }
+# what each kind of fix (``Finding.fix``) asks for, when it is not the layer's usual one
+FIX_TEXT = {"stages": "enter: name its first stage", "receiver": "enter: pick who receives it",
+            "feeds": "w: change what it feeds on the workflow map"}
+
+
+def how_to_fix(finding) -> str:
+    return FIX_TEXT.get(finding.fix) or HOW_TO_FIX[finding.layer]
 
 
 class AuditScreen(Screen):
-    """Scores on top (enter opens a workflow's map), what is missing below (``o`` fixes owners)."""
+    """Scores on top (enter opens a workflow's map), what is missing below (enter fixes it)."""
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("f", "fix", "Fix it"),
         Binding("o", "fix_owner", "Fix owner"),
         Binding("w", "open_map", "Workflow map"),
+        Binding("m", "meeting", "Session"),
         Binding("r", "reload", "Refresh", show=False),
     ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.results: list[rules.AuditResult] = []
-        self.findings: list[Finding] = []
+        self.findings: list[rules.Finding] = []
 
     def compose(self) -> ComposeResult:
         yield Label("System audit: the five layers that make a process a system", classes="screen-title")
         yield Label("", id="audit-summary")
         yield DataTable(id="audit-scores", cursor_type="row", zebra_stripes=True)
-        yield Label("What is missing  —  o on an ownership row picks an owner now", classes="section-title")
+        yield Label("What is missing  —  enter (or f) on a row fixes it now", classes="section-title")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -88,11 +102,9 @@ class AuditScreen(Screen):
         table.clear()
         for n, finding in enumerate(self.findings):
             layer = LAYER_TITLES[finding.layer] + ("" if finding.scored else " (this week)")
-            fix = HOW_TO_FIX[finding.layer] if (finding.fixable or finding.layer != "ownership") else \
-                "fix the team file (owner = …)"
             table.add_row(cell(finding.workflow), cell(layer, "" if finding.scored else WARN),
                           cell(finding.text, LATE if finding.scored else WARN),
-                          cell(fix, "bold" if finding.fixable else "dim"), key=str(n))
+                          cell(how_to_fix(finding), "bold"), key=str(n))
         if self.findings:
             table.move_cursor(row=min(row, len(self.findings) - 1))
         self.show_summary()
@@ -120,8 +132,7 @@ class AuditScreen(Screen):
                 return self.findings[table.cursor_row]
             return None
         workflow = self.current_workflow()
-        fixable = [f for f in self.findings if f.workflow == workflow and f.fixable]
-        return fixable[0] if fixable else next((f for f in self.findings if f.workflow == workflow), None)
+        return next((f for f in self.findings if f.workflow == workflow), None)
 
     def current_workflow(self) -> str | None:
         scores = self.query_one("#audit-scores", DataTable)
@@ -135,13 +146,32 @@ class AuditScreen(Screen):
     # -- actions --------------------------------------------------------------------------
 
     def action_fix_owner(self) -> None:
+        """``o``: pick an owner, on a finding an owner fixes; other findings say how they are fixed."""
         finding = self.current_finding()
         if finding is None:
             return
-        if not finding.fixable:
-            self.notify(f"{finding.workflow}: {finding.text} — {HOW_TO_FIX[finding.layer]}",
-                        severity="warning", markup=False)
+        if finding.fix not in ("owner", "receiver"):
+            self.notify(f"{finding.workflow}: {finding.text} — {how_to_fix(finding)}", severity="warning")
             return
+        self.fix_owner(finding)
+
+    def action_fix(self) -> None:
+        """Fix the finding under the cursor, the way its ``fix`` says."""
+        finding = self.current_finding()
+        if finding is None:
+            return
+        fixer = {"owner": self.fix_owner, "receiver": self.fix_owner, "trigger": self.fix_trigger, "handoff_sla": self.fix_sla,
+                 "sop": self.fix_sop, "review": self.fix_review, "stages": self.fix_stages}.get(finding.fix)
+        if fixer is None:
+            self.notify(f"{finding.workflow}: {finding.text} — open the workflow map (w) to change it",
+                        severity="warning")
+            return
+        fixer(finding)
+
+    def _done(self, result) -> None:
+        self.reload()
+
+    def fix_owner(self, finding) -> None:
         app = self.app
         today = app.today()
         week = clock.week_bounds(clock.iso_week(today))
@@ -151,6 +181,7 @@ class AuditScreen(Screen):
         def picked(handle: str | None) -> None:
             if not handle:
                 return
+            # the finding is the reason, kept with the change in the log
             if finding.subject == "handoff":
                 change, args = changes.reassign_handoff, (app.team, finding.handoff_id, handle)
             elif finding.subject == "stage":
@@ -163,15 +194,99 @@ class AuditScreen(Screen):
         app.push_screen(OwnerPicker(app.team.people, title=f"New owner for {what} ({finding.text})",
                                     current=finding.owner, week=week), picked)
 
+    def _stage_field(self, finding, field: str, value: str, success: str) -> None:
+        app = self.app
+        self._done(app.make_change(changes.update_stage, finding.workflow, finding.stage, actor=app.actor,
+                               reason=f"audit: {finding.text}", success=success, **{field: value}))
+
+    def fix_trigger(self, finding) -> None:
+        app = self.app
+
+        def typed(text: str | None) -> None:
+            if text:
+                self._done(app.make_change(changes.update_workflow, finding.workflow, trigger=text,
+                                       actor=app.actor, reason=f"audit: {finding.text}",
+                                       success=f"{finding.workflow} now starts when: {text}"))
+
+        app.push_screen(TextPrompt(f"What starts {finding.workflow}? (its trigger, in words)", required=True,
+                                   placeholder="e.g. A complaint arrives in the support inbox",
+                                   prompt_id="fix-trigger"), typed)
+
+    def fix_sla(self, finding) -> None:
+        def typed(text: str | None) -> None:
+            if text:
+                self._stage_field(finding, "handoff_sla", text,
+                                  f"handoffs into {finding.workflow}/{finding.stage} are due within {text}")
+
+        self.app.push_screen(TextPrompt(
+            f"Handoff SLA into {finding.workflow}/{finding.stage} (time its owner has to accept)", required=True,
+            placeholder="48h, 2d, 2bd", check=lambda text: inputs.problem(
+                lambda value: inputs.check_duration(value, "handoff SLA"), text) if text else None,
+            prompt_id="fix-sla"), typed)
+
+    def fix_sop(self, finding) -> None:
+        def typed(text: str | None) -> None:
+            if text:
+                self._stage_field(finding, "sop", text, f"{finding.workflow}/{finding.stage} links its SOP")
+
+        self.app.push_screen(TextPrompt(f"SOP of {finding.workflow}/{finding.stage} (a URL or a path)",
+                                        required=True, placeholder="https://wiki.example.com/sop/…",
+                                        prompt_id="fix-sop"), typed)
+
+    def fix_stages(self, finding) -> None:
+        app = self.app
+
+        def key_of(name: str) -> str:
+            return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+        def typed(text: str | None) -> None:
+            if text:
+                self._done(app.make_change(changes.add_stage, finding.workflow, key_of(text), text,
+                                       actor=app.actor, success=f"{finding.workflow} has its first stage, {text}"))
+
+        app.push_screen(TextPrompt(f"Name the first stage of {finding.workflow}", required=True,
+                                   placeholder="e.g. Triage", prompt_id="fix-stages",
+                                   check=lambda text: None if not text or is_slug(key_of(text)) else
+                                   "use letters or digits in the name"), typed)
+
+    def fix_review(self, finding) -> None:
+        """Rhythm: note the workflow as reviewed in this week's session, starting the session
+        when none is open (``m`` then opens it)."""
+        app = self.app
+        week = clock.iso_week(app.now())
+        meeting = read.open_meeting(app.store, week)
+        if meeting is not None:
+            question = f"Note {finding.workflow} as reviewed in this week's session ({week})?"
+            detail = "m opens the session."
+        else:
+            question = f"No session is open for {week}: start it now and note {finding.workflow} as reviewed?"
+            detail = "Attendance starts from who is away. m opens it."
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            meeting_id = meeting.id if meeting is not None else app.make_change(changes.start_meeting, app.team, week=week,
+                facilitator=app.me if app.me in app.team.people else None, actor=app.actor)
+            if meeting_id is not None:
+                app.make_change(changes.mark_reviewed, meeting_id, [finding.workflow], actor=app.actor,
+                            success=f"{finding.workflow} noted as reviewed in the {week} session")
+            self.reload()
+
+        app.push_screen(Confirm(question, detail=detail), answered)
+
+    def action_meeting(self) -> None:
+        from opsweek.tui.screens.navigation import open_screen
+
+        open_screen(self.app, "meeting")
+
     @on(DataTable.RowSelected, "#audit-scores")
     def workflow_chosen(self, event: DataTable.RowSelected) -> None:
         self.action_open_map()
 
     @on(DataTable.RowSelected, "#audit-table")
     def finding_chosen(self, event: DataTable.RowSelected) -> None:
-        finding = self.current_finding()
-        if finding is not None and finding.fixable:
-            self.action_fix_owner()
+        if self.current_finding() is not None:
+            self.action_fix()
 
     @on(DataTable.RowHighlighted, "#audit-scores")
     def workflow_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -35,6 +35,7 @@ class HomeScreen(Screen):
         Binding("m", "meeting", "Meeting"),
         Binding("y", "mine", "My handoffs"),
         Binding("w", "workflows", "Workflows"),
+        Binding("t", "team", "Team"),
         Binding("a", "audit", "Audit"),
         Binding("e", "export", "Export notes"),
         Binding("q", "quit", "Quit"),
@@ -178,6 +179,9 @@ class HomeScreen(Screen):
 
     def action_workflows(self) -> None:
         self._show("workflows")
+
+    def action_team(self) -> None:
+        self._show("team")
 
     def action_audit(self) -> None:
         self._show("audit")

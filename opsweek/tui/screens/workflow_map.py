@@ -132,7 +132,7 @@ class StageMap(Horizontal, can_focus=True):
                 widgets.append(StageArrow(stage_load.stage.handoff_sla))
             widgets.append(StageBox(stage_load, position, now, bottleneck=stage_load is bottleneck))
         if not widgets:
-            widgets.append(Label("this workflow has no stages yet; add them in the team file", classes="dim"))
+            widgets.append(Label("this workflow has no stages yet; + adds the first", classes="dim"))
         self.mount_all(widgets)
         self.index = max(0, min(index, len(load.stages) - 1))
         self.call_after_refresh(self._mark)
@@ -193,6 +193,9 @@ class WorkflowMapScreen(Screen):
         Binding("right_square_bracket", "workflow(1)", "Next workflow", key_display="]"),
         Binding("i", "focus_items", "Items"),
         Binding("s", "add_schedule", "Schedule work"),
+        Binding("e", "edit_stage", "Edit stage"),
+        Binding("t", "edit_workflow", "Edit workflow"),
+        Binding("plus", "add_stage", "Add stage", key_display="+"),
         Binding("m", "focus_map", "Map", show=False),
         Binding("r", "reload", "Refresh", show=False),
     ]
@@ -395,6 +398,116 @@ class WorkflowMapScreen(Screen):
 
         app.push_screen(TextPrompt(f"New recurring work in {workflow}: its key", required=True,
                                    placeholder="weekly-review", check=check_key), with_key)
+    # -- editing the system (stages, the workflow) ---------------------------------------
+
+    @property
+    def selected_stage(self) -> Stage | None:
+        if self.load is None or not self.load.stages:
+            return None
+        index = self.query_one(StageMap).index
+        return self.load.stages[min(index, len(self.load.stages) - 1)].stage
+
+    def action_edit_stage(self) -> None:
+        """``e``: the selected stage's name, owner, SOP, max days and handoff SLA (a new
+        owner asks why, as reassigning an item does)."""
+        from opsweek.store import changes
+        from opsweek.tui.modal.stage_dialog import StageDialog, stage_values
+
+        stage = self.selected_stage
+        if stage is None:
+            self.notify("no stage selected: + adds one", severity="warning")
+            return
+        app = self.app
+
+        def edited(values: dict | None) -> None:
+            if not values:
+                return
+            current = stage_values(stage)
+            wanted = {}
+            for field in ("name", "owner", "sop", "max_days", "handoff_sla"):
+                if values[field] != current[field]:
+                    typed = values[field].lower() if field == "owner" else values[field]
+                    wanted[field] = typed or None
+            if not wanted:
+                self.notify(f"{stage.workflow}/{stage.key}: nothing changed")
+                return
+            changed = app.make_change(changes.update_stage, stage.workflow, stage.key, actor=app.actor,
+                                  reason=values["reason"] or None,
+                                  success=f"stage {stage.workflow}/{stage.key} updated", **wanted)
+            if changed is not None:
+                self.reload()
+
+        app.push_screen(StageDialog(stage, app.team.people), edited)
+
+    def action_add_stage(self) -> None:
+        """``+``: a new stage right after the selected one (or the first of an empty workflow)."""
+        from opsweek.store import changes
+        from opsweek.text import is_slug
+        from opsweek.tui.modal.form_dialog import FormDialog, FormField
+        from opsweek.tui.modal.stage_dialog import check_stage
+
+        if self.workflow is None:
+            return
+        app = self.app
+        workflow = self.workflow
+        after = self.selected_stage
+
+        def check(values: dict):
+            if not is_slug(values["key"].lower()):
+                return f"key {values['key']!r} is not a slug (accepted: lowercase letters, digits, - and _)"
+            return check_stage(values, app.team.people)
+
+        def added(values: dict | None) -> None:
+            if not values:
+                return
+            key = values["key"].lower()
+            result = app.make_change(changes.add_stage, workflow, key, values["name"],
+                                 after=after.key if after else None, owner=values["owner"].lower() or None,
+                                 sop=values["sop"] or None, max_days=values["max_days"] or None,
+                                 handoff_sla=values["handoff_sla"] or None, actor=app.actor,
+                                 success=f"stage {workflow}/{key} added")
+            if result is not None:
+                keys = [s.key for s in app.team.stages_by_workflow.get(workflow, [])]
+                self.show_workflow(workflow, keys.index(key) if key in keys else 0)
+
+        where = f"after {after.key}" if after else "as the first stage"
+        fields = [FormField("key", "Key (lowercase, unique in the workflow)", "", "e.g. review"),
+                  FormField("name", "Name", "", "e.g. Review"),
+                  FormField("owner", "Owner", "", "a handle (empty: nobody yet)",
+                            suggestions=[h for h, p in app.team.people.items() if p.active]),
+                  FormField("sop", "SOP (URL or path)", "", "https://wiki.example.com/sop/…"),
+                  FormField("max_days", "Max days in stage", "", "e.g. 3"),
+                  FormField("handoff_sla", "Handoff SLA", "", "48h, 2d, 2bd (empty: the default)")]
+        app.push_screen(FormDialog(f"New stage of {workflow}, {where}", fields, check=check,
+                                   dialog_id="new-stage-dialog"), added)
+
+    def action_edit_workflow(self) -> None:
+        """``t``: the workflow's name, owner, trigger, outcome and status."""
+        from opsweek.store import changes
+        from opsweek.tui.modal.workflow_dialog import WorkflowDialog, workflow_values
+
+        if self.workflow is None:
+            return
+        app = self.app
+        wf = app.team.workflow(self.workflow)
+
+        def edited(values: dict | None) -> None:
+            if not values:
+                return
+            current = workflow_values(wf)
+            wanted = {}
+            for field in ("name", "owner", "trigger", "outcome", "status"):
+                if values[field] != current[field]:
+                    typed = values[field].lower() if field in ("owner", "status") else values[field]
+                    wanted[field] = (typed or None) if field == "owner" else typed
+            if not wanted:
+                self.notify(f"{wf.key}: nothing changed")
+                return
+            if app.make_change(changes.update_workflow, wf.key, actor=app.actor,
+                           success=f"workflow {wf.key} updated", **wanted) is not None:
+                self.reload()
+
+        app.push_screen(WorkflowDialog(wf, app.team.people), edited)
 
     def action_focus_items(self) -> None:
         self.query_one("#map-items", PagedTable).focus()
