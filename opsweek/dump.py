@@ -29,7 +29,8 @@ SCHEMA_VERSION = 1  # of the dump format; the database schema is in "migrations"
 
 # Parents before children, so that foreign keys hold at every insert.
 TABLES = ("settings", "people", "away", "workflows", "feeds", "stages", "items", "recurring", "occurrences",
-          "handoffs", "meetings", "attendance", "step_times", "entries", "reviews", "outcomes", "ratings", "events")
+          "handoffs", "meetings", "attendance", "step_times", "entries", "reviews", "escalations", "outcomes", "ratings",
+          "events")
 KEYS = {**PRIMARY_KEYS, "events": "id"}
 
 # (table, columns) -> (parent table, parent columns): the schema's foreign keys, checked

@@ -269,17 +269,17 @@ def _reassignments(store: Store, meeting_id: int) -> list[dict]:
 
 
 def _escalations(store: Store, meeting_id: int, team: read.Team) -> list[dict]:
+    """The session's escalations, from their records: the tier and the person they went
+    to as they were then (never today's team)."""
     found = []
-    for ev in history.meeting_edits(store, meeting_id, ("handoff.escalate",), undos=False):
-        row = history.last_known(store, "handoffs", int(ev.entity_id)) or {}
-        item = _item_label(store, row.get("item_id")) if row.get("item_id") is not None else None
-        owner = None
-        if item and item["workflow"]:
-            wf = next((w for w in team.workflows if w.key == item["workflow"]), None)
-            owner = wf.owner if wf else None
-        found.append({"event_id": ev.id, "at": ev.at, "by": ev.actor, "handoff_id": int(ev.entity_id),
-                      "item": item, "to_stage": row.get("to_stage"), "waiting_on": row.get("to_owner"),
-                      "due_at": row.get("due_at"), "escalated_to": owner, "reason": ev.reason})
+    for e in read.meeting_escalations(store, meeting_id):
+        row = history.last_known(store, "handoffs", e.handoff_id) or {} if e.handoff_id is not None else {}
+        item_id = row.get("item_id") if e.handoff_id is not None else e.item_id
+        item = _item_label(store, item_id) if item_id is not None else None
+        found.append({"id": e.id, "at": _iso(e.at), "by": e.by, "kind": "handoff" if e.handoff_id else "item",
+                      "handoff_id": e.handoff_id, "item": item, "to_stage": row.get("to_stage"),
+                      "waiting_on": row.get("to_owner"), "due_at": row.get("due_at"), "tier": e.tier,
+                      "escalated_to": e.to_handle, "escalated_to_name": e.to_name, "reason": e.reason})
     return found
 
 
@@ -490,11 +490,12 @@ def to_markdown(notes: dict) -> str:
              for r in notes["reassignments"]]
     lines += _section("Reassignments", _table(["What", "From", "To", "Reason", "By"], moves) if moves else [])
 
-    escalations = [[str(e["handoff_id"]), _item_md(e["item"]), md(e["to_stage"]), md(e["waiting_on"]) or "nobody",
-                    _when(e["due_at"]), md(e["escalated_to"]) or "no workflow owner", md(e["reason"])]
+    escalations = [[f"handoff {e['handoff_id']}" if e["handoff_id"] is not None else "stuck item",
+                    _item_md(e["item"]), md(e["to_stage"]), md(e["waiting_on"]), _when(e["due_at"]), str(e["tier"]),
+                    f"{md(e['escalated_to_name'])} ({md(e['escalated_to'])})", md(e["by"]), md(e["reason"])]
                    for e in notes["escalations"]]
-    lines += _section("Escalations", _table(["Handoff", "Item", "Into", "Waiting on", "Due", "Escalated to",
-                                             "Reason"], escalations) if escalations else [])
+    lines += _section("Escalations", _table(["What", "Item", "Into", "Waiting on", "Due", "Tier", "Escalated to",
+                                             "By", "Reason"], escalations) if escalations else [])
 
     stuck = notes["stuck_items"]
     body = []

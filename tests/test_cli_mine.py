@@ -190,8 +190,9 @@ def test_json_has_the_documented_shape(demo_db, capsys):
     assert data["version"] == 1 and data["me"] == "fay"
     assert data["now"] == "2026-11-24T10:00:00Z" and data["today"] == "2026-11-24"
     assert set(data) == {"version", "me", "now", "today", "overdue", "incoming", "sent", "stuck", "actions",
-                         "covering"}
-    assert data["overdue"] == {"total": 3, "incoming": 1, "items": 1, "actions": 0, "covering": 1}
+                         "escalated_to_me", "escalated_work", "covering"}
+    assert data["overdue"] == {"total": 3, "incoming": 1, "items": 1, "actions": 0, "covering": 1,
+                               "escalated": 0, "escalated_work": 0}
     handoff = data["incoming"][0]
     assert set(handoff) == {"id", "item_id", "title", "workflow", "from_stage", "from_owner", "to_stage",
                             "to_stage_name", "to_owner", "sop", "note", "sent_at", "due_at", "overdue",

@@ -288,6 +288,8 @@ def every_kind_of_change(store: Store) -> None:
     changes.reassign_handoff(store, team, handoff, "hana", actor="ivan", meeting_id=meeting)
     changes.accept_handoff(store, handoff, actor="ivan", meeting_id=meeting)
     changes.escalate_handoff(store, 5, actor="ivan", meeting_id=meeting)
+    stuck_long = read.escalations_due(store, read.team(store), clock.now()).items
+    changes.escalate_item(store, stuck_long[0][0], actor="ivan", meeting_id=meeting)
     changes.finish_item(store, 33, actor="ivan", meeting_id=meeting)
     changes.drop_item(store, 32, "duplicate", actor="ivan", meeting_id=meeting)
     changes.set_stage_owner(store, team, "hiring", "sourcing", "hana", actor="ivan", meeting_id=meeting)

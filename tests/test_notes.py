@@ -87,9 +87,10 @@ def run_session(store: Store, texts: list[str], title_text: str) -> int:
     for (it, _), text in zip(stuck, texts):
         to = "carla" if it.owner != "carla" else "ben"
         changes.reassign_item(store, team, it.id, to, reason=text, actor="ana", meeting_id=meeting, now=NOW)
-    overdue = read.overdue_page(store, NOW, limit=len(texts))
-    for handoff, text in zip(overdue, texts):
-        changes.escalate_handoff(store, handoff.id, reason=text, actor="ana", meeting_id=meeting, now=NOW)
+    # only what is due for escalation can be escalated (SPEC.md: Escalation path)
+    due = read.escalations_due(store, team, NOW).handoffs
+    for (handoff_id, _, _), text in zip(due, texts):
+        changes.escalate_handoff(store, handoff_id, reason=text, actor="ana", meeting_id=meeting, now=NOW)
     return meeting
 
 

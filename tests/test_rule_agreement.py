@@ -282,3 +282,88 @@ def test_the_edges_by_hand(store):
     assert [h.id for h in read.overdue_page(store, now)] == [2]
     assert json.dumps([r.kind for _, r in [(0, x) for x in rules.stuck_reasons(
         read.item(store, 2), team.stage_map[("wa", "s1")], now, now.date(), team.settings)]]) == '["in_stage"]'
+
+
+# --- the escalation path (issue 13): whom, at which tier, and when it is due again -----
+
+
+@st.composite
+def escalation_worlds(draw):
+    """A world whose late handoffs and items carry past escalations, at the edges of
+    ``escalate_after`` (and, for items, before and after their entry into the stage)."""
+    world = draw(worlds())
+    now = world["now"]
+    threshold = clock.parse_duration(world["settings"]["escalate_after"]).before(now)
+    times = st.one_of(st.sampled_from([threshold + timedelta(seconds=d) for d in (-1, 0, 1)]),
+                      st.builds(lambda s: now - timedelta(seconds=s), st.integers(0, 10 * 86400)))
+    # mostly active people, and late work around the thresholds, so that paths have someone
+    people = [(h, draw(st.sampled_from([True, True, True, False])), cover, away)
+              for h, _, cover, away in world["people"]]
+    late = st.one_of(st.sampled_from([threshold + timedelta(seconds=d) for d in (-1, 0, 1)]),
+                     st.builds(lambda s: threshold - timedelta(seconds=s), st.integers(0, 5 * 86400)))
+    max_days = {(w, k): m for w, k, _, _, m, _ in world["stages"]}
+    items = []
+    for row in world["items"]:
+        days_ = max_days[(row[1], row[2])]
+        if days_ and draw(st.booleans()):
+            entered = draw(late) - timedelta(seconds=int(days_ * 86400))
+            row = row[:5] + (min(row[5], entered), entered, max(row[7], entered)) + row[8:]
+        items.append(row)
+    records, handoffs = [], []
+    for row in world["handoffs"]:
+        if draw(st.booleans()):
+            row = row[:7] + (draw(late), None, row[9])
+        past = sorted(draw(st.lists(times, max_size=2)))
+        tiers = sorted(draw(st.lists(st.sampled_from([1, 2, 3]), min_size=len(past), max_size=len(past),
+                                     unique=True)))
+        for at, tier in zip(past, tiers):
+            records.append((row[0], None, tier, draw(st.sampled_from(HANDLES)), at))
+        # no record but a time: escalated before escalations were records (tier 2)
+        legacy = draw(st.sampled_from([None, None, row[9], threshold - timedelta(seconds=1)]))
+        handoffs.append(row[:9] + (past[-1] if past else legacy,))
+    for row in items:
+        past = sorted(draw(st.lists(st.one_of(times, st.just(row[6]), st.just(row[6] - timedelta(seconds=1))),
+                                    max_size=2)))
+        tiers = sorted(draw(st.lists(st.sampled_from([1, 2, 3]), min_size=len(past), max_size=len(past),
+                                     unique=True)))
+        for at, tier in zip(past, tiers):
+            records.append((None, row[0], tier, draw(st.sampled_from(HANDLES)), at))
+    return {**world, "people": people, "items": items, "handoffs": handoffs, "escalations": records}
+
+
+def load_escalations(store: Store, world: dict) -> read.Team:
+    store.conn.execute("DELETE FROM escalations")
+    team = load(store, world)
+    with store.transaction():
+        store.conn.executemany(
+            "INSERT INTO escalations (handoff_id, item_id, tier, to_handle, to_name, at, by)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'test')",
+            [(h, i, tier, to, to.title(), clock.stamp(at)) for h, i, tier, to, at in world["escalations"]])
+    return team
+
+
+@AGREEMENT
+@given(world=escalation_worlds())
+def test_escalation_path_sql_is_the_escalation_rule(store, world):
+    team = load_escalations(store, world)
+    now, today = world["now"], world["today"]
+    everything, all_handoffs = _all(store)
+    past = read.escalations_of(store, handoff_ids=[h.id for h in all_handoffs], item_ids=[it.id for it in everything])
+    workflows = {w.key: w for w in team.workflows}
+    expected_handoffs, expected_items = [], []
+    for h in all_handoffs:
+        step = rules.handoff_escalation(h, workflows.get(h.workflow), team.people, past, now, today, team.settings)
+        if step is not None:
+            expected_handoffs.append((h.id, step.tier, step.to))
+    for it in everything:
+        step = rules.item_escalation(it, team.stage_map.get((it.workflow, it.stage)), workflows.get(it.workflow),
+                                     team.people, past, now, today, team.settings)
+        if step is not None:
+            expected_items.append((it.id, step.tier, step.to))
+    due = read.escalations_due(store, team, now)
+    assert due.handoffs == expected_handoffs
+    assert due.items == expected_items
+    # the time half alone (what the home screen counts) agrees too
+    assert read.escalation_due_count(store, team, now) == sum(
+        rules.escalation_due(h, now, team.settings) for h in all_handoffs)
+    store.conn.execute("DELETE FROM escalations")

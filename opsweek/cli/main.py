@@ -95,6 +95,9 @@ class _Unused:
     def set_defaults(self, **kwargs) -> None:
         pass
 
+    def add_mutually_exclusive_group(self, **kwargs) -> "_Unused":
+        return self
+
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``only``, just that command's sub-parser (argparse spends
@@ -159,6 +162,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = command("drop", "opsweek.cli.work:drop", "drop an item")
     p.add_argument("item", type=_item_number, metavar="ITEM")
     p.add_argument("--reason", required=True, metavar="TEXT")
+
+    p = command("escalate", "opsweek.cli.work:escalate", "escalate a late handoff or stuck item to the next tier now")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--handoff", type=_number, metavar="N")
+    which.add_argument("--item", type=_item_number, metavar="N")
+    p.add_argument("--reason", metavar="TEXT")
+    p = command("digest", "opsweek.cli.digest:digest", "only what needs me now (prints nothing when nothing does)")
+    p.add_argument("--everyone", action="store_true", help="one section per person")
+    p = command("ics", "opsweek.cli.ics:ics", "an iCalendar file of my deadlines (RFC 5545)")
+    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--everyone", action="store_true", help="the team calendar")
 
     p = command("export", "opsweek.cli.notes:export", "meeting notes as Markdown or JSON")
     p.add_argument("meeting", nargs="?", default="latest", metavar="MEETING|latest")
@@ -345,7 +359,7 @@ _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "-
                             "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale",
                             "--for", "--title", "--schedule", "--catch-up", "--days",
                             "--name", "--role", "--cover", "--active", "--trigger", "--outcome", "--status",
-                            "--after", "--sop", "--max-days", "--handoff-sla"})
+                            "--after", "--sop", "--max-days", "--handoff-sla", "--handoff"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
 _RELATIVE_WORD = re.compile(r"^-\d+(\.\d+)?(m|h|d|bd|w)$", re.IGNORECASE)
 

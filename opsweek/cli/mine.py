@@ -3,9 +3,10 @@
 Sections, in this order:
 
 1. handoffs waiting for me to accept (overdue first, with how late, who sent them and
-   the receiving stage's SOP);
+   the receiving stage's SOP), then the escalations that reached me and still stand
+   (from the records: tier, whose work, who escalated it, how late);
 2. handoffs I sent that are not yet accepted;
-3. my stuck items, with their reasons;
+3. my stuck items, with their reasons, then my own late work that was escalated;
 4. my open actions, earliest due first;
 5. "covering for X": for each person whose named cover I am and who is away at some
    point from today to Sunday (``rules.cover_for``), their handoffs waiting to be
@@ -30,11 +31,14 @@ removed without bumping ``version``. Times are UTC ``YYYY-MM-DDTHH:MM:SSZ``, dat
       "me": "ana",
       "now": "2026-11-24T10:00:00Z",
       "today": "2026-11-24",
-      "overdue": {"total": 3, "incoming": 1, "items": 1, "actions": 1, "covering": 0},
+      "overdue": {"total": 3, "incoming": 1, "items": 1, "actions": 1, "covering": 0,
+                  "escalated": 0, "escalated_work": 0},
       "incoming": [HANDOFF, ...],     # to me, not yet accepted; most overdue first
       "sent": [HANDOFF, ...],         # from me to others, not yet accepted; earliest due first
       "stuck": [ITEM, ...],           # mine and stuck; longest in its stage first
       "actions": [ACTION, ...],       # mine and open; earliest due first, undated last
+      "escalated_to_me": [ESCALATED, ...],  # escalations that reached me and still stand
+      "escalated_work": [ESCALATED, ...],   # my late work that was escalated (latest each)
       "covering": [{"for": "gus", "name": "Gus Moreau",
                     "away": [{"from": "2026-11-22", "to": "2026-11-27"}],
                     "incoming": [HANDOFF, ...], "stuck": [ITEM, ...]}]
@@ -47,6 +51,9 @@ removed without bumping ``version``. Times are UTC ``YYYY-MM-DDTHH:MM:SSZ``, dat
                "due", "sop", "overdue" (bool: past its due date),
                "reasons": [{"kind": "blocked|in_stage|stale|past_due", "text"}]}
     ACTION  = {"id", "text", "due", "overdue" (bool), "item_id", "workflow", "week"}
+    ESCALATED = {"id", "kind" (handoff|item), "handoff_id", "item_id", "title", "workflow",
+                 "stage", "holder", "tier", "to", "to_name" (as recorded then), "by",
+                 "reason", "at", "late_seconds"}
 
 The same description, for people who script against it, is in ``docs/mine-json.md``.
 """
@@ -92,6 +99,20 @@ def item_json(work: MyWork, item, reasons) -> dict:
     }
 
 
+def escalated_json(work: MyWork, w) -> dict:
+    e = w.escalation
+    return {
+        "id": e.id, "kind": w.kind, "handoff_id": e.handoff_id, "item_id": w.item_id, "title": w.title,
+        "workflow": w.workflow, "stage": w.stage, "holder": w.holder, "tier": e.tier, "to": e.to_handle,
+        "to_name": e.to_name, "by": e.by, "reason": e.reason, "at": clock.stamp(e.at),
+        "late_seconds": _late_seconds(work, w),
+    }
+
+
+def _late_seconds(work: MyWork, w) -> int:
+    return max(int((work.now - w.late_since).total_seconds()), 0) if w.late_since else 0
+
+
 def as_json(work: MyWork) -> dict:
     """The stable JSON shape of the module docstring (and docs/mine-json.md)."""
     return {
@@ -109,6 +130,8 @@ def as_json(work: MyWork) -> dict:
              "week": a.week}
             for a in work.actions
         ],
+        "escalated_to_me": [escalated_json(work, w) for w in work.escalated_to_me],
+        "escalated_work": [escalated_json(work, w) for w in work.escalated_work],
         "covering": [
             {"for": c.person.handle, "name": c.person.name,
              "away": [{"from": p.start.isoformat(), "to": p.end.isoformat()} for p in c.away],
@@ -156,6 +179,21 @@ def _stuck_rows(mine: MyWork, stuck: list) -> list[list]:
 _STUCK_HEADER = ["ITEM", "TITLE", "WHERE", "WHY"]
 
 
+_ESCALATED_HEADER = ["WHAT", "ITEM", "TITLE", "WHOSE", "TIER", "WHEN", "LATE", "BY"]
+
+
+def _escalated_rows(mine: MyWork, found: list, who: str) -> list[list]:
+    rows = []
+    for w in found:
+        e = w.escalation
+        what = f"handoff {e.handoff_id}" if w.kind == "handoff" else "stuck item"
+        person = (w.holder or "nobody") if who == "holder" else e.to_handle
+        late = clock.humanize(mine.now - w.late_since) + " late" if w.late_since else ""
+        rows.append([what, f"#{w.item_id}", truncate(w.title, TITLE_WIDTH), person, str(e.tier), when(e.at),
+                     Cell(late, "red"), e.by])
+    return rows
+
+
 def _count(total: int, overdue: int) -> str:
     return f"{total}, {overdue} overdue" if overdue else str(total)
 
@@ -180,6 +218,10 @@ def render(mine: MyWork, out: Printer) -> None:
         out.line(f"  accept one with: opsweek accept {mine.incoming[0].id}", "dim")
     else:
         out.line("Handoffs waiting for you to accept: none")
+    if mine.escalated_to_me:
+        out.line("")
+        out.heading(f"Escalated to you ({len(mine.escalated_to_me)})")
+        out.table(_escalated_rows(mine, mine.escalated_to_me, "holder"), _ESCALATED_HEADER)
 
     out.line("")
     if mine.sent:
@@ -198,6 +240,11 @@ def render(mine: MyWork, out: Printer) -> None:
         out.table(_stuck_rows(mine, mine.stuck), _STUCK_HEADER)
     else:
         out.line("Your stuck items: none")
+    if mine.escalated_work:
+        out.line("")
+        out.heading(f"Your work that was escalated ({len(mine.escalated_work)})")
+        out.table(_escalated_rows(mine, mine.escalated_work, "to"), _ESCALATED_HEADER[:3] + ["TO", "TIER", "WHEN",
+                                                                                              "LATE", "BY"])
 
     out.line("")
     if mine.actions:
@@ -216,6 +263,7 @@ def render(mine: MyWork, out: Printer) -> None:
         out.table(rows, ["ACTION", "DUE", "", "WHAT", "ABOUT"])
     else:
         out.line("Your open actions: none")
+
 
     for c in mine.covering:
         out.line("")
@@ -245,6 +293,10 @@ def check_line(mine: MyWork, overdue: dict[str, int]) -> str:
     if overdue["covering"]:
         names = ", ".join(c.person.handle for c in mine.covering)
         parts.append(f"{overdue['covering']} while covering for {names}")
+    if overdue.get("escalated"):
+        parts.append(f"{overdue['escalated']} escalated to you")
+    if overdue.get("escalated_work"):
+        parts.append(plural(overdue["escalated_work"], "stuck item") + " of yours escalated")
     return f"{mine.me}: {overdue['total']} overdue ({'; '.join(parts)}); see 'opsweek mine'"
 
 

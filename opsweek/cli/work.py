@@ -190,13 +190,34 @@ def drop(ctx) -> int:
     return _say(f"#{ctx.args.item} dropped: {one_line(ctx.args.reason)}{extra}")
 
 
+def escalate(ctx) -> int:
+    """``opsweek escalate (--handoff N|--item N) [--reason TEXT]``: to the next tier of the
+    escalation path, now; refused (exit 2, nothing written) when it is not due."""
+    from opsweek.store import changes
+
+    args = ctx.args
+    store, team = _open(ctx)
+    with store:
+        if args.handoff is not None:
+            step = changes.escalate_handoff(store, args.handoff, reason=args.reason, actor=ctx.actor)
+            what = f"handoff {args.handoff}"
+        else:
+            step = changes.escalate_item(store, args.item, reason=args.reason, actor=ctx.actor)
+            what = f"#{args.item}"
+    person = team.people.get(step.to)
+    name = f" ({one_line(person.name)})" if person is not None else ""
+    why = f": {_quote(args.reason)}" if args.reason and args.reason.strip() else ""
+    return _say(f"{what} escalated to {step.to}{name}, tier {step.tier}{why}")
+
+
 # --- the audit trail -------------------------------------------------------------------
 
 SHOWN_PER_CHANGE = 8  # a bulk import is one change of thousands of rows
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _LABELS = {"items": "#", "handoffs": "handoff ", "entries": "entry ", "meetings": "meeting ",
            "people": "person ", "workflows": "workflow ", "stages": "stage ", "attendance": "attendance ",
-           "step_times": "step time ", "reviews": "review ", "away": "away period ", "settings": "setting "}
+           "step_times": "step time ", "reviews": "review ", "away": "away period ", "settings": "setting ",
+           "escalations": "escalation "}
 
 
 def _value(field: str, value) -> str:
@@ -227,6 +248,11 @@ def _row_summary(entity: str, row: dict) -> str:
         return f"{row.get('kind')} {_quote(row.get('text'))}{owner}{due}"
     if entity == "people":
         return f"{_quote(row.get('name'))}"
+    if entity == "escalations":  # from the record: the person as they were then
+        what = f"handoff {row.get('handoff_id')}" if row.get("handoff_id") is not None else f"#{row.get('item_id')}"
+        why = f": {_quote(row['reason'])}" if row.get("reason") else ""
+        return (f"{what} to {one_line(str(row.get('to_handle')))} ({_quote(row.get('to_name'))}), tier {row.get('tier')},"
+                f" by {one_line(str(row.get('by')))}{why}")
     shown = [f"{k} {_value(k, v)}" for k, v in sorted(row.items()) if k not in ("id",) and v not in (None, "")]
     return truncate(", ".join(shown), 100)
 

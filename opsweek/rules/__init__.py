@@ -5,7 +5,7 @@ condition it compiles to side by side:
 rule                         module
 ===========================  ==================================================
 overdue handoff              :mod:`opsweek.rules.overdue`
-escalation due, its target   :mod:`opsweek.rules.escalation`
+escalation path, due, tiers  :mod:`opsweek.rules.escalation`
 stuck item, with reasons     :mod:`opsweek.rules.stuck`
 ownership gap                :mod:`opsweek.rules.gaps` (covers: :mod:`~.availability`)
 receivers can accept         :mod:`opsweek.rules.receivers`
@@ -30,7 +30,8 @@ from importlib import import_module
 _HOMES = {
     "DEFAULT_SETTINGS": "common", "OPEN_STATUSES": "common", "setting": "common",
     "handoff_due_at": "overdue", "is_overdue": "overdue", "lateness": "overdue", "overdue_handoffs": "overdue",
-    "escalation_due": "escalation",
+    "escalation_due": "escalation", "handoff_escalation": "escalation", "item_escalation": "escalation",
+    "handoff_next": "escalation", "item_next": "escalation", "item_escalation_due": "escalation",
     "Reason": "stuck", "stuck_items": "stuck", "stuck_reasons": "stuck",
     "available": "availability", "cover_for": "availability", "is_away": "availability",
     "owner_problem": "availability",

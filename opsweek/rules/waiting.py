@@ -63,10 +63,13 @@ def covered_people(me: str, people: dict, today: date) -> list[tuple[object, lis
 Covering = namedtuple("Covering", "person away incoming stuck")
 
 
-class MyWork(namedtuple("MyWork", "me now today settings people stages incoming sent stuck actions covering")):
+class MyWork(namedtuple("MyWork", "me now today settings people stages incoming sent stuck actions covering"
+                                  " escalated_to_me escalated_work", defaults=((), ()))):
     """Everything waiting on one person, as the rules see it: ``stages`` maps (workflow,
     key) to the stage; ``stuck`` holds (item, reasons), longest in stage first;
-    ``covering`` a :data:`Covering` per person covered for."""
+    ``covering`` a :data:`Covering` per person covered for; ``escalated_to_me`` the
+    escalations that reached me and still stand, ``escalated_work`` my own late work that
+    was escalated (``EscalatedWork`` records, latest first)."""
 
     __slots__ = ()
 
@@ -87,12 +90,17 @@ class MyWork(namedtuple("MyWork", "me now today settings people stages incoming 
             "actions": sum(self.action_overdue(a) for a in self.actions),
             "covering": sum(self.handoff_overdue(h) for c in self.covering for h in c.incoming)
             + sum(self.item_overdue(item) for c in self.covering for item, _ in c.stuck),
+            # what reached me is late by definition; of my escalated work, handoffs to me are
+            # already counted under incoming, and items past their due date under items
+            "escalated": len(self.escalated_to_me),
+            "escalated_work": sum(1 for w in self.escalated_work if w.kind == "item" and not any(
+                item.id == w.item_id and self.item_overdue(item) for item, _ in self.stuck)),
         }
         return {"total": sum(counts.values()), **counts}
 
     def empty(self) -> bool:
-        return not (self.incoming or self.sent or self.stuck or self.actions
-                    or any(c.incoming or c.stuck for c in self.covering))
+        return not (self.incoming or self.sent or self.stuck or self.actions or self.escalated_to_me
+                    or self.escalated_work or any(c.incoming or c.stuck for c in self.covering))
 
 
 __all__ = ["Covering", "MyWork", "SECTIONS", "actions", "covered_people", "incoming_sql", "item_overdue",

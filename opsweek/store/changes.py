@@ -284,17 +284,114 @@ def reassign_handoff(store: Store, team: read.Team, handoff_id: int, to: str, *,
         c.update("handoffs", handoff_id, {"to_owner": to})
 
 
+def _not_due(what: str, late_from: datetime, last, now: datetime, settings: dict, step) -> InputError:
+    """Why ``what`` cannot be escalated now, in one line."""
+    if step is None:
+        done = f" (it went to {last.to_handle}, tier {last.tier})" if last is not None else ""
+        return InputError(f"{what} has no one left to escalate to{done}: its path (receiver or stage owner, their"
+                          " cover while away, the workflow owner, the owner's cover) has nobody else who is there")
+    due = rules.escalation.due_again_at(last.at if last is not None else None, late_from, settings)
+    after = f"escalate_after {settings.get('escalate_after') or '24h'}"
+    if last is not None:
+        return InputError(f"{what} was escalated to {last.to_handle} (tier {last.tier}) on {clock.show(last.at)};"
+                          f" it is due again, to {step.to} (tier {step.tier}), after {clock.show(due)} ({after} since)")
+    return InputError(f"{what} is not due for escalation yet: it becomes due after {clock.show(due)} ({after} past its deadline);"
+                      f" it would go to {step.to} (tier {step.tier})")
+
+
+def _record_escalation(c, team: read.Team, step, *, handoff_id: int | None = None, item_id: int | None = None,
+                       reason: str | None, actor: str, meeting_id: int | None, now: datetime) -> int:
+    # a handoff's escalation is one change of the handoff (its escalated_at) and this record;
+    # the record's event is named for itself so that "handoff.escalate" stays the handoff's
+    person = team.people.get(step.to)
+    return c.insert("escalations", {
+        "handoff_id": handoff_id, "item_id": item_id, "tier": step.tier, "to_handle": step.to,
+        "to_name": person.name if person is not None else step.to, "at": clock.stamp(now), "by": actor,
+        "reason": reason, "meeting_id": meeting_id,
+    }, action="escalation.record" if handoff_id is not None else None)
+
+
+def _handoff_step(store: Store, handoff_id: int, now: datetime):
+    """``(team, step)`` for escalating the handoff now, or InputError saying why not."""
+    h = _pending_handoff(store, handoff_id, "; nothing to escalate")
+    if not rules.is_overdue(h, now):
+        raise InputError(f"handoff {handoff_id} is not overdue (due {clock.show(h.due_at)}); nothing to escalate")
+    team = read.team(store)
+    past = read.escalations_of(store, handoff_ids=[handoff_id])
+    wf = next((w for w in team.workflows if w.key == h.workflow), None)
+    step = rules.escalation.handoff_escalation(h, wf, team.people, past, now, _local_day(now), team.settings)
+    if step is None:
+        nxt = rules.escalation.handoff_next(h, wf, team.people, past, _local_day(now))
+        last = past[-1] if past else None
+        if last is None and h.escalated_at is not None and nxt is not None:
+            raise InputError(f"handoff {handoff_id} was already escalated on {clock.show(h.escalated_at)};"
+                             f" it is due again, to {nxt.to} (tier {nxt.tier}), after"
+                             f" {clock.show(rules.escalation.due_again_at(h.escalated_at, h.due_at, team.settings))}")
+        raise _not_due(f"handoff {handoff_id}", h.due_at, last, now, team.settings, nxt)
+    return team, step
+
+
+def _item_step(store: Store, item_id: int, now: datetime):
+    """``(team, step)`` for escalating the item now, or InputError saying why not."""
+    it = _open_item(store, item_id, "escalated")
+    team = read.team(store)
+    stage = team.stage_map.get((it.workflow, it.stage))
+    late_from = rules.escalation.item_late_from(it, stage)
+    if late_from is None:
+        raise InputError(f"item #{item_id} is in {it.workflow}/{it.stage}, which has no max_days;"
+                         " only an item past its stage's max_days escalates (a late handoff: --handoff N)")
+    if late_from >= now:
+        raise InputError(f"item #{item_id} is not past its stage's max_days until {clock.show(late_from)};"
+                         " nothing to escalate")
+    past = rules.escalation.item_episode(it, read.escalations_of(store, item_ids=[item_id]))
+    wf = next((w for w in team.workflows if w.key == it.workflow), None)
+    step = rules.escalation.item_escalation(it, stage, wf, team.people, past, now, _local_day(now), team.settings)
+    if step is None:
+        nxt = rules.escalation.item_next(it, stage, wf, team.people, past, _local_day(now))
+        raise _not_due(f"item #{item_id}", late_from, past[-1] if past else None, now, team.settings, nxt)
+    return team, step
+
+
+def escalation_refused(store: Store, *, handoff_id: int | None = None, item_id: int | None = None,
+                       now: datetime | None = None) -> str | None:
+    """Why escalating it now would be refused (one line), or None when it is due: for a
+    screen to say so before asking for a note. The write decides again, inside itself."""
+    try:
+        if handoff_id is not None:
+            _handoff_step(store, handoff_id, _now(now))
+        else:
+            _item_step(store, item_id, _now(now))
+    except InputError as error:
+        return str(error)
+    return None
+
+
 def escalate_handoff(store: Store, handoff_id: int, *, reason: str | None = None, actor: str,
-                     meeting_id: int | None = None, now: datetime | None = None) -> None:
-    """Record that an overdue handoff was escalated to the workflow owner."""
+                     meeting_id: int | None = None, now: datetime | None = None):
+    """Escalate an overdue handoff to the next tier of its path (rules.escalation) and
+    record it: tier, the person as they are now, who escalated and why. Refused, writing
+    nothing, when it is not due. Returns the :class:`~opsweek.rules.escalation.Step`."""
     now = _now(now)
-    with store.change("handoff.escalate", actor=actor, meeting_id=meeting_id, reason=_text(reason, "reason"), at=now) as c:
-        h = _pending_handoff(store, handoff_id, "; nothing to escalate")
-        if not rules.is_overdue(h, now):
-            raise InputError(f"handoff {handoff_id} is not overdue (due {clock.show(h.due_at)})")
-        if h.escalated_at is not None:
-            raise InputError(f"handoff {handoff_id} was already escalated on {clock.show(h.escalated_at)}")
+    reason = _text(reason, "reason")
+    with store.change("handoff.escalate", actor=actor, meeting_id=meeting_id, reason=reason, at=now) as c:
+        team, step = _handoff_step(store, handoff_id, now)
         c.update("handoffs", handoff_id, {"escalated_at": clock.stamp(now)})
+        _record_escalation(c, team, step, handoff_id=handoff_id, reason=reason, actor=actor,
+                           meeting_id=meeting_id, now=now)
+        return step
+
+
+def escalate_item(store: Store, item_id: int, *, reason: str | None = None, actor: str,
+                  meeting_id: int | None = None, now: datetime | None = None):
+    """Escalate an item stuck past its stage's ``max_days`` to the next tier of its path
+    and record it. Refused, writing nothing, when it is not due. Returns the Step."""
+    now = _now(now)
+    reason = _text(reason, "reason")
+    with store.change("item.escalate", actor=actor, meeting_id=meeting_id, reason=reason, at=now) as c:
+        team, step = _item_step(store, item_id, now)
+        _record_escalation(c, team, step, item_id=item_id, reason=reason, actor=actor, meeting_id=meeting_id,
+                           now=now)
+        return step
 
 
 # --- ownership -----------------------------------------------------------------------

@@ -22,8 +22,8 @@ from opsweek.errors import DatabaseUnusable, InputError
 MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
-MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m004_team_import", "m006_outcomes",
-              "m007_ratings")
+MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m004_team_import", "m005_escalations",
+              "m006_outcomes", "m007_ratings")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -44,6 +44,7 @@ PRIMARY_KEYS = {
     "recurring": "id",
     "occurrences": "id",
     "feeds": "id",
+    "escalations": "id",
     "outcomes": "id",
     "ratings": "id",
 }
@@ -72,6 +73,8 @@ COLUMNS = {
                   "created_at", "seen_until", "next_due"),
     "occurrences": ("id", "recurring_id", "occurrence", "item_id", "skipped", "at"),
     "feeds": ("id", "workflow", "target", "position"),
+    "escalations": ("id", "handoff_id", "item_id", "tier", "to_handle", "to_name", "at", "by", "reason",
+                    "meeting_id"),
     "outcomes": ("id", "meeting_id", "change_id", "step", "subject", "subject_id", "outcome", "at"),
     "ratings": ("id", "meeting_id", "handle", "rating", "at"),
     "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
@@ -434,12 +437,13 @@ class Change:
         self.at = clock.stamp(at or clock.now())
         self.events = 0
 
-    def _event(self, entity: str, entity_id, before: dict | None, after: dict | None) -> None:
+    def _event(self, entity: str, entity_id, before: dict | None, after: dict | None,
+               action: str | None = None) -> None:
         self.store.conn.execute(
             "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
             " before, after, reason, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
-                self.id, self.at, self.actor, self.meeting_id, self.action, entity, str(entity_id),
+                self.id, self.at, self.actor, self.meeting_id, action or self.action, entity, str(entity_id),
                 None if before is None else json.dumps(before, sort_keys=True, default=str),
                 None if after is None else json.dumps(after, sort_keys=True, default=str),
                 self.reason, self.undoes,
@@ -447,8 +451,9 @@ class Change:
         )
         self.events += 1
 
-    def insert(self, table: str, row: dict) -> int | str:
-        """Insert ``row``; returns its primary key."""
+    def insert(self, table: str, row: dict, *, action: str | None = None) -> int | str:
+        """Insert ``row``; returns its primary key. ``action`` names this row's event when it
+        is not the change's own (an escalation record written by ``handoff.escalate``)."""
         pk = PRIMARY_KEYS[table]
         columns = list(row)
         cursor = self.store.conn.execute(
@@ -457,7 +462,7 @@ class Change:
         )
         key = row.get(pk, cursor.lastrowid)
         stored = dict(self.store.one(f"SELECT * FROM {table} WHERE {pk} = ?", (key,)))
-        self._event(table, key, None, stored)
+        self._event(table, key, None, stored, action)
         return key
 
     def insert_many(self, table: str, rows: list[dict], at_of=None) -> list:

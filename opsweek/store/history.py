@@ -514,10 +514,16 @@ def describe_change(store: Store, ch: ChangeRecord, *, _depth: int = 0) -> str:
         of = f" of #{row['item_id']}" if row.get("item_id") is not None else ""
         return (f"sent handoff {handoff.entity_id}{of} to {_who(field(handoff, 'to_owner'))}"
                 f" instead of {_who(field(handoff, 'to_owner', 'before'))}")
-    if action == "handoff.escalate" and handoff:
-        row = last_known(store, "handoffs", handoff.key) or {}
-        of = f" of #{row['item_id']}" if row.get("item_id") is not None else ""
-        return f"escalated handoff {handoff.entity_id}{of} to the workflow owner"
+    if action in ("handoff.escalate", "item.escalate"):
+        record = first("escalations")  # the record names the person as they were then
+        if action == "handoff.escalate" and handoff:
+            row = last_known(store, "handoffs", handoff.key) or {}
+            what = f"handoff {handoff.entity_id}" + (f" of #{row['item_id']}" if row.get("item_id") is not None else "")
+        else:
+            what = f"#{field(record, 'item_id')}" if record else "an item"
+        if record is None:
+            return f"escalated {what}"
+        return f"escalated {what} to {field(record, 'to_handle')} (tier {field(record, 'tier')})"
     if action == "stage.owner" and (stage := first("stages")):
         row = last_known(store, "stages", stage.key) or {}
         name = f"{row['workflow']}/{row['key']}" if row else f"stage {stage.entity_id}"

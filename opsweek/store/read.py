@@ -21,7 +21,8 @@ from opsweek.errors import NotFound
 from opsweek.rules import actions as action_rule
 from opsweek.rules import escalation, gaps, overdue, stuck, waiting
 from opsweek.store.db import Store
-from opsweek.store.records import Away, Entry, Event, Handoff, Item, Meeting, Person, Stage, Workflow
+from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Item, Meeting, Person, Stage,
+                                    Workflow)
 from opsweek.text import unknown
 
 _ts = clock.parse_stamp
@@ -510,6 +511,7 @@ def my_work(store: Store, me: str, now: datetime, today: date) -> waiting.MyWork
         sent=_waiting_handoffs(store, waiting.sent_sql(), me),
         stuck=_waiting_stuck(store, me, stage_map, now, today, values),
         actions=my_actions, covering=covering,
+        escalated_to_me=escalated_to(store, me), escalated_work=escalated_work_of(store, me),
     )
 
 
@@ -723,3 +725,158 @@ def all_stages(store: Store) -> list[Stage]:
 def stored_settings(store: Store) -> dict[str, str]:
     """Only the settings rows the database holds (no defaults filled in)."""
     return {row["key"]: row["value"] for row in store.query("SELECT key, value FROM settings ORDER BY key")}
+
+
+# --- escalations (rules.escalation): the records, and the path of what is late ---------
+
+
+def escalation_from(row) -> Escalation:
+    return Escalation(row["id"], row["handoff_id"], row["item_id"], row["tier"], row["to_handle"],
+                      row["to_name"], _ts(row["at"]), row["by"], row["reason"], row["meeting_id"])
+
+
+def escalations_of(store: Store, *, handoff_ids=(), item_ids=()) -> list[Escalation]:
+    """Every escalation recorded for these handoffs and items, oldest first."""
+    handoff_ids = sorted({int(i) for i in handoff_ids})
+    item_ids = sorted({int(i) for i in item_ids})
+    if not handoff_ids and not item_ids:
+        return []
+    rows = store.query(
+        "SELECT * FROM escalations WHERE handoff_id IN (SELECT value FROM json_each(?))"
+        " OR item_id IN (SELECT value FROM json_each(?)) ORDER BY at, id",
+        (json.dumps(handoff_ids), json.dumps(item_ids)))
+    return [escalation_from(r) for r in rows]
+
+
+def meeting_escalations(store: Store, meeting_id: int) -> list[Escalation]:
+    """The escalations recorded during a session, in the order made (an undone one is
+    gone: undo removes its record)."""
+    return [escalation_from(r) for r in
+            store.query("SELECT * FROM escalations WHERE meeting_id = ? ORDER BY at, id", (meeting_id,))]
+
+
+# where a late thing stands on its path: the latest escalation that counts (or None),
+# whom it would go to next (a rules.escalation.Step, or None), and whether that is due now
+EscalationState = namedtuple("EscalationState", "last next due")
+
+
+def _local_today(now: datetime) -> date:
+    return now.astimezone(clock.local_tz()).date()
+
+
+def handoff_escalation_states(store: Store, team: Team, handoffs, now: datetime) -> dict[int, EscalationState]:
+    """For each handoff of a page, where it stands on its escalation path."""
+    today = _local_today(now)
+    past = escalations_of(store, handoff_ids=[h.id for h in handoffs])
+    workflows = {w.key: w for w in team.workflows}
+    states = {}
+    for h in handoffs:
+        mine = escalation.handoff_past(h, past)
+        wf = workflows.get(h.workflow)
+        nxt = escalation.handoff_next(h, wf, team.people, mine, today)
+        due = nxt if nxt and escalation.escalation_due(h, now, team.settings) else None
+        states[h.id] = EscalationState(mine[-1] if mine else None, nxt, due)
+    return states
+
+
+def item_escalation_states(store: Store, team: Team, items_, now: datetime) -> dict[int, EscalationState]:
+    """For each item of a page, where it stands on its escalation path."""
+    today = _local_today(now)
+    past = escalations_of(store, item_ids=[it.id for it in items_])
+    workflows = {w.key: w for w in team.workflows}
+    states = {}
+    for it in items_:
+        stage = team.stage_map.get((it.workflow, it.stage))
+        episode = escalation.item_episode(it, past)
+        wf = workflows.get(it.workflow)
+        nxt = escalation.item_next(it, stage, wf, team.people, episode, today)
+        due = nxt if nxt and escalation.item_escalation_due(it, stage, now, team.settings, episode) else None
+        states[it.id] = EscalationState(episode[-1] if episode else None, nxt, due)
+    return states
+
+
+EscalationsDue = namedtuple("EscalationsDue", "handoffs items")  # lists of (id, tier, to)
+
+
+def escalations_due(store: Store, team: Team, now: datetime) -> EscalationsDue:
+    """Every handoff and item due for escalation now, with its tier and person, from the
+    rule's SQL (rules.escalation.handoffs_due_sql / items_due_sql)."""
+    today = _local_today(now)
+    found = []
+    for make in (escalation.handoffs_due_sql, escalation.items_due_sql):
+        sql, params = make(team.people, now, today, team.settings)
+        found.append([(r["id"], r["tier"], r["target"]) for r in store.query(f"{sql} ORDER BY id", params)])
+    return EscalationsDue(*found)
+
+
+_REACHED_HANDOFFS = (
+    "SELECT e.*, i.id AS item, i.title AS title, i.workflow AS workflow, h.to_stage AS stage,"
+    " h.to_owner AS holder, h.due_at AS late_since FROM escalations e JOIN handoffs h ON h.id = e.handoff_id"
+    " JOIN items i ON i.id = h.item_id WHERE h.accepted_at IS NULL AND {who}")
+_REACHED_ITEMS = (
+    "SELECT e.*, i.id AS item, i.title AS title, i.workflow AS workflow, i.stage AS stage, i.owner AS holder,"
+    " strftime('%Y-%m-%dT%H:%M:%SZ', i.stage_entered_at, printf('+%d seconds', CAST(s.max_days * 86400 AS INTEGER)))"
+    " AS late_since FROM escalations e JOIN items i ON i.id = e.item_id"
+    " LEFT JOIN stages s ON s.workflow = i.workflow AND s.key = i.stage"
+    " WHERE i.status IN ('open', 'blocked') AND e.at >= i.stage_entered_at AND {who}")
+
+
+def _escalated(store: Store, sql: str, params) -> list[EscalatedWork]:
+    found = []
+    for r in store.query(sql, params):
+        kind = "handoff" if r["handoff_id"] is not None else "item"
+        found.append(EscalatedWork(escalation_from(r), kind, r["item"], r["title"], r["workflow"], r["stage"],
+                                   r["holder"], _ts(r["late_since"])))
+    return found
+
+
+def escalated_to(store: Store, handle: str) -> list[EscalatedWork]:
+    """Escalations that reached ``handle`` and still stand: the handoff still waits, the
+    item is still open in the stage it was late in. Latest first."""
+    who = "e.to_handle = ?"
+    return _escalated(store, f"{_REACHED_HANDOFFS.format(who=who)} UNION ALL {_REACHED_ITEMS.format(who=who)}"
+                             " ORDER BY at DESC, id DESC", (handle, handle))
+
+
+def escalated_work_of(store: Store, handle: str) -> list[EscalatedWork]:
+    """``handle``'s own late work that was escalated (its latest escalation each), latest first."""
+    latest_h = ("h.to_owner = ? AND e.id = (SELECT x.id FROM escalations x WHERE x.handoff_id = h.id"
+                " ORDER BY x.at DESC, x.id DESC LIMIT 1)")
+    latest_i = ("i.owner = ? AND e.id = (SELECT x.id FROM escalations x WHERE x.item_id = i.id"
+                " ORDER BY x.at DESC, x.id DESC LIMIT 1)")
+    return _escalated(store, f"{_REACHED_HANDOFFS.format(who=latest_h)} UNION ALL"
+                             f" {_REACHED_ITEMS.format(who=latest_i)} ORDER BY at DESC, id DESC", (handle, handle))
+
+
+# --- the calendar (opsweek ics) ---------------------------------------------------------
+
+
+def open_actions(store: Store, owner: str | None = None) -> list[Entry]:
+    """Open actions (of ``owner``, or everyone's), earliest due first."""
+    where = f"e.owner = ? AND {action_rule.open_sql()}" if owner else action_rule.open_sql()
+    return [entry_from(r) for r in store.query(
+        "SELECT e.*, m.week AS week FROM entries e LEFT JOIN meetings m ON m.id = e.meeting_id"
+        f" WHERE {where} ORDER BY {action_rule.ORDER}", (owner,) if owner else ())]
+
+
+def pending_handoffs_to(store: Store, handle: str) -> list[Handoff]:
+    """Handoffs waiting for ``handle`` to accept, earliest due first."""
+    return _waiting_handoffs(store, waiting.incoming_sql(), handle)
+
+
+def row_versions(store: Store, entity: str, ids) -> dict[str, tuple[int, datetime]]:
+    """Per row of ``entity`` (by id as text): how many times it changed after it was
+    created, and when it last changed, from the audit log."""
+    keys = sorted({str(i) for i in ids})
+    if not keys:
+        return {}
+    return {r["entity_id"]: (r["n"] - 1, _ts(r["at"])) for r in store.query(
+        "SELECT entity_id, count(*) AS n, max(at) AS at FROM events WHERE entity = ?"
+        " AND entity_id IN (SELECT value FROM json_each(?)) GROUP BY entity_id", (entity, json.dumps(keys)))}
+
+
+def database_identity(store: Store) -> str | None:
+    """Something that names this database and no other, stable while it lives (a dump
+    restored elsewhere keeps it): its first audit event. None while it has no history."""
+    row = store.one("SELECT at, actor, action, entity, entity_id FROM events ORDER BY id LIMIT 1")
+    return "|".join(str(v) for v in tuple(row)) if row else None

@@ -37,6 +37,14 @@ Event = namedtuple("Event", "id change_id at actor meeting_id action entity enti
 # What one person owns (the Team screen and ``opsweek people``): counts of workflows,
 # stages, open or blocked items, and pending handoffs waiting for them.
 Owns = namedtuple("Owns", "workflows stages items handoffs", defaults=(0, 0, 0, 0))
+# an escalation as it was recorded: ``to_handle`` / ``to_name`` the person it went to, as
+# they were then (never looked up again); ``handoff_id`` or ``item_id`` says what was late
+Escalation = namedtuple("Escalation", "id handoff_id item_id tier to_handle to_name at by reason meeting_id",
+                        defaults=(None, None, None))
+# an escalation that is still live, with what it is about: ``kind`` "handoff" or "item",
+# ``holder`` whose work it is, ``late_since`` when the work became late (a handoff's
+# due time, the moment an item went past its stage's max_days)
+EscalatedWork = namedtuple("EscalatedWork", "escalation kind item_id title workflow stage holder late_since")
 # what a session did about a row it reviewed (SPEC "Outcome"); subject_id is text (an
 # item or handoff id, or a gap's label)
 Outcome = namedtuple("Outcome", "meeting_id step subject subject_id outcome")

@@ -234,6 +234,42 @@ def m004_team_import(db: Database) -> None:
     db.execute("ALTER TABLE stages ADD COLUMN retired INTEGER NOT NULL DEFAULT 0")
 
 
+@migrations(name="m005_escalations")
+def m005_escalations(db: Database) -> None:
+    # An escalation is a record of its own (SPEC.md: tier, to whom as they were then, at,
+    # by, reason), so notes and the log never look the person up in today's team. No
+    # foreign keys: like the audit log, the record outlives a withdrawn handoff.
+    db.execute("""CREATE TABLE escalations (
+        id INTEGER PRIMARY KEY,
+        handoff_id INTEGER,
+        item_id INTEGER,
+        tier INTEGER NOT NULL CHECK (tier BETWEEN 1 AND 3),
+        to_handle TEXT NOT NULL,
+        to_name TEXT NOT NULL,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        reason TEXT,
+        meeting_id INTEGER,
+        CHECK ((handoff_id IS NULL) != (item_id IS NULL))
+    )""")
+    db.execute("CREATE INDEX escalations_handoff ON escalations(handoff_id, at) WHERE handoff_id IS NOT NULL")
+    db.execute("CREATE INDEX escalations_item ON escalations(item_id, at) WHERE item_id IS NOT NULL")
+    db.execute("CREATE INDEX escalations_to ON escalations(to_handle, at)")
+    db.execute("CREATE INDEX escalations_meeting ON escalations(meeting_id) WHERE meeting_id IS NOT NULL")
+    # Earlier escalations stored only a time and always went to the workflow owner (tier 2
+    # of the path): write them down once, naming the owner as the database knows them now.
+    db.execute("""
+        INSERT INTO escalations (handoff_id, tier, to_handle, to_name, at, by, reason, meeting_id)
+        SELECT h.id, 2, w.owner, coalesce(p.name, w.owner), h.escalated_at,
+               coalesce(ev.actor, 'unknown'), ev.reason, ev.meeting_id
+        FROM handoffs h JOIN items i ON i.id = h.item_id JOIN workflows w ON w.key = i.workflow
+        LEFT JOIN people p ON p.handle = w.owner
+        LEFT JOIN events ev ON ev.id = (SELECT max(e.id) FROM events e WHERE e.action = 'handoff.escalate'
+                                        AND e.entity = 'handoffs' AND e.entity_id = CAST(h.id AS TEXT))
+        WHERE h.escalated_at IS NOT NULL AND w.owner IS NOT NULL
+        ORDER BY h.escalated_at, h.id""")
+
+
 _OUTCOMES = [
     # SPEC "Outcome": what a session did about a row it reviewed (a stuck item, an overdue
     # handoff, an ownership gap), written in the same change as the action that caused it

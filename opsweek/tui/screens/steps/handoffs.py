@@ -13,7 +13,7 @@ from opsweek.store import changes, meetings, read
 from opsweek.store.records import Handoff
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
-from opsweek.tui.screens.steps.stuck import ItemActions, escalate
+from opsweek.tui.screens.steps.stuck import ItemActions, escalate, escalation_cell
 from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell
 
@@ -21,7 +21,7 @@ from opsweek.tui.widgets.text import cell
 class OverdueHandoffsStep(ItemActions, Step):
     key = "handoffs"
     # c accepts here (SPEC names no key for accepting; the item is done from Stuck items)
-    hint = ("r reassign the receiver · c accept for them · e escalate · x drop the item · u its due date"
+    hint = ("r reassign receiver · c accept for them · e escalate (next tier) · x drop item · u due date"
             " · k keep as is · d/a/o decision/action/note · + new item · enter details")
 
     BINDINGS = [
@@ -51,14 +51,10 @@ class OverdueHandoffsStep(ItemActions, Step):
         now = app.now()
         handoffs = read.overdue_page(app.store, now, limit=limit, offset=offset)
         titles = read.item_titles(app.store, [h.item_id for h in handoffs])
+        states = read.handoff_escalation_states(app.store, app.team, handoffs, now)
         rows = []
         for h in handoffs:
-            if h.escalated_at:
-                state = Text(f"escalated {clock.show(h.escalated_at, '%m-%d %H:%M')}", style="cyan")
-            elif rules.escalation_due(h, now, app.team.settings):
-                state = Text("escalate now", style="bold red")
-            else:
-                state = Text("")
+            state = escalation_cell(states.get(h.id))
             who = Text.assemble(self.owner_cell(h.from_owner), " → ", self.owner_cell(h.to_owner))
             rows.append(Row(str(h.id), (
                 Text(str(h.id), style="bold"),
@@ -120,7 +116,7 @@ class OverdueHandoffsStep(ItemActions, Step):
     def action_escalate(self) -> None:
         h = self._usable()
         if h is not None:
-            escalate(self, h, self.outcome("escalated", ("handoff", str(h.id))))
+            escalate(self, handoff=h, outcome=self.outcome("escalated", ("handoff", str(h.id))))
 
     @on(DataTable.RowSelected, "#handoffs-table")
     def selected(self) -> None:

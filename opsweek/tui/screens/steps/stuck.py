@@ -147,11 +147,17 @@ class ItemActions:
         it = self._item()
         if it is None:
             return
-        pending = read.pending_handoff_for(self.app.store, it.id)
-        if pending is None or not rules.is_overdue(pending, self.app.now()):
-            self.notify(f"#{it.id} has no overdue handoff to escalate", severity="warning")
+        store, now = self.app.store, self.app.now()
+        # the item itself when it is past its stage's max_days, else its late handoff
+        refused = changes.escalation_refused(store, item_id=it.id, now=now)
+        if refused is None:
+            escalate(self, item=it, outcome=self.outcome("escalated", self.subject()))
             return
-        escalate(self, pending, self.outcome("escalated", self.subject()))
+        pending = read.pending_handoff_for(store, it.id)
+        if pending is not None and changes.escalation_refused(store, handoff_id=pending.id, now=now) is None:
+            escalate(self, handoff=pending, outcome=self.outcome("escalated", self.subject()))
+            return
+        self.notify(refused, severity="warning", markup=False)
 
     def action_details(self) -> None:
         item_id = self.current_item_id()
@@ -159,20 +165,51 @@ class ItemActions:
             self.app.push_screen(ItemDetails(item_id, absent=self.session.absent))
 
 
-def escalate(step: Step, handoff, outcome=None) -> None:
-    """Ask why (optional) and record the escalation to the workflow owner (and ``outcome``,
-    the session's outcome for the row it was escalated from)."""
-    team = step.app.team
-    wf = next((w for w in team.workflows if w.key == handoff.workflow), None)
-    owner = wf.owner if wf and wf.owner else "nobody"
+def escalate(step: Step, handoff=None, item=None, outcome=None) -> None:
+    """Escalate to the next tier of the path: say first when it is not due (no note is
+    asked for then), else ask why (optional) and record it (with ``outcome``, the
+    session's outcome for the row it was escalated from)."""
+    app = step.app
+    now = app.now()
+    if handoff is not None:
+        refused = changes.escalation_refused(app.store, handoff_id=handoff.id, now=now)
+        states = read.handoff_escalation_states(app.store, app.team, [handoff], now)
+        state, what = states[handoff.id], f"handoff {handoff.id} (#{handoff.item_id})"
+    else:
+        refused = changes.escalation_refused(app.store, item_id=item.id, now=now)
+        states = read.item_escalation_states(app.store, app.team, [item], now)
+        state, what = states[item.id], f"#{item.id}"
+    if refused is not None or state.due is None:
+        step.notify(refused or f"{what} is not due for escalation", severity="warning", markup=False)
+        return
+    to = state.due
 
     def reasoned(reason: str | None) -> None:
-        if reason is not None:
+        if reason is None:
+            return
+        if handoff is not None:
             step.request_change(changes.escalate_handoff, handoff.id, reason=reason or None, outcome=outcome,
-                                success=f"handoff {handoff.id} escalated to {owner}")
+                                success=f"{what} escalated to {to.to}, tier {to.tier}")
+        else:
+            step.request_change(changes.escalate_item, item.id, reason=reason or None, outcome=outcome,
+                                success=f"{what} escalated to {to.to}, tier {to.tier}")
 
-    title = f"Escalate handoff {handoff.id} (#{handoff.item_id}) to the workflow owner, {owner}"
-    step.app.push_screen(TextPrompt(title, placeholder="note for the escalation (optional)"), reasoned)
+    title = f"Escalate {what} to {to.to} (tier {to.tier})"
+    app.push_screen(TextPrompt(title, placeholder="note for the escalation (optional)"), reasoned)
+
+
+def escalation_cell(state) -> Text:
+    """A row's place on its escalation path, compactly: the tier reached (``t0``: never
+    escalated; ``t2 carla``) and who is next (``→ carla now`` when due)."""
+    if state is None:
+        return Text("")
+    reached = Text(f"t{state.last.tier} {state.last.to_handle}" if state.last else "t0",
+                   style="cyan" if state.last else "dim")
+    if state.due is not None:
+        return Text.assemble(reached, (f" → {state.due.to} now", "bold red"))
+    if state.next is not None:
+        return Text.assemble(reached, (f" · next {state.next.to}", "dim"))
+    return Text.assemble(reached, (" · no one next", "dim"))
 
 
 class StuckItemsStep(ItemActions, Step):
@@ -195,7 +232,7 @@ class StuckItemsStep(ItemActions, Step):
         table = PagedTable(id="stuck-table")
         table.add_column("item")
         table.add_column("title", width=26)
-        table.add_columns("owner", "in stage", "why stuck", "workflow / stage")
+        table.add_columns("owner", "in stage", "escalation", "why stuck", "workflow / stage")
         yield table
 
     def on_mount(self) -> None:
@@ -211,7 +248,9 @@ class StuckItemsStep(ItemActions, Step):
         app = self.app
         now = app.now()
         rows = []
-        for it, reasons in read.stuck_page(app.store, app.team, now, app.today(), limit=limit, offset=offset):
+        page = read.stuck_page(app.store, app.team, now, app.today(), limit=limit, offset=offset)
+        states = read.item_escalation_states(app.store, app.team, [it for it, _ in page], now)
+        for it, reasons in page:
             why = Text()
             for index, reason in enumerate(reasons):
                 if index:
@@ -221,6 +260,7 @@ class StuckItemsStep(ItemActions, Step):
                 Text(f"#{it.id}", style="bold"), cell(it.title), self.owner_cell(it.owner),
                 cell(clock.humanize(now - it.stage_entered_at),
                      LATE_STYLE if any(r.kind == "in_stage" for r in reasons) else ""),
+                escalation_cell(states.get(it.id) if any(r.kind == "in_stage" for r in reasons) else None),
                 why, cell(f"{it.workflow} / {it.stage}")), it))
         return rows
 

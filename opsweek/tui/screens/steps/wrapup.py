@@ -26,6 +26,7 @@ from opsweek.tui.widgets.text import join
 _CHANGE_WORDS = {
     "item.reassign": "reassigned", "handoff.reassign": "receiver changed", "stage.owner": "stage owner",
     "workflow.owner": "workflow owner", "person.cover": "cover", "handoff.escalate": "escalated",
+    "item.escalate": "escalated",
     "handoff.accept": "accepted", "handoff.send": "handed off", "item.block": "blocked",
     "item.unblock": "unblocked", "item.done": "done", "item.drop": "dropped", "item.add": "added",
     "action.done": "done", "action.dropped": "dropped", "action.open": "reopened",
