@@ -53,6 +53,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _number(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (accepted: 1–65535)")
+    return value
+
+
 def _handle(text: str) -> str:
     """A person's handle as typed: handles are case-insensitive on input."""
     return text.strip(" ").lower()  # a newline or tab is not part of any handle: refused
@@ -116,11 +123,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         return p
 
     command("tui", "opsweek.cli.tui:home", "open the TUI at the home dashboard")
-    command("meeting", "opsweek.cli.tui:meeting", "open this week's session, resuming an unfinished one")
+    p = command("meeting", "opsweek.cli.tui:meeting", "open this week's session, resuming an unfinished one")
+    p.add_argument("--follow", action="store_true",
+                   help="a read-only view that moves with the facilitator's step (changes nothing)")
+    p = command("serve", "opsweek.cli.serve:serve", "the TUI in a browser (textual-serve; no authentication:"
+                " binds to localhost unless told otherwise)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765)")
+    p.add_argument("--read-only", dest="read_only", action="store_true",
+                   help="browsers get follow-mode viewers that can change nothing")
     p = command("demo", "opsweek.cli.setup:demo", "build a demo database from sample_data/ and open it")
     p.add_argument("--scale", type=_positive, metavar="N", help="generate N synthetic items instead (load tests)")
     p.add_argument("--no-tui", action="store_true", help="print a summary instead of opening the TUI")
-    command("init", "opsweek.cli.setup:init", "create an empty database")
+    p = command("init", "opsweek.cli.setup:init", "create an empty database")
+    p.add_argument("--shared", action="store_true",
+                   help="for a team's group directory: file 0660, new directory 2770 (env OPSWEEK_SHARED=1)")
     p = command("import", "opsweek.cli.setup:import_", "import a team file (.toml), items (.csv) or a dump (.json)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--replace", action="store_true", help="let a dump replace a database that holds data")
@@ -359,7 +376,7 @@ _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "-
                             "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale",
                             "--for", "--title", "--schedule", "--catch-up", "--days",
                             "--name", "--role", "--cover", "--active", "--trigger", "--outcome", "--status",
-                            "--after", "--sop", "--max-days", "--handoff-sla", "--handoff"})
+                            "--after", "--sop", "--max-days", "--handoff-sla", "--handoff", "--host", "--port"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
 _RELATIVE_WORD = re.compile(r"^-\d+(\.\d+)?(m|h|d|bd|w)$", re.IGNORECASE)
 

@@ -17,7 +17,7 @@ def init(ctx) -> int:
             pass  # checks it is a usable opsweek database (exit 3 otherwise)
         say(f"opsweek database already exists at {path}")
         return 0
-    with Store.open(path, create=True):
+    with Store.open(path, create=True, shared=True if getattr(ctx.args, "shared", False) else None):
         pass
     say(f"created an empty opsweek database at {path}")
     say("next: opsweek import team.toml items.csv")

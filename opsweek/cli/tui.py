@@ -1,4 +1,4 @@
-"""``opsweek`` (home) and ``opsweek meeting``: the only commands that import Textual."""
+"""``opsweek`` (home), ``opsweek meeting`` (``--follow``): the commands that run the TUI."""
 
 from __future__ import annotations
 
@@ -9,19 +9,22 @@ import sys
 INTERNAL_ERROR = 70
 
 
-def launch(ctx, path=None, *, screen: str = "home") -> int:
+def launch(ctx, path=None, *, screen: str = "home", read_only: bool = False) -> int:
     from opsweek.store import Store
 
     path = path or ctx.db_path
-    with Store.open(path) as store:  # a missing or unusable database is one line, before Textual starts
-        ctx.tick(store)  # what is due opens before the dashboard's numbers are read
+    # a missing or unusable database is one line, before Textual starts; a viewer opens it
+    # without migrating or ticking (both write)
+    with Store.open(path, migrate=not read_only) as store:
+        if not read_only:
+            ctx.tick(store)  # what is due opens before the dashboard's numbers are read
     if screen == "home":  # read the dashboard's numbers while Textual is being imported
         from opsweek.tui.attention import prefetch
 
         prefetch(path)
     from opsweek.tui.app import make_app
 
-    app = make_app(path, me=ctx.me, start=screen)
+    app = make_app(path, me=ctx.me, start=screen, read_only=read_only)
     app.run()
     return outcome(app)
 
@@ -54,4 +57,5 @@ def home(ctx) -> int:
 
 
 def meeting(ctx) -> int:
-    return launch(ctx, screen="meeting")
+    """``opsweek meeting``; with ``--follow`` a read-only view that moves with the facilitator."""
+    return launch(ctx, screen="meeting", read_only=bool(getattr(ctx.args, "follow", False)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import sqlite3
 import stat
 from contextlib import contextmanager
@@ -111,28 +112,96 @@ def resolve_actor(me: str | None) -> str:
         return "unknown"
 
 
-def _prepare_file(path: Path) -> None:
+def shared_mode() -> bool:
+    """``OPSWEEK_SHARED=1``: a database made for a team's group directory (see :func:`_prepare_file`)."""
+    return os.environ.get("OPSWEEK_SHARED", "").strip().lower() in ("1", "yes", "true", "on")
+
+
+def _prepare_file(path: Path, *, shared: bool = False) -> None:
     """Create the directory 0700 and an empty file 0600 before SQLite touches it.
 
-    Only a file created here gets its mode set: opsweek never changes the mode of a file
-    it did not make (``--db /dev/null`` run as root once made the device 0600).
+    ``shared`` (``opsweek init --shared``, ``OPSWEEK_SHARED=1``): the directory 2770 (setgid,
+    so every file made in it belongs to its group) and the file 0660, since every teammate
+    must write the database and the ``-wal``/``-shm`` files SQLite makes beside it (SQLite
+    gives those the database file's mode). Only a file created here gets its mode set:
+    opsweek never changes the mode of a file it did not make (``--db /dev/null`` run as
+    root once made the device 0600).
     """
     directory = path.parent
+    file_mode, dir_mode = (0o660, 0o2770) if shared else (0o600, 0o700)
     if not directory.exists():
         try:
             directory.mkdir(mode=0o700, parents=True)
+            os.chmod(directory, dir_mode)  # mkdir's mode loses the setgid bit and the umask's bits
         except OSError as error:
             raise DatabaseUnusable(f"cannot create {directory}: {error.strerror}") from None
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), file_mode)
     except FileExistsError:
         return
     except OSError as error:
         raise DatabaseUnusable(f"cannot create {path}: {error.strerror}") from None
     try:
-        os.fchmod(fd, 0o600)  # the umask may have taken bits off, never added: this is exact
+        os.fchmod(fd, file_mode)  # the umask may have taken bits off, never added: this is exact
     finally:
         os.close(fd)
+
+
+# Where the kernel lists this process's mounts (tests point it at a fake table).
+MOUNTINFO = "/proc/self/mountinfo"
+# File systems on which SQLite's locks (and WAL's shared memory) do not hold across hosts.
+NETWORK_FILESYSTEMS = frozenset({
+    "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "lustre", "ncpfs", "coda",
+    "davfs", "fuse.sshfs", "fuse.glusterfs", "fuse.cephfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse",
+})
+
+
+def _unescape_mount(text: str) -> str:
+    """mountinfo writes a space, tab, newline and backslash in a path as octal (``\\040``)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
+
+
+def network_filesystem(directory: str | Path) -> tuple[str, str] | None:
+    """``(fs type, mount point)`` when ``directory`` lies on a network file system, else None.
+
+    The mount is the one in :data:`MOUNTINFO` with the longest mount point that contains
+    the directory (symbolic links resolved). Where there is no such table (not Linux), None.
+    """
+    try:
+        with open(MOUNTINFO, encoding="utf-8", errors="replace") as table:
+            lines = table.read().splitlines()
+    except OSError:
+        return None
+    target = os.path.realpath(directory)
+    best: tuple[int, str, str] | None = None
+    for line in lines:
+        before, sep, after = line.partition(" - ")
+        fields = before.split()
+        if not sep or len(fields) < 5 or not after.split():
+            continue
+        point = _unescape_mount(fields[4])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) >= best[0]):
+            best = (len(point), after.split()[0], point)
+    if best is None:
+        return None
+    fstype = best[1].lower()
+    if fstype in NETWORK_FILESYSTEMS or fstype.split(".")[0] in ("nfs", "cifs", "smb3", "smbfs"):
+        return fstype, best[2]
+    return None
+
+
+def _check_local_disk(path: Path) -> None:
+    """Refuse a database on a network file system (exit 3) unless OPSWEEK_ALLOW_NETWORK_FS=1."""
+    if os.environ.get("OPSWEEK_ALLOW_NETWORK_FS", "").strip() == "1":
+        return
+    found = network_filesystem(path.parent)
+    if found is not None:
+        fstype, point = found
+        raise DatabaseUnusable(
+            f"{path} is on a network file system ({fstype} mounted at {point}); SQLite's locks do not hold"
+            " there and the database can be corrupted: keep it on the local disk of one host and reach it"
+            " over SSH (or set OPSWEEK_ALLOW_NETWORK_FS=1 to use it anyway)")
 
 
 def _path_state(path: Path) -> str:
@@ -186,21 +255,24 @@ class Store:
     # -- opening --------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = False, migrate: bool = True) -> "Store":
+    def open(cls, path: str | Path, *, create: bool = False, migrate: bool = True,
+             shared: bool | None = None) -> "Store":
         """Open (or with ``create``, make) the database at ``path``.
 
         Raises :class:`DatabaseUnusable` (exit 3) when the file is not an opsweek
-        database, is corrupt, is locked past the timeout, or was written by a newer
-        opsweek; in each case the file is left untouched.
+        database, is corrupt, is locked past the timeout, was written by a newer
+        opsweek, or lies on a network file system; in each case the file is left
+        untouched. ``shared`` (default: ``OPSWEEK_SHARED``) makes a new file for a group.
         """
         path = Path(path)
         state = _path_state(path)
+        _check_local_disk(path)
         if state == "missing":
             if not create:
                 raise DatabaseUnusable(
                     f"no opsweek database at {path} (create one with 'opsweek init' or 'opsweek demo')"
                 )
-            _prepare_file(path)
+            _prepare_file(path, shared=shared_mode() if shared is None else shared)
         elif state == "empty" and not create:
             # a read-only command never turns someone's empty file into a database
             raise DatabaseUnusable(f"{path} is an empty file, not an opsweek database"
@@ -259,6 +331,16 @@ class Store:
             raise DatabaseUnusable("this database has no name another connection could open")
         other.conn.execute("PRAGMA query_only = ON")
         return other
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this connection: it moves when another
+        connection (of this process or another) has committed since, never for this one's
+        own writes. Reads no data, so polling it is cheap (the TUI's live screens)."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def refuse_writes(self) -> None:
+        """From now on this connection can only read (``PRAGMA query_only``): a viewer's."""
+        self.conn.execute("PRAGMA query_only = ON")
 
     def _configure(self) -> None:
         conn = self.conn

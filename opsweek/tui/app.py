@@ -11,6 +11,15 @@ only posts its results back.
 Changes: a screen or a step never writes itself; it posts a :class:`ChangeRequested`
 (attributes down, messages up) and :meth:`OpsweekApp.apply_change` makes it, the one
 place that writes through ``opsweek.store.changes``, notifies and refreshes the screen.
+
+Live: every :data:`LIVE_SECONDS` the app asks its own connection for ``PRAGMA
+data_version`` (no query of the data; the number only moves when another connection, in
+this process or another, committed). When it moved, the team is re-read and the screen on
+show reloads itself, keeping its cursor on the same row.
+
+Read-only (``opsweek meeting --follow``, ``opsweek serve --read-only``): the app refuses
+every :class:`ChangeRequested` with a notice, never ticks, and its connection is
+``query_only``, so a viewer can never write, even by a path this file does not know of.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from opsweek import clock
 from opsweek.errors import OpsweekError
@@ -36,6 +45,9 @@ from opsweek.store.db import Busy, resolve_actor
 # A write first waits this long for another process's lock; then the screen says so and
 # the write waits the rest of the busy timeout (half a second, not a frozen 5 s).
 QUICK_WAIT_MS = 400
+# how often the app looks for changes made elsewhere (SPEC: shown within two seconds)
+LIVE_SECONDS = 1.0
+READ_ONLY_NOTICE = "this is a read-only view; nothing can be changed from it"
 
 # name -> (module:class, title for the palette, key on the home screen)
 SCREENS: dict[str, tuple[str, str]] = {
@@ -141,14 +153,19 @@ class OpsweekApp(App):
     ]
 
     def __init__(self, db_path: str | Path, *, me: str | None = None, start: str = "home",
-                 store: Store | None = None):
+                 store: Store | None = None, read_only: bool = False):
         super().__init__()
         self.db_path = Path(db_path)
         self.me = me
         self.start = start
+        self.read_only = read_only
         self._ui_thread = threading.get_ident()
-        self._store = store or Store.open(self.db_path)
+        # a viewer never migrates a database either (that is a write): it must be current
+        self._store = store or Store.open(self.db_path, migrate=not read_only)
         self._store.quick_wait_ms = QUICK_WAIT_MS
+        if read_only:
+            self._store.refuse_writes()
+        self.data_version = self._data_version()
         self.readers = Readers(self._store.reader)
         self.team: read.Team = read.team(self._store)
         self.crash: BaseException | None = None  # an unexpected exception: cli/tui.py exits 70
@@ -188,6 +205,40 @@ class OpsweekApp(App):
         """Re-read the team after a change, and let screens refresh themselves."""
         self.team = read.team(self.store)
 
+    # -- live -----------------------------------------------------------------------
+
+    def _data_version(self) -> int:
+        return self._store.data_version()
+
+    def check_for_changes(self) -> bool:
+        """Did another connection commit since the last look? Then re-read the team and let
+        the screen on show reload (its cursor stays on the same row). One PRAGMA, no query
+        of the data, when nothing changed. UI thread only. Returns True when it reloaded."""
+        try:
+            version = self._data_version()
+        except Exception:  # the database went away under us: the next action says so
+            return False
+        if version == self.data_version:
+            return False
+        self.data_version = version
+        try:
+            self.changed()
+        except OpsweekError as error:
+            self.notify(str(error), severity="warning")
+            return False
+        self.reload_shown()
+        return True
+
+    def reload_shown(self) -> None:
+        """Reload the screen the user is looking at: the top one, or the one under a dialog."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ModalScreen):
+                continue
+            reload = getattr(screen, "reload", None)
+            if callable(reload):
+                reload()
+            return
+
     # -- changes --------------------------------------------------------------------
 
     def on_change_requested(self, request: ChangeRequested) -> None:
@@ -204,6 +255,9 @@ class OpsweekApp(App):
         """
         if threading.get_ident() != self._ui_thread:
             raise RuntimeError("only the UI thread writes; a worker posts a message instead")
+        if self.read_only:
+            self.notify(READ_ONLY_NOTICE, severity="warning")
+            return False
         kwargs = {"actor": self.actor, **request.kwargs}
         if request.meeting_id is not None:
             kwargs.setdefault("meeting_id", request.meeting_id)
@@ -224,6 +278,8 @@ class OpsweekApp(App):
                 self.notify(str(error), severity="error", markup=False)
             if request.reload == "always":
                 self.reload_screen()
+            else:  # refused because the row changed elsewhere? then show it as it is now
+                self.check_for_changes()
             return False
         self.changed()
         success = request.success(result) if callable(request.success) else request.success
@@ -283,8 +339,12 @@ class OpsweekApp(App):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def tick(self) -> list[int]:
-        """Open what the schedules have due (SPEC: the TUI ticks first); one query when nothing is."""
+        """Open what the schedules have due (SPEC: the TUI ticks first); one query when nothing is.
+        A read-only viewer never ticks: the facilitator's app, the CLI or cron do."""
         from opsweek.store import recurring
+
+        if self.read_only:
+            return []
 
         try:
             opened = recurring.tick(self.store)
@@ -311,7 +371,10 @@ class OpsweekApp(App):
         self._ui_thread = threading.get_ident()  # the thread the app runs on (as a rule, where it was made)
         self.tick()
         # a TUI left open across Friday 09:00 opens Friday's work too (one indexed query a minute)
-        self.set_interval(60, self.tick)
+        if not self.read_only:
+            self.set_interval(60, self.tick)
+        self.data_version = self._data_version()
+        self.set_interval(LIVE_SECONDS, self.check_for_changes)
         self.push_screen(self.make_screen("home"))
         if self.start != "home":
             self.push_screen(self.make_screen(self.start))
@@ -358,6 +421,7 @@ class OpsweekApp(App):
         self._store.close()
 
 
-def make_app(db_path: str | Path, *, me: str | None = None, start: str = "home") -> OpsweekApp:
-    """The one factory for the CLI and the tests."""
-    return OpsweekApp(db_path, me=me, start=start)
+def make_app(db_path: str | Path, *, me: str | None = None, start: str = "home",
+             read_only: bool = False) -> OpsweekApp:
+    """The one factory for the CLI and the tests (``read_only``: a viewer that never writes)."""
+    return OpsweekApp(db_path, me=me, start=start, read_only=read_only)

@@ -198,6 +198,12 @@ class HomeScreen(Screen):
     def action_export(self) -> None:
         from opsweek import notes
 
+        if self.app.read_only:  # a viewer (opsweek serve --read-only) writes no files on the host
+            from opsweek.tui.app import READ_ONLY_NOTICE
+
+            self.notify(READ_ONLY_NOTICE, severity="warning")
+            return
+
         try:
             meeting = notes.find_meeting(self.app.store, "latest")
         except OpsweekError as error:

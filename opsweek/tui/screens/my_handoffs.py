@@ -121,10 +121,15 @@ class MyHandoffsScreen(Screen):
     def _refill(self, table_id: str, rows: list) -> None:
         table = self.query_one(table_id, DataTable)
         cursor = table.cursor_row
+        keys = [row.key.value for row in table.ordered_rows]
+        was = keys[cursor] if 0 <= cursor < len(keys) else None
         table.clear()
         for key, cells in rows:
             table.add_row(*cells, key=key)
         if rows:
+            now = [key for key, _ in rows]
+            if was in now:  # the same row, when a change elsewhere moved it (live reloads)
+                cursor = now.index(was)
             table.move_cursor(row=max(0, min(cursor, len(rows) - 1)))
         table.display = bool(rows)
 

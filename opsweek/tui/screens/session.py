@@ -4,6 +4,11 @@ Every change is written through ``opsweek.store.changes`` the moment it is made,
 this meeting in its audit event; the current step is stored as it changes, and the time
 spent on a step is added when leaving it, every minute while on it, and on quit — so
 closing the terminal mid-session loses nothing, and ``opsweek meeting`` resumes here.
+
+Following (``opsweek meeting --follow``, the app read-only): the screen shows this week's
+session and moves with the step the facilitator's screen stores (``meetings.step``) as the
+app notices the change; moving by hand looks around, ``f`` follows again. A viewer writes
+nothing: no session is started, no step, time or review is recorded.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from opsweek.agenda import STEP_KEYS, STEPS
 from opsweek.errors import OpsweekError
 from opsweek.store import changes, meetings, read
 from opsweek.store.records import Meeting
-from opsweek.tui.app import ChangeRequested
+from opsweek.tui.app import READ_ONLY_NOTICE, ChangeRequested
 from opsweek.tui.gap_list import gaps_count
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
@@ -70,6 +75,7 @@ class SessionScreen(Screen):
         Binding("plus", "new_item", "New item", show=False),
         Binding("escape", "home", "Home"),
         Binding("q", "quit_session", "Quit"),
+        Binding("f", "follow", "Follow the facilitator"),
         *[Binding(str(n), f"go_number({n})", show=False) for n in range(1, len(STEPS) + 1)],
     ]
 
@@ -86,6 +92,19 @@ class SessionScreen(Screen):
         self.drafts: dict[tuple, EntryDraft] = {}
         # step -> (rows reviewed, of how many): "7 of 22 reviewed"
         self.reviewed: dict[str, tuple[int, int]] = {}
+        # a viewer (read-only app) moves with the facilitator's step until it looks around
+        self.following = False
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.app, "read_only", False))
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "follow":  # only a viewer has a facilitator to follow
+            return self.read_only
+        if action in ("record", "new_item") and self.closed:  # a closed session records nothing more
+            return False
+        return True
 
     # -- layout --------------------------------------------------------------------------
 
@@ -100,6 +119,7 @@ class SessionScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.following = self.read_only
         if self.meeting_id is not None:
             self.begin(read.meeting(self.app.store, self.meeting_id))
             return
@@ -108,6 +128,9 @@ class SessionScreen(Screen):
         meeting = read.open_meeting(store, week)
         if meeting is not None:
             self.begin(meeting)
+            return
+        if self.read_only:
+            self.wait_for_session(week)
             return
         closed = meetings.last_of_week(store, week)
         if closed is None:
@@ -122,6 +145,13 @@ class SessionScreen(Screen):
 
         self.app.push_screen(Confirm(f"This week's session ({week}) was closed on {clock.show(closed.closed_at)}.",
                                      detail="Start another session this week?"), answer)
+
+    def wait_for_session(self, week: str) -> None:
+        """A viewer with no open session this week: say so; :meth:`reload` (when the
+        database changes) looks again, and the facilitator's new session then shows."""
+        self.query_one("#session-title", Label).update(join(
+            ("Weekly session ", "bold"), (week, "bold $accent"),
+            "  ·  no session is open yet: this view shows it as soon as the facilitator starts it"))
 
     def start(self) -> None:
         app = self.app
@@ -162,7 +192,8 @@ class SessionScreen(Screen):
         self.step = meeting.step if meeting.step in STEP_KEYS else STEP_KEYS[0]
         self.show_step(self.step)
         self.set_interval(1, self.tick)
-        self.set_interval(FLUSH_SECONDS, self.flush_time)
+        if not self.read_only:
+            self.set_interval(FLUSH_SECONDS, self.flush_time)
         self.watch_hangup()
         self.refresh_counts()
 
@@ -183,6 +214,8 @@ class SessionScreen(Screen):
             ("Weekly session ", "bold"), (m.week, "bold $accent"),
             "  ·  facilitator ", (m.facilitator or "none", "bold"), f"  ·  {state}",
             *(["  ·  rating ", (f"{rating:g}/10", "bold")] if rating else []),
+            *([("  ·  read-only, ", "dim"), ("following", "bold $success") if self.following
+               else ("looking around: f follows again", "bold $warning")] if self.read_only else []),
         ))
 
     # -- meeting state -------------------------------------------------------------------
@@ -216,6 +249,12 @@ class SessionScreen(Screen):
     def go(self, key: str) -> None:
         if self.meeting is None or key == self.step:
             return
+        if self.read_only:  # a viewer moving by hand looks around; the stored step stays
+            self.following = False
+            self.show_title()
+            self.step = key
+            self.show_step(key)
+            return
         self.flush_time()
         if not self.closed:
             try:
@@ -239,14 +278,30 @@ class SessionScreen(Screen):
     def action_go_number(self, number: int) -> None:
         self.go(STEP_KEYS[number - 1])
 
+    def action_follow(self) -> None:
+        """A viewer follows the facilitator again: to the stored step, and with it from now on."""
+        if not self.read_only or self.meeting is None:
+            return
+        self.following = True
+        self.read_meeting()
+        self.follow_step()
+        self.show_title()
+
+    def follow_step(self) -> None:
+        """Show the facilitator's step (as stored with the meeting), if it moved."""
+        step = self.meeting.step if self.meeting is not None else None
+        if step in STEP_KEYS and step != self.step:
+            self.step = step
+            self.show_step(step)
+
     # -- time spent ------------------------------------------------------------------------
 
     def live_seconds(self) -> int:
         return max(0, int(monotonic() - self.step_started))
 
     def flush_time(self) -> None:
-        """Add the time spent on the current step so far to the store."""
-        if self.meeting is None or self.closed:
+        """Add the time spent on the current step so far to the store (never from a viewer)."""
+        if self.meeting is None or self.closed or self.read_only:
             return
         seconds = self.live_seconds()
         if seconds < 1:
@@ -265,7 +320,8 @@ class SessionScreen(Screen):
         if self.meeting is None:
             return
         targets = read.step_minutes(self.app.team.settings)
-        live = 0 if self.closed else self.live_seconds()
+        # a viewer does not know how long the facilitator has been on the step: stored time only
+        live = 0 if self.closed or self.read_only else self.live_seconds()
         lines = []
         for number, step in enumerate(STEPS, 1):
             seconds = self.stored_seconds.get(step.key, 0) + (live if step.key == self.step else 0)
@@ -316,26 +372,31 @@ class SessionScreen(Screen):
     # -- changes ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """After any change (also ctrl+z): re-read the meeting, the step and the counts."""
+        """After any change (also ctrl+z, and changes made elsewhere): re-read the meeting,
+        the step and the counts; a following viewer moves to the facilitator's step."""
         if self.meeting is None:
+            if self.read_only:  # a viewer waiting for the session: has it started?
+                meeting = read.open_meeting(self.app.store, clock.iso_week(self.app.now()))
+                if meeting is not None:
+                    self.begin(meeting)
             return
         self.read_meeting()
         self.show_title()
-        self.current_step().load()
+        if self.following and self.meeting.step in STEP_KEYS and self.meeting.step != self.step:
+            self.follow_step()  # shows (and loads) the new step
+        else:
+            self.current_step().load()
         self.update_stepper()
         self.refresh_counts()
         self.refresh_bindings()  # closed: the changing keys leave the footer
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A closed session records nothing more: d / a / o / + leave the footer."""
-        if action in ("record", "new_item") and self.closed:
-            return False
-        return True
 
     # -- decisions and actions, from any step ---------------------------------------------
 
     def action_record(self, kind: str, problem: str = "") -> None:
         if self.meeting is None:
+            return
+        if self.read_only:
+            self.notify(READ_ONLY_NOTICE, severity="warning")
             return
         if self.closed:
             self.notify("this session is closed; nothing more can be recorded in it", severity="warning")

@@ -324,8 +324,13 @@ class WorkflowMapScreen(Screen):
             return read.stage_items_count(store, stage.workflow, stage.key)
 
         table = self.query_one("#map-items", PagedTable)
+        same = getattr(self, "_listed", None) == (stage.workflow, stage.key)
+        self._listed = (stage.workflow, stage.key)
         table.source = Source(page, count)
-        table.load(0)
+        if same:  # the same stage read again (a change here or elsewhere): keep the cursor's row
+            table.reload()
+        else:
+            table.load(0)
 
     # -- actions ------------------------------------------------------------------------
 

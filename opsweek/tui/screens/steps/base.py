@@ -14,7 +14,7 @@ from opsweek.agenda import STEPS
 from opsweek.store import changes
 from opsweek.store.records import Outcome
 from opsweek.text import one_line
-from opsweek.tui.app import ChangeRequested
+from opsweek.tui.app import READ_ONLY_NOTICE, ChangeRequested
 from opsweek.tui.widgets.paged_table import PagedTable
 
 if TYPE_CHECKING:
@@ -114,7 +114,10 @@ class Step(Vertical):
                             success=f"{subject_words(subject)} kept as is")
 
     def session_open(self) -> bool:
-        """True while the session takes changes; says so when it is closed."""
+        """True while the session takes changes; says so when it is closed (or only viewed)."""
+        if self.session.read_only:
+            self.notify(READ_ONLY_NOTICE, severity="warning")
+            return False
         if self.session.closed:
             self.notify("this session is closed", severity="warning")
             return False

@@ -27,7 +27,7 @@ class WorkflowsStep(Step):
         session = self.session
         if session.meeting is None:
             return
-        if not session.closed:
+        if not session.closed and not session.read_only:  # a viewer records no review
             active = [w.key for w in self.app.team.workflows if w.status == "active"]
             try:
                 changes.mark_reviewed(self.app.store, session.meeting_id, active, actor=self.app.actor)

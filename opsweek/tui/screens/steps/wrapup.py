@@ -181,6 +181,8 @@ class WrapUpStep(Step):
 
     def action_rate(self) -> None:
         session = self.session
+        if session.read_only and not self.session_open():  # a viewer: says so
+            return
         if session.closed:
             self.notify("this session is closed; its rating stays", severity="warning")
             return
@@ -231,6 +233,8 @@ class WrapUpStep(Step):
                                         hint="type a number · enter saves and asks the next · escape stops"), rated)
 
     def action_export(self) -> None:
+        if self.session.read_only and not self.session_open():  # a viewer writes no files either
+            return
         self.session.flush_time()
         self.notify("exporting the notes…")
         self.write_notes(self.session.meeting_id)
@@ -250,6 +254,8 @@ class WrapUpStep(Step):
 
     def action_close_session(self) -> None:
         session = self.session
+        if session.read_only and not self.session_open():
+            return
         if session.closed:
             self.notify("this session is already closed", severity="warning")
             return
