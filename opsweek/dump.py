@@ -29,7 +29,8 @@ SCHEMA_VERSION = 1  # of the dump format; the database schema is in "migrations"
 
 # Parents before children, so that foreign keys hold at every insert.
 TABLES = ("settings", "people", "away", "workflows", "feeds", "stages", "items", "recurring", "occurrences",
-          "handoffs", "meetings", "attendance", "step_times", "entries", "reviews", "escalations", "events")
+          "handoffs", "meetings", "attendance", "step_times", "entries", "reviews", "escalations", "outcomes", "ratings",
+          "events")
 KEYS = {**PRIMARY_KEYS, "events": "id"}
 
 # (table, columns) -> (parent table, parent columns): the schema's foreign keys, checked
@@ -52,6 +53,8 @@ REFERENCES = (
     ("entries", ("item_id",), "items", ("id",)),
     ("entries", ("closed_meeting_id",), "meetings", ("id",)),
     ("reviews", ("meeting_id",), "meetings", ("id",)),
+    ("outcomes", ("meeting_id",), "meetings", ("id",)),
+    ("ratings", ("meeting_id",), "meetings", ("id",)),
 )
 
 
@@ -199,12 +202,12 @@ _SLUGS = {
     "stages": ("workflow", "key", "owner"), "items": ("workflow", "stage", "owner"),
     "handoffs": ("from_stage", "from_owner", "to_stage", "to_owner", "accepted_by"),
     "meetings": ("facilitator",), "attendance": ("handle",), "entries": ("owner", "workflow"),
-    "reviews": ("workflow",),
+    "reviews": ("workflow",), "ratings": ("handle",),
 }
 _STAMPS = {
     "items": ("opened_at", "stage_entered_at", "last_activity_at", "closed_at"),
     "handoffs": ("sent_at", "due_at", "accepted_at", "escalated_at"),
-    "meetings": ("started_at", "closed_at"), "entries": ("created_at",), "reviews": ("at",), "events": ("at",),
+    "meetings": ("started_at", "closed_at"), "entries": ("created_at",), "reviews": ("at",), "outcomes": ("at",), "ratings": ("at",), "events": ("at",),
 }
 _DAYS = {"away": ("start", "end"), "items": ("due",), "entries": ("due",)}
 _DURATIONS = {"stages": ("handoff_sla",)}

@@ -158,6 +158,7 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
     current = read.team(store)
     team = _team_at(store, since)
     items_then = history.touched_as_of(store, "items", since_id=since)
+    outcomes = read.outcomes(store, meeting_id)
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -168,11 +169,34 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
         "notes": _entries(store, meeting_id, "note"),
         "reassignments": _reassignments(store, meeting_id),
         "escalations": _escalations(store, meeting_id, current),
-        "stuck_items": _stuck(store, team, at, today, items_then, cap),
-        "overdue_handoffs": _overdue(store, at, history.touched_as_of(store, "handoffs", since_id=since), cap),
+        "stuck_items": _with_outcomes(_stuck(store, team, at, today, items_then, cap), "items", outcomes,
+                                      "stuck", lambda it: ("item", str(it["id"]))),
+        "overdue_handoffs": _with_outcomes(
+            _overdue(store, at, history.touched_as_of(store, "handoffs", since_id=since), cap), "handoffs",
+            outcomes, "handoffs", lambda h: ("handoff", str(h["id"]))),
         "carried_actions": _carried(store, meeting_id, since),
-        "ownership_gaps": _gaps(store, team, meeting.week, at, items_then, cap),
+        "ownership_gaps": _gap_outcomes(_with_outcomes(_gaps(store, team, meeting.week, at, items_then, cap),
+                                                       "gaps", outcomes, "gaps",
+                                                       lambda g: (g["subject"], g["label"]))),
     }
+
+
+def _with_outcomes(section: dict, rows: str, outcomes: dict, step: str, subject) -> dict:
+    """Each listed row with what the session did about it (SPEC "Outcome"; [] when it was
+    not reviewed), and how many rows of the step the session reviewed."""
+    for row in section[rows]:
+        row["outcome"] = outcomes.get((step, *subject(row)), [])
+    section["reviewed"] = sum(1 for key in outcomes if key[0] == step)
+    return section
+
+
+def _gap_outcomes(section: dict) -> dict:
+    """Gaps as found, and which of them the session fixed (an owner or cover given, the item
+    finished, dropped or handed on)."""
+    for gap in section["gaps"]:
+        gap["fixed"] = any(o in read.GAP_FIXES for o in gap["outcome"])
+    section["fixed"] = sum(1 for gap in section["gaps"] if gap["fixed"])
+    return section
 
 
 def _header(store: Store, meeting, team: read.Team) -> dict:
@@ -192,7 +216,8 @@ def _header(store: Store, meeting, team: read.Team) -> dict:
         "present": sorted(h for h, here in present.items() if here),
         "absent": sorted(h for h, here in present.items() if not here),
         "duration_seconds": duration,
-        "rating": meeting.rating,
+        "rating": read.meeting_rating(store, meeting),
+        "ratings": read.attendee_ratings(store, meeting.id),
     }
 
 
@@ -409,6 +434,15 @@ def _section(title: str, body: list[str]) -> list[str]:
     return ["", f"## {title}", "", *(body or ["None."])]
 
 
+def _outcome(row: dict) -> str:
+    """What the session did about a reviewed row, in SPEC's words ("reassigned, escalated")."""
+    return ", ".join(dict.fromkeys(row.get("outcome") or [])) or "not reviewed"
+
+
+def _reviewed(section: dict) -> str:
+    return f"{section['reviewed']} reviewed in the session"
+
+
 def to_markdown(notes: dict) -> str:
     """The notes as Markdown (GitHub-flavoured tables), every piece of user text escaped."""
     m = notes["meeting"]
@@ -429,7 +463,11 @@ def to_markdown(notes: dict) -> str:
         lines.append(f"- **Duration:** {_minutes(m['duration_seconds'])}")
     else:
         lines.append(f"- **Duration:** still open ({_minutes(on_agenda)} so far)")
-    lines.append(f"- **Rating:** {m['rating']}/10" if m["rating"] is not None else "- **Rating:** not rated")
+    if m.get("ratings"):
+        each = ", ".join(f"{md(handle)} {rating}" for handle, rating in m["ratings"].items())
+        lines.append(f"- **Rating:** {m['rating']:g}/10, the average of {len(m['ratings'])} ({each})")
+    else:
+        lines.append(f"- **Rating:** {m['rating']:g}/10" if m["rating"] is not None else "- **Rating:** not rated")
 
     rows = [[s["title"], _minutes(s["seconds"]), f"{s['target_minutes']} min"] for s in notes["steps"]]
     rows.append(["**Total**", f"**{_minutes(on_agenda)}**",
@@ -463,10 +501,10 @@ def to_markdown(notes: dict) -> str:
     body = []
     if stuck["items"]:
         body = [f"{stuck['total']} stuck when the session started ({_when(stuck['as_of'])}), "
-                "longest in their stage first.", ""]
-        body += _table(["Item", "Workflow / stage", "Owner", "Why stuck"], [
+                f"longest in their stage first; {_reviewed(stuck)}.", ""]
+        body += _table(["Item", "Workflow / stage", "Owner", "Why stuck", "Outcome"], [
             [_item_md(it), f"{md(it['workflow'])} / {md(it['stage'])}", md(it["owner"]) or "nobody",
-             "; ".join(md(r["text"]) for r in it["reasons"])] for it in stuck["items"]])
+             "; ".join(md(r["text"]) for r in it["reasons"]), _outcome(it)] for it in stuck["items"]])
         body += _more(len(stuck["items"]), stuck["total"])
     lines += _section("Stuck items reviewed", body)
 
@@ -474,10 +512,11 @@ def to_markdown(notes: dict) -> str:
     body = []
     if overdue["handoffs"]:
         body = [f"{overdue['total']} overdue when the session started ({_when(overdue['as_of'])}), "
-                "most overdue first.", ""]
-        body += _table(["Handoff", "Item", "From → to", "Waiting on", "Due", "Late by"], [
+                f"most overdue first; {_reviewed(overdue)}.", ""]
+        body += _table(["Handoff", "Item", "From → to", "Waiting on", "Due", "Late by", "Outcome"], [
             [str(h["id"]), _item_md(h["item"]), f"{md(h['from_stage'])} → {md(h['to_stage'])}",
-             md(h["to_owner"]) or "nobody", _when(h["due_at"]), h["late_by"]] for h in overdue["handoffs"]])
+             md(h["to_owner"]) or "nobody", _when(h["due_at"]), h["late_by"], _outcome(h)]
+            for h in overdue["handoffs"]])
         body += _more(len(overdue["handoffs"]), overdue["total"])
     lines += _section("Overdue handoffs reviewed", body)
 
@@ -495,9 +534,13 @@ def to_markdown(notes: dict) -> str:
     gaps = notes["ownership_gaps"]
     body = []
     if gaps["gaps"]:
-        body = _table(["What", "Owner", "Problem", "Suggestion"], [
+        fixed = gaps["fixed"]
+        body = [f"{gaps['total']} found when the session started; {fixed} fixed in the session"
+                f" ({_reviewed(gaps)}).", ""]
+        body += _table(["What", "Owner", "Problem", "Suggestion", "Outcome"], [
             [f"item {_item_md(g['item'])}" if g["item"] else f"{g['subject']} {md(g['label'])}",
-             md(g["owner"]) or "nobody", md(g["problem"]), f"{md(g['suggestion'])} covers" if g["suggestion"] else ""]
+             md(g["owner"]) or "nobody", md(g["problem"]), f"{md(g['suggestion'])} covers" if g["suggestion"] else "",
+             ("fixed: " if g["fixed"] else "") + _outcome(g)]
             for g in gaps["gaps"]])
         body += _more(len(gaps["gaps"]), gaps["total"])
     lines += _section("Ownership gaps", body)

@@ -55,3 +55,8 @@ def unknown(kind: str, value, candidates) -> str:
     else:
         hint = ""
     return f"unknown {kind} {str(value)!r}{hint}"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 open action``, ``2 open actions``, ``1,204 items``: a count with its noun agreeing."""
+    return f"{count:,} {one if count == 1 else many or one + 's'}"

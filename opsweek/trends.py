@@ -68,6 +68,7 @@ class WeekPoint:
     overdue: int
     actions_due: int     # actions whose deadline fell in the week and is decided (done or over)
     actions_on_time: int
+    rating: float | None = None  # the week's session rating (the average of its attendees'), if rated
 
     @property
     def on_time_rate(self) -> float | None:
@@ -122,10 +123,25 @@ def weekly_trends(store: Store, now: datetime | None = None, weeks: int = WEEKS,
     stuck = _stuck_counts(store, ends, now, settings, log)
     overdue = _overdue_counts(store, ends, now, log)
     actions = _action_counts(store, labels, now)
+    ratings = _ratings(store, labels)
     return Trends([
-        WeekPoint(label, end, stuck[k], overdue[k], *actions[k])
+        WeekPoint(label, end, stuck[k], overdue[k], *actions[k], rating=ratings.get(label))
         for k, (label, end) in enumerate(zip(labels, ends))
     ])
+
+
+def _ratings(store: Store, labels: list[str]) -> dict[str, float]:
+    """Per week, the rating of its sessions (each one's :func:`read.meeting_rating`; two
+    rated sessions in a week: their mean), to one decimal."""
+    from opsweek.store import read
+
+    found: dict[str, list[float]] = {}
+    for meeting in read.meetings(store):
+        if meeting.week in labels:
+            rating = read.meeting_rating(store, meeting)
+            if rating is not None:
+                found.setdefault(meeting.week, []).append(rating)
+    return {week: round(sum(values) / len(values), 1) for week, values in found.items()}
 
 
 # --- stuck items ---------------------------------------------------------------------

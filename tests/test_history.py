@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from opsweek import clock, demo
 from opsweek.errors import InputError
 from opsweek.store import Store, changes, history, read, recurring
+from opsweek.store.records import Outcome
 from opsweek.tui.screens.steps.actions import carried_here
 
 FROZEN = "2026-11-24T10:00:00Z"
@@ -294,6 +295,8 @@ def every_kind_of_change(store: Store) -> None:
     changes.set_stage_owner(store, team, "hiring", "sourcing", "hana", actor="ivan", meeting_id=meeting)
     changes.set_workflow_owner(store, team, "content", "gus", actor="ivan", meeting_id=meeting)
     changes.set_cover(store, team, "eve", "hana", actor="ivan", meeting_id=meeting)
+    changes.set_item_due(store, 31, date(2026, 12, 9), actor="ivan", meeting_id=meeting)
+    changes.keep_as_is(store, Outcome(meeting, "stuck", "item", "30", "kept as is"), actor="ivan")
     for kind in ("decision", "note"):
         changes.record_entry(store, team, kind, f"A {kind} for hiring", meeting_id=meeting, actor="ivan")
     action = changes.record_entry(store, team, "action", "Call the candidate", owner="ana", meeting_id=meeting,
@@ -303,6 +306,7 @@ def every_kind_of_change(store: Store) -> None:
         changes.set_action_status(store, action, status, meeting_id=meeting, actor="ivan")
     other = changes.record_entry(store, team, "action", "Post the ad", owner="fay", meeting_id=meeting, actor="ivan")
     changes.carry_action(store, other, meeting_id=meeting, actor="ivan", due=date(2026, 12, 8))
+    changes.rate_as_attendee(store, meeting, "ana", 7, actor="ivan")
     changes.rate_meeting(store, meeting, 8, actor="ivan")
     changes.undo(store, actor="ivan", meeting_id=meeting)
     changes.close_meeting(store, meeting, actor="ivan")

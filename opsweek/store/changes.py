@@ -19,6 +19,7 @@ from opsweek.agenda import STEP_KEYS
 from opsweek.errors import InputError, NotFound
 from opsweek.store import history, read
 from opsweek.store.db import Store
+from opsweek.store.records import Outcome
 from opsweek.text import clean_text, is_slug, unknown
 
 # Bookkeeping of a running session: recorded, but not what ctrl+z / undo should revert.
@@ -171,6 +172,18 @@ def drop_item(store: Store, item_id: int, reason: str, *, actor: str, meeting_id
               now: datetime | None = None) -> None:
     """Drop an item, saying why."""
     _close_item(store, item_id, "dropped", inputs.check_drop_reason(reason), actor, meeting_id, now)
+
+
+def set_item_due(store: Store, item_id: int, due: date | None, *, actor: str, meeting_id: int | None = None,
+                 now: datetime | None = None) -> None:
+    """A new due date for an open or blocked item (``None`` clears it)."""
+    value = due.isoformat() if due else None
+    with store.change("item.due", actor=actor, meeting_id=meeting_id, at=now) as c:
+        it = _open_item(store, item_id, "given a due date")
+        if (it.due.isoformat() if it.due else None) == value:
+            raise InputError(f"item #{item_id} is already due {value}" if value
+                             else f"item #{item_id} has no due date")
+        c.update("items", item_id, {"due": value, "last_activity_at": clock.stamp(_now(now))})
 
 
 # --- handoffs ------------------------------------------------------------------------
@@ -519,10 +532,77 @@ def rate_meeting(store: Store, meeting_id: int, rating: int, *, actor: str) -> N
         c.update("meetings", meeting_id, {"rating": rating})
 
 
+def rate_as_attendee(store: Store, meeting_id: int, handle: str, rating: int, *, actor: str,
+                     now: datetime | None = None) -> None:
+    """``handle``'s own 1–10 rating of the session (absent people do not rate it); rating
+    again replaces it. The meeting's rating is the average (:func:`read.meeting_rating`)."""
+    rating = inputs.check_rating(rating)
+    with store.change("meeting.rate_attendee", actor=actor, meeting_id=meeting_id, at=now) as c:
+        _meeting_open(store, meeting_id)
+        present = read.attendance(store, meeting_id)
+        if handle not in present:
+            raise InputError(f"{handle} is not on this session's attendance"
+                             f" (accepted: {', '.join(sorted(h for h, here in present.items() if here))})")
+        if not present[handle]:
+            raise InputError(f"{handle} is absent from this session; only those present rate it")
+        row = store.one("SELECT id, rating FROM ratings WHERE meeting_id = ? AND handle = ?", (meeting_id, handle))
+        if row is None:
+            c.insert("ratings", {"meeting_id": meeting_id, "handle": handle, "rating": rating, "at": c.at})
+        elif row["rating"] == rating:
+            raise InputError(f"{handle} already rated this session {rating}/10")
+        else:
+            c.update("ratings", row["id"], {"rating": rating, "at": c.at})
+
+
 def close_meeting(store: Store, meeting_id: int, *, actor: str, now: datetime | None = None) -> None:
     with store.change("meeting.close", actor=actor, meeting_id=meeting_id, at=now) as c:
         _meeting_open(store, meeting_id)
         c.update("meetings", meeting_id, {"closed_at": clock.stamp(_now(now)), "step": "wrapup"})
+
+
+# --- outcomes: what the session did about a row it reviewed -------------------------
+
+# SPEC "Outcome", in its words
+OUTCOMES = ("reassigned", "escalated", "unblocked", "handed off", "done", "dropped", "decision", "action",
+            "kept as is")
+# the agenda steps whose rows get an outcome
+OUTCOME_STEPS = ("stuck", "handoffs", "gaps")
+
+
+def _write_outcome(c, store: Store, outcome: Outcome, *, logged: bool) -> None:
+    """The outcome row of change ``c`` (checked inside its write). ``logged``: with an audit
+    event of its own (``k``, where the outcome is the whole change); otherwise the change
+    that caused it is its record: the row names that change, and holds while it is live."""
+    if outcome.outcome not in OUTCOMES:
+        raise InputError(f"{outcome.outcome!r} is not an outcome (accepted: {', '.join(OUTCOMES)})")
+    if outcome.step not in OUTCOME_STEPS:
+        raise InputError(f"{outcome.step!r} is not a step whose rows get outcomes"
+                         f" (accepted: {', '.join(OUTCOME_STEPS)})")
+    _meeting_open(store, outcome.meeting_id)
+    row = {"meeting_id": outcome.meeting_id, "change_id": c.id, "step": outcome.step, "subject": outcome.subject,
+           "subject_id": str(outcome.subject_id), "outcome": outcome.outcome, "at": c.at}
+    if logged:
+        c.insert("outcomes", row)
+    else:
+        store.conn.execute(f"INSERT INTO outcomes ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                           list(row.values()))
+
+
+def with_outcome(store: Store, outcome: Outcome, change, *args, **kwargs):
+    """Make ``change(store, *args, **kwargs)`` and record ``outcome`` in the same transaction:
+    both land or neither does, and an undo of the change takes its outcome with it."""
+    store.also_in_change = [lambda c: _write_outcome(c, store, outcome, logged=False)]
+    try:
+        return change(store, *args, **kwargs)
+    finally:
+        store.also_in_change = []
+
+
+def keep_as_is(store: Store, outcome: Outcome, *, actor: str, meeting_id: int | None = None,
+               now: datetime | None = None) -> None:
+    """The session looked at a row and leaves it as it is (SPEC: ``k`` keep as is)."""
+    with store.change("meeting.outcome", actor=actor, meeting_id=outcome.meeting_id, at=now) as c:
+        _write_outcome(c, store, outcome._replace(outcome="kept as is"), logged=True)
 
 
 # --- decisions, actions, notes -------------------------------------------------------

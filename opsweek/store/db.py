@@ -24,7 +24,7 @@ MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
 MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m004_team_import", "m005_escalations",
-              "m006_speed")
+              "m006_speed", "m007_outcomes", "m008_ratings")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -46,6 +46,8 @@ PRIMARY_KEYS = {
     "occurrences": "id",
     "feeds": "id",
     "escalations": "id",
+    "outcomes": "id",
+    "ratings": "id",
 }
 
 # The columns every table must have (a later schema step may add more, never take any
@@ -74,6 +76,8 @@ COLUMNS = {
     "feeds": ("id", "workflow", "target", "position"),
     "escalations": ("id", "handoff_id", "item_id", "tier", "to_handle", "to_name", "at", "by", "reason",
                     "meeting_id"),
+    "outcomes": ("id", "meeting_id", "change_id", "step", "subject", "subject_id", "outcome", "at"),
+    "ratings": ("id", "meeting_id", "handle", "rating", "at"),
     "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
                "after", "reason", "undoes"),
 }
@@ -242,6 +246,8 @@ class Store:
         self.path = path
         self.uri = uri  # an in-memory database's shared name, for :meth:`reader`
         self._in_write = False
+        # writes to make inside the next change, before it commits (see Store.change)
+        self.also_in_change: list = []
         # the TUI sets this: a write waits this long for another process's lock, then
         # raises Busy so the screen can say so instead of freezing for the whole timeout
         self.quick_wait_ms: int | None = None
@@ -489,7 +495,12 @@ class Store:
         """
         with self.transaction():
             change_id = (self.scalar("SELECT max(change_id) FROM events") or 0) + 1
-            yield Change(self, change_id, action, actor, reason, meeting_id, undoes, at)
+            change = Change(self, change_id, action, actor, reason, meeting_id, undoes, at)
+            yield change
+            # what must land with this change (a session's outcome: changes.with_outcome)
+            also, self.also_in_change = self.also_in_change, []
+            for write in also:
+                write(change)
 
 
 class Change:

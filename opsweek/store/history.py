@@ -448,7 +448,8 @@ _PLURAL = {"people": ("person", "people"), "away": ("away period", "away periods
            "attendance": ("attendance", "attendances"), "step_times": ("step time", "step times"),
            "entries": ("entry", "entries"), "reviews": ("review", "reviews"), "settings": ("setting", "settings"),
            "feeds": ("feed", "feeds"), "recurring": ("schedule", "schedules"),
-           "occurrences": ("occurrence", "occurrences")}
+           "occurrences": ("occurrence", "occurrences"), "outcomes": ("outcome", "outcomes"),
+           "ratings": ("rating", "ratings")}
 
 
 def _count(n: int, table: str) -> str:
@@ -494,6 +495,9 @@ def describe_change(store: Store, ch: ChangeRecord, *, _depth: int = 0) -> str:
         if withdrawn:
             text += f", withdrawing handoff {', '.join(withdrawn)}"
         return text
+    if action == "item.due" and item:
+        due = field(item, "due")
+        return f"set {item_ref} due {due}" if due else f"cleared the due date of {item_ref}"
     if action == "handoff.send" and handoff:
         row = handoff.after or {}
         return (f"handed #{row.get('item_id')} off to {row.get('to_stage')} for {_who(row.get('to_owner'))}"
@@ -600,6 +604,14 @@ def _describe_meeting(store: Store, ch: ChangeRecord, first) -> str:
         return f"started {session}"
     if action == "meeting.close":
         return f"closed {session}"
+    if action == "meeting.rate_attendee" and (rated := first("ratings")):
+        row = last_known(store, "ratings", rated.key) or rated.after or {}
+        return f"{row.get('handle')} rated {session} {(rated.after or {}).get('rating', row.get('rating'))}/10"
+    if action == "meeting.outcome" and (kept := first("outcomes")):
+        row = kept.after or {}
+        subject = row.get("subject_id")
+        label = f"#{subject}" if row.get("subject") == "item" else f"{row.get('subject')} {subject}"
+        return f"kept {label} as it is in {session}"
     if action == "meeting.rate" and meeting:
         return f"rated {session} {(meeting.after or {}).get('rating')}/10"
     if action == "meeting.step" and meeting:

@@ -601,8 +601,20 @@ def week_meetings(store: Store, week: str) -> list[Meeting]:
             store.query("SELECT * FROM meetings WHERE week = ? ORDER BY started_at, id", (week,))]
 
 
+def attendee_ratings(store: Store, meeting_id: int) -> dict[str, int]:
+    """Each present attendee's own 1–10 rating of the session, by handle (absent people's
+    ratings, had they been given before being marked absent, do not count)."""
+    return dict(store.query("SELECT r.handle, r.rating FROM ratings r JOIN attendance a ON a.meeting_id ="
+                            " r.meeting_id AND a.handle = r.handle AND a.present = 1 WHERE r.meeting_id = ?"
+                            " ORDER BY r.handle", (meeting_id,)))
+
+
 def meeting_rating(store: Store, meeting) -> float | None:
-    """The session's rating (1–10), None when nobody rated it."""
+    """The session's rating (1–10): the average of its present attendees' ratings, to one
+    decimal; a session rated only as a whole keeps that number; None when nobody rated it."""
+    ratings = attendee_ratings(store, meeting.id)
+    if ratings:
+        return round(sum(ratings.values()) / len(ratings), 1)
     return meeting.rating
 
 
@@ -642,6 +654,54 @@ def step_seconds(store: Store, meeting_id: int) -> dict[str, int]:
 
 def entries(store: Store, where: str = "1", params=(), order: str = "id") -> list[Entry]:
     return [entry_from(r) for r in store.query(f"SELECT * FROM entries WHERE {where} ORDER BY {order}", params)]
+
+
+def outcomes(store: Store, meeting_id: int, step: str | None = None) -> dict[tuple[str, str, str], list[str]]:
+    """What the session did about each row it reviewed: ``(step, subject, subject_id)`` ->
+    its outcomes in the order recorded."""
+    where, params = ("meeting_id = ?", [meeting_id]) if step is None else \
+        ("meeting_id = ? AND step = ?", [meeting_id, step])
+    where, params = _live_outcomes(store, where, params)
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for row in store.query(f"SELECT step, subject, subject_id, outcome FROM outcomes WHERE {where} ORDER BY id",
+                           params):
+        found.setdefault((row["step"], row["subject"], row["subject_id"]), []).append(row["outcome"])
+    return found
+
+
+def _live_outcomes(store: Store, where: str, params: list) -> tuple[str, list]:
+    """``where`` and the outcomes whose change is live (an undone change's outcome is gone)."""
+    from opsweek.store import history
+
+    live, live_params = history.live_sql(store)
+    return f"{where} AND {live}", [*params, *live_params]
+
+
+# outcomes after which an ownership gap is no longer a gap
+GAP_FIXES = ("reassigned", "done", "dropped", "handed off")
+
+
+def reviewed_counts(store: Store, team: Team, now: datetime, today: date, meeting_id: int,
+                    week: tuple[date, date]) -> dict[str, tuple[int, int]]:
+    """Per step with outcomes: ``(reviewed, of)`` — the rows this session gave an outcome,
+    of those plus the rows still listed that it has not reviewed yet (a row finished in the
+    session has left the list but still counts as reviewed)."""
+    found: dict[str, tuple[int, int]] = {}
+    for step, count in (("stuck", lambda where, params: stuck_count(store, team, now, today, where=where,
+                                                                     params=params)),
+                        ("handoffs", lambda where, params: overdue_count(store, now, where=where, params=params))):
+        where, params = _live_outcomes(store, "meeting_id = ? AND step = ?", [meeting_id, step])
+        ids = [r[0] for r in store.query(f"SELECT DISTINCT subject_id FROM outcomes WHERE {where}", params)]
+        alias = "i" if step == "stuck" else "h"
+        left = count(f"CAST({alias}.id AS TEXT) NOT IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+        found[step] = (len(ids), len(ids) + left)
+    where, params = _live_outcomes(store, "meeting_id = ? AND step = 'gaps'", [meeting_id])
+    rows = store.query("SELECT subject, subject_id, max(outcome IN (%s)) AS fixed FROM outcomes"
+                       " WHERE %s GROUP BY subject, subject_id" % (", ".join("?" * len(GAP_FIXES)), where),
+                       (*GAP_FIXES, *params))
+    fixed = sum(1 for r in rows if r["fixed"])
+    found["gaps"] = (len(rows), gaps_count(store, team, week) + fixed)
+    return found
 
 
 def meeting_entries(store: Store, meeting_id: int, kind: str | None = None) -> list[Entry]:

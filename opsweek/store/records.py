@@ -45,3 +45,6 @@ Escalation = namedtuple("Escalation", "id handoff_id item_id tier to_handle to_n
 # ``holder`` whose work it is, ``late_since`` when the work became late (a handoff's
 # due time, the moment an item went past its stage's max_days)
 EscalatedWork = namedtuple("EscalatedWork", "escalation kind item_id title workflow stage holder late_since")
+# what a session did about a row it reviewed (SPEC "Outcome"); subject_id is text (an
+# item or handoff id, or a gap's label)
+Outcome = namedtuple("Outcome", "meeting_id step subject subject_id outcome")

@@ -280,6 +280,51 @@ def m006_speed(db: Database) -> None:
                " last_activity_at, due, owner)")
 
 
+_OUTCOMES = [
+    # SPEC "Outcome": what a session did about a row it reviewed (a stuck item, an overdue
+    # handoff, an ownership gap), written in the same change as the action that caused it
+    # (``change_id``: it holds while that change is live, see read.outcomes); ``subject``
+    # is item / handoff / a gap's subject, ``subject_id`` its id or label
+    """CREATE TABLE outcomes (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        change_id INTEGER NOT NULL,
+        step TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX outcomes_meeting ON outcomes(meeting_id, step)",
+]
+
+
+@migrations(name="m007_outcomes")
+def m007_outcomes(db: Database) -> None:
+    for statement in _OUTCOMES:
+        db.execute(statement)
+
+
+_RATINGS = [
+    # SPEC "Meeting": a 1–10 rating from each present attendee; the meeting's rating is
+    # their average (read.meeting_rating)
+    """CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        handle TEXT NOT NULL,
+        rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 10),
+        at TEXT NOT NULL,
+        UNIQUE (meeting_id, handle)
+    )""",
+]
+
+
+@migrations(name="m008_ratings")
+def m008_ratings(db: Database) -> None:
+    for statement in _RATINGS:
+        db.execute(statement)
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 

@@ -81,6 +81,9 @@ class ChangeRequested(Message):
     reload: Literal["written", "always"] = "written"
     then: Callable[[Any], None] | None = None  # after it was written, with the change's result
     refused: Callable[[OpsweekError], None] | None = None  # instead of the error notification
+    # what the session did about the row it reviewed, written in the same change
+    # (``changes.with_outcome``); an ``opsweek.store.records.Outcome``
+    outcome: Any = None
 
 
 class Readers:
@@ -259,7 +262,12 @@ class OpsweekApp(App):
         if request.meeting_id is not None:
             kwargs.setdefault("meeting_id", request.meeting_id)
         try:
-            result = request.change(self._store, *request.args, **kwargs)
+            if request.outcome is not None:
+                from opsweek.store import changes
+
+                result = changes.with_outcome(self._store, request.outcome, request.change, *request.args, **kwargs)
+            else:
+                result = request.change(self._store, *request.args, **kwargs)
         except Busy:  # another process is writing: say so now, write when it is done
             self.when_free(lambda: self.apply_change(request))
             return False

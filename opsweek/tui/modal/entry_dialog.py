@@ -32,7 +32,7 @@ DEFAULT_ACTION_DAYS = inputs.ACTION_DUE_DAYS  # the rule lives in opsweek.inputs
 class EntryDraft:
     """What has been typed so far (kept by the caller between openings)."""
 
-    kind: str  # decision / action
+    kind: str  # decision / action / note
     text: str = ""
     owner: str = ""
     due: str = ""
@@ -84,14 +84,16 @@ class EntryDialog(ModalScreen[NewEntry | None]):
         return self.draft.kind == "action"
 
     def compose(self) -> ComposeResult:
-        kind = "an action" if self.is_action else "a decision"
+        kind = {"action": "an action", "note": "a note"}.get(self.draft.kind, "a decision")
+        what = {"action": "What will be done", "note": "The note"}.get(self.draft.kind, "What was decided")
         with Vertical(classes="dialog entry"):
-            yield Label(join(("Record " + kind, "bold"), *(["  about ", self.about] if self.about else [])),
+            yield Label(join(("Record " + kind, "bold"), *([" about ", self.about] if self.about else [])),
                         classes="dialog-title")
-            yield Label("What will be done" if self.is_action else "What was decided", classes="field-label")
+            yield Label(what, classes="field-label")
             yield Input(self.draft.text, id="entry-text", max_length=TEXT_MAX,
-                        placeholder="e.g. Call the courier about the late parcel" if self.is_action
-                        else "e.g. Triage moves to a 24h SLA")
+                        placeholder={"action": "e.g. Call the courier about the late parcel",
+                                     "note": "e.g. The courier changes its pickup time next week"}.get(
+                                         self.draft.kind, "e.g. Triage moves to a 24h SLA"))
             yield Label("Owner" + ("" if self.is_action else " (optional)") + "  — ctrl+o to pick",
                         classes="field-label")
             yield Input(self.draft.owner, id="entry-owner", placeholder="handle, e.g. ben", max_length=FIELD_MAX,
@@ -146,7 +148,8 @@ class EntryDialog(ModalScreen[NewEntry | None]):
         """``(entry, problem, field)``: the entry when everything is fine."""
         text = self.draft.text.strip()
         if not text:
-            return None, "Type what " + ("will be done" if self.is_action else "was decided") + " first", "text"
+            return None, {"action": "Type what will be done first", "note": "Type the note first"}.get(
+                self.draft.kind, "Type what was decided first"), "text"
         owner = None
         if self.draft.owner.strip():
             try:

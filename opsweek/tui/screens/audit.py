@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Label
 
 from opsweek import clock, inputs, rules
 from opsweek.store import changes, read
-from opsweek.text import is_slug
+from opsweek.text import is_slug, plural
 from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.owner_picker import OwnerPicker
@@ -115,9 +115,9 @@ class AuditScreen(Screen):
         missing = sum(1 for f in self.findings if f.scored)
         gaps = sum(1 for f in self.findings if not f.scored)
         parts: list = [f"{total} workflows  ·  ", (f"{layers}/{total * 5}", "bold"), " layers in place  ·  "]
-        parts.append((f"{missing} things missing", LATE if missing else GOOD))
+        parts.append((f"{plural(missing, 'thing')} missing", LATE if missing else GOOD))
         if gaps:
-            parts += ["  ·  ", (f"{gaps} ownership gaps this week", WARN)]
+            parts += ["  ·  ", (f"{plural(gaps, 'ownership gap')} this week", WARN)]
         perfect = [r.workflow for r in self.results if r.score == 5]
         if perfect:
             parts += ["  ·  5/5: ", ", ".join(perfect)]

@@ -116,8 +116,8 @@ class HomeScreen(Screen):
             join((f"{attention.overdue:,}", "bold $error" if attention.overdue else "bold"), " overdue handoffs",
                  *([", ", (f"{attention.escalate:,}", "bold $error"), " due for escalation"]
                    if attention.escalate else [])),
-            join((f"{attention.gaps:,}", "bold $warning" if attention.gaps else "bold"), " ownership gaps"),
-            join((f"{attention.actions_open:,}", "bold"), " open actions",
+            join((f"{attention.gaps:,}", "bold $warning" if attention.gaps else "bold"), " ownership gap" if attention.gaps == 1 else " ownership gaps"),
+            join((f"{attention.actions_open:,}", "bold"), " open action" if attention.actions_open == 1 else " open actions",
                  *([", ", (f"{attention.actions_late:,}", "bold $error"), " past due"]
                    if attention.actions_late else [])),
         ]

@@ -20,6 +20,7 @@ from opsweek import clock, rules
 from opsweek.errors import OpsweekError
 from opsweek.rules.waiting import MyWork
 from opsweek.store import changes, read
+from opsweek.text import plural
 from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.modal.owner_picker import OwnerPicker
@@ -100,7 +101,7 @@ class MyHandoffsScreen(Screen):
             summary = join(("Nothing is waiting on you.", GOOD))
         else:
             summary = join(f"{len(self.all_incoming(mine))} to accept  ·  {len(mine.sent)} sent and waiting  ·  "
-                           f"{len(mine.stuck)} stuck  ·  {len(mine.actions)} open actions  ·  ",
+                           f"{len(mine.stuck)} stuck  ·  {plural(len(mine.actions), 'open action')}  ·  ",
                            (f"{overdue['total']} overdue", LATE if overdue["total"] else GOOD))
         self.query_one("#mine-summary", Label).update(summary)
         self.fill_incoming(mine)

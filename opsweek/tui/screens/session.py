@@ -70,6 +70,8 @@ class SessionScreen(Screen):
         Binding("p", "previous_step", "Previous step"),
         Binding("d", "record('decision')", "Decision"),
         Binding("a", "record('action')", "Action"),
+        Binding("o", "record('note')", "Note", show=False),
+        Binding("plus", "new_item", "New item", show=False),
         Binding("escape", "home", "Home"),
         Binding("q", "quit_session", "Quit"),
         Binding("f", "follow", "Follow the facilitator"),
@@ -87,6 +89,8 @@ class SessionScreen(Screen):
         self.stored_seconds: dict[str, int] = {}
         self.step_started = monotonic()
         self.drafts: dict[tuple, EntryDraft] = {}
+        # step -> (rows reviewed, of how many): "7 of 22 reviewed"
+        self.reviewed: dict[str, tuple[int, int]] = {}
         # a viewer (read-only app) moves with the facilitator's step until it looks around
         self.following = False
 
@@ -97,6 +101,8 @@ class SessionScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "follow":  # only a viewer has a facilitator to follow
             return self.read_only
+        if action in ("record", "new_item") and self.closed:  # a closed session records nothing more
+            return False
         return True
 
     # -- layout --------------------------------------------------------------------------
@@ -202,10 +208,11 @@ class SessionScreen(Screen):
         if m is None:
             return
         state = f"closed {clock.show(m.closed_at)}" if m.closed_at else f"started {clock.show(m.started_at)}"
+        rating = read.meeting_rating(self.app.store, m)
         self.query_one("#session-title", Label).update(join(
             ("Weekly session ", "bold"), (m.week, "bold $accent"),
             "  ·  facilitator ", (m.facilitator or "none", "bold"), f"  ·  {state}",
-            *(["  ·  rating ", (f"{m.rating}/10", "bold")] if m.rating else []),
+            *(["  ·  rating ", (f"{rating:g}/10", "bold")] if rating else []),
             *([("  ·  read-only, ", "dim"), ("following", "bold $success") if self.following
                else ("looking around: f follows again", "bold $warning")] if self.read_only else []),
         ))
@@ -327,6 +334,7 @@ class SessionScreen(Screen):
         """The stepper's counts, read by :meth:`_read_counts` (a worker)."""
 
         counts: dict[str, str]
+        reviewed: dict[str, tuple[int, int]]
 
     def refresh_counts(self) -> None:
         """Read the counts for the stepper again (a moment at 100,000 items, so in a thread)."""
@@ -346,13 +354,19 @@ class SessionScreen(Screen):
                 "gaps": f"{read.gaps_count(store, team, week):,}",
                 "wrapup": str(meetings.entry_count(store, meeting_id)),
             }
+            reviewed = read.reviewed_counts(store, team, now, today, meeting_id, week)
+        for step, (done, of) in reviewed.items():
+            if done:  # "7/22": seven of the 22 rows reviewed
+                counts[step] = f"{done:,}/{of:,}"
         if not get_current_worker().is_cancelled:
-            self.post_message(self.CountsRead(counts))
+            self.post_message(self.CountsRead(counts, reviewed))
 
     @on(CountsRead)
     def _show_counts(self, message: CountsRead) -> None:
         self.counts = message.counts
+        self.reviewed = message.reviewed
         self.update_stepper()
+        self.current_step().show_reviewed()
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -373,6 +387,7 @@ class SessionScreen(Screen):
             self.current_step().load()
         self.update_stepper()
         self.refresh_counts()
+        self.refresh_bindings()  # closed: the changing keys leave the footer
 
     # -- decisions and actions, from any step ---------------------------------------------
 
@@ -385,7 +400,10 @@ class SessionScreen(Screen):
         if self.closed:
             self.notify("this session is closed; nothing more can be recorded in it", severity="warning")
             return
-        about = self.current_step().about() or About("")
+        step = self.current_step()
+        about = step.about() or About("")
+        # a decision or action on a reviewed row is its outcome (a note is not)
+        outcome = step.outcome(kind, step.subject()) if kind in ("decision", "action") else None
         key = (kind, about.item_id, about.workflow)
         draft = self.drafts.setdefault(key, EntryDraft(kind))
 
@@ -402,11 +420,38 @@ class SessionScreen(Screen):
             self.post_message(ChangeRequested(
                 changes.record_entry, (self.app.team, entry.kind, entry.text),
                 dict(owner=entry.owner, due=entry.due, item_id=about.item_id, workflow=about.workflow),
-                success=what, meeting_id=self.meeting_id, refused=refused,
+                success=what, meeting_id=self.meeting_id, refused=refused, outcome=outcome,
                 then=lambda _: self.drafts.pop(key, None)))
 
         self.app.push_screen(EntryDialog(draft, self.app.team.people, about=about.label, week=self.week,
                                          problem=problem), saved)
+
+    def action_new_item(self, problem: str = "", workflow: str | None = None) -> None:
+        """+: a new item (workflow, title, owner, due), in the highlighted row's workflow by default."""
+        if self.meeting is None:
+            return
+        if self.closed:
+            self.notify("this session is closed; nothing more can be recorded in it", severity="warning")
+            return
+        from opsweek.tui.modal.new_item import NewItem, NewItemDialog
+
+        if workflow is None:
+            about = self.current_step().about()
+            workflow = about.workflow if about else None
+
+        def saved(item: NewItem | None) -> None:
+            if item is None:
+                return
+
+            def refused(error: OpsweekError) -> None:
+                self.action_new_item(str(error), item.workflow)
+
+            self.post_message(ChangeRequested(
+                changes.add_item, (self.app.team, item.workflow, item.title),
+                dict(owner=item.owner, due=item.due), meeting_id=self.meeting_id, refused=refused,
+                success=lambda item_id: f"#{item_id} added to {item.workflow}"))
+
+        self.app.push_screen(NewItemDialog(self.app.team, workflow=workflow, problem=problem), saved)
 
     # -- leaving -------------------------------------------------------------------------
 

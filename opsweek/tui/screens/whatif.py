@@ -195,7 +195,7 @@ class WhatIfScreen(Screen):
         lines = [
             join(("What if ", "bold"), (names, "bold"), (f" {'is' if len(result.away) == 1 else 'are'} away", "bold"),
                  f" ({message.first:%a %d %b} – {message.last:%a %d %b}){scale}"),
-            join(f"{_n(len(result.stages), 'stage')} lose their owner (",
+            join(f"{_n(len(result.stages), 'stage')} {'loses its' if len(result.stages) == 1 else 'lose their'} owner (",
                  (f"{len(uncovered_stages)} with nobody to cover", LATE if uncovered_stages else GOOD), ")  ·  ",
                  f"{_n(len(result.items), 'item')}  ·  ",
                  (f"{_n(len(nobody), 'handoff')} would reach nobody", LATE if nobody else GOOD), "  ·  ",

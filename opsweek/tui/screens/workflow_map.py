@@ -26,7 +26,7 @@ from opsweek import clock, rules
 from opsweek.rules.bottleneck import StageLoad, WorkflowLoad
 from opsweek.store.records import Stage
 from opsweek.store import read
-from opsweek.text import one_line
+from opsweek.text import one_line, plural
 from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
@@ -297,8 +297,8 @@ class WorkflowMapScreen(Screen):
             parts.append(("nobody", LATE))
         sop = join("SOP ", stage.sop) if stage.sop else join("SOP ", ("none linked", LATE))
         waited = f", the oldest for {clock.humanize(now - load.oldest)}" if load.oldest else ""
-        counts = join(f"{load.waiting:,} items waiting{waited}  ·  {load.stuck:,} stuck  ·  "
-                      f"{load.incoming:,} handoffs coming in ({load.incoming_late:,} late)")
+        counts = join(f"{plural(load.waiting, 'item')} waiting{waited}  ·  {load.stuck:,} stuck  ·  "
+                      f"{plural(load.incoming, 'handoff')} coming in ({load.incoming_late:,} late)")
         self.query_one("#map-stage", Label).update(Content("\n").join([join(*parts), sop, counts]))
         self.list_items(stage)
 

@@ -23,6 +23,7 @@ SERIES = {
     "stuck": ("Stuck items", True),
     "overdue": ("Overdue handoffs", True),
     "on_time_rate": ("Actions on time", False),
+    "rating": ("Session rating", False),
 }
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶", "": " "}
 
@@ -36,6 +37,9 @@ def describe(trends: Trends, name: str) -> str:
         point = trends.weeks[-1] if trends.weeks else None
         text = "no actions due" if latest is None else f"{latest:.0%} of {point.actions_due}"
         before = f"{earlier[-1]:.0%}" if earlier else ""
+    elif name == "rating":
+        text = "not rated" if latest is None else f"{latest:g}/10"
+        before = f"{earlier[-1]:g}" if earlier else ""
     else:
         text = str(latest if latest is not None else 0)
         before = str(earlier[-1]) if earlier else ""
@@ -46,7 +50,7 @@ def describe(trends: Trends, name: str) -> str:
 
 
 class TrendPanel(Vertical):
-    """Three sparklines over the last 8 weeks; reads ``self.app.store``."""
+    """Four sparklines over the last 8 weeks; reads ``self.app.store``."""
 
     DEFAULT_CSS = """
     TrendPanel {

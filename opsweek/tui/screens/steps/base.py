@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label
 
 from opsweek.agenda import STEPS
+from opsweek.store import changes
+from opsweek.store.records import Outcome
 from opsweek.text import one_line
 from opsweek.tui.app import READ_ONLY_NOTICE, ChangeRequested
 from opsweek.tui.widgets.paged_table import PagedTable
@@ -20,6 +22,11 @@ if TYPE_CHECKING:
 
 ABSENT_STYLE = "bold yellow"
 LATE_STYLE = "bold red"
+
+
+# the steps' actions that change something (hidden once the session is closed)
+CHANGING = frozenset({"toggle", "done", "carry", "drop", "reassign", "block", "hand_off", "escalate", "keep",
+                      "due", "accept", "assign", "cover", "rate", "rate_each", "close_session"})
 
 
 @dataclass(frozen=True)
@@ -72,12 +79,39 @@ class Step(Vertical):
         """What the highlighted row is, for a decision or action recorded on it."""
         return None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A closed session takes no changes: its changing keys leave the footer."""
+        if action in CHANGING and self.session.closed:
+            return False
+        return True
+
+    def subject(self) -> tuple[str, str] | None:
+        """The highlighted row as an outcome's subject (``("item", "42")``), where rows get outcomes."""
+        return None
+
+    def outcome(self, word: str, subject: tuple[str, str] | None) -> Outcome | None:
+        """The outcome ``word`` for ``subject`` (a row of this step), or None where rows get none."""
+        if subject is None or self.key not in changes.OUTCOME_STEPS or self.session.meeting_id is None:
+            return None
+        return Outcome(self.session.meeting_id, self.key, subject[0], str(subject[1]), word)
+
     def request_change(self, change: Callable[..., Any], *args: Any, success: str | None = None,
-                       meeting: bool = True, then: Callable[[Any], None] | None = None, **kwargs: Any) -> None:
+                       meeting: bool = True, then: Callable[[Any], None] | None = None,
+                       outcome: Outcome | None = None, **kwargs: Any) -> None:
         """Ask for one change, made in this session (``meeting=False``: the change names the
-        session itself, like rating it). The app writes it, notifies and reloads the session."""
-        self.post_message(ChangeRequested(change, args, kwargs, success=success, then=then,
+        session itself, like rating it). The app writes it, with ``outcome`` for the row it
+        is about, notifies and reloads the session."""
+        self.post_message(ChangeRequested(change, args, kwargs, success=success, then=then, outcome=outcome,
                                           meeting_id=self.session.meeting_id if meeting else None))
+
+    def action_keep(self) -> None:
+        """k: the session looked at the row and keeps it as it is."""
+        subject = self.subject()
+        outcome = self.outcome("kept as is", subject)
+        if outcome is None or not self.session_open():
+            return
+        self.request_change(changes.keep_as_is, outcome, meeting=False,
+                            success=f"{subject_words(subject)} kept as is")
 
     def session_open(self) -> bool:
         """True while the session takes changes; says so when it is closed (or only viewed)."""
@@ -115,7 +149,21 @@ class Step(Vertical):
         self.query_one(f"#{self.key}-position", Label).update(text)
 
     def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
-        self.show_position(message.table.page_position)
+        self.page_position = message.table.page_position
+        self.show_reviewed()
+
+    page_position = ""
+
+    def show_reviewed(self) -> None:
+        """The page position, and how many of the step's rows the session has reviewed
+        (``7 of 22 reviewed``, counted by the session's counts worker)."""
+        if self.key not in changes.OUTCOME_STEPS:
+            return  # the other steps say their own position
+        reviewed = self.session.reviewed.get(self.key)
+        text = self.page_position
+        if reviewed is not None:
+            text = (f"{text} · " if text else "") + f"{reviewed[0]:,} of {reviewed[1]:,} reviewed"
+        self.show_position(text)
 
     # -- cells -------------------------------------------------------------------------
 
@@ -126,3 +174,11 @@ class Step(Vertical):
         if handle in self.session.absent:
             return Text.assemble(one_line(handle), (" absent", ABSENT_STYLE))
         return Text(one_line(handle))
+
+
+def subject_words(subject: tuple[str, str] | None) -> str:
+    """``#42``, ``handoff 7``, ``stage complaints/triage``: a row named for a notice."""
+    if subject is None:
+        return ""
+    kind, key = subject
+    return f"#{key}" if kind == "item" else f"{kind} {key}"

@@ -21,12 +21,16 @@ from opsweek.tui.widgets.text import cell
 
 class OwnershipGapsStep(ItemActions, Step):
     key = "gaps"
-    hint = ("r assign an owner (items: reassign) · c set a cover for the owner · d / a decision / action"
-            " · enter details")
+    # c sets a cover here (SPEC names no key for it; items are done from Stuck items)
+    hint = ("r assign an owner (items: reassign) · c set a cover · x drop the item · u its due date"
+            " · k keep as is · d/a/o decision/action/note · + new item · enter details")
 
     BINDINGS = [
         Binding("r", "assign", "Assign owner"),
         Binding("c", "cover", "Set cover"),
+        Binding("k", "keep", "Keep as is"),
+        Binding("x", "drop", "Drop item", show=False),
+        Binding("u", "due", "Due date", show=False),
         Binding("b", "block", "Block/unblock", show=False),
         Binding("h", "hand_off", "Hand off", show=False),
     ]
@@ -75,6 +79,10 @@ class OwnershipGapsStep(ItemActions, Step):
         gap = self.current_gap()
         return gap.item_id if gap and gap.subject in ("item", "handoff") else None
 
+    def subject(self) -> tuple[str, str] | None:
+        gap = self.current_gap()
+        return None if gap is None else (gap.subject, gap.label)
+
     def suggested_owner(self, item) -> str | None:
         gap = self.current_gap()
         return (gap.suggestion if gap else None) or item.owner
@@ -95,23 +103,25 @@ class OwnershipGapsStep(ItemActions, Step):
             self.action_reassign()
             return
         session, team = self.session, self.app.team
+        outcome = self.outcome("reassigned", (gap.subject, gap.label))
 
         def picked(handle: str | None) -> None:
             if not handle:
                 return
             if gap.subject == "workflow":
-                self.request_change(changes.set_workflow_owner, team, gap.workflow, handle,
+                self.request_change(changes.set_workflow_owner, team, gap.workflow, handle, outcome=outcome,
                                     success=f"{gap.workflow} is now owned by {handle}")
             elif gap.subject == "handoff":
-                self.request_change(changes.reassign_handoff, team, gap.handoff_id, handle,
+                self.request_change(changes.reassign_handoff, team, gap.handoff_id, handle, outcome=outcome,
                                     success=f"handoff {gap.handoff_id} now waits on {handle}")
             elif gap.subject == "recurring":
                 from opsweek.store import recurring
 
                 self.request_change(recurring.set_schedule_owner, team, gap.workflow, gap.stage, handle,
+                                    outcome=outcome,
                                     success=f"{gap.workflow}/{gap.stage} now opens its items for {handle}")
             else:
-                self.request_change(changes.set_stage_owner, team, gap.workflow, gap.stage, handle,
+                self.request_change(changes.set_stage_owner, team, gap.workflow, gap.stage, handle, outcome=outcome,
                                     success=f"{gap.workflow}/{gap.stage} is now owned by {handle}")
 
         self.app.push_screen(OwnerPicker(team.people, title=f"Owner for {gap.subject} {gap.label}",
@@ -133,6 +143,7 @@ class OwnershipGapsStep(ItemActions, Step):
             question=lambda handle: f"{handle} covers for {owner}: why?",
             then=lambda handle, reason: self.request_change(
                 changes.set_cover, self.app.team, owner, handle, reason=reason,
+                outcome=self.outcome("reassigned", (gap.subject, gap.label)),
                 success=f"{handle} now covers for {owner}"))
 
     @on(DataTable.RowSelected, "#gaps-table")

@@ -13,20 +13,24 @@ from opsweek.store import changes, meetings, read
 from opsweek.store.records import Handoff
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
-from opsweek.tui.screens.steps.stuck import escalate, escalation_cell
+from opsweek.tui.screens.steps.stuck import ItemActions, escalate, escalation_cell
 from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell
 
 
-class OverdueHandoffsStep(Step):
+class OverdueHandoffsStep(ItemActions, Step):
     key = "handoffs"
-    hint = ("r reassign the receiver · c accept for them · e escalate to the next tier"
-            " · d / a decision / action · enter details")
+    # c accepts here (SPEC names no key for accepting; the item is done from Stuck items)
+    hint = ("r reassign receiver · c accept for them · e escalate (next tier) · x drop item · u due date"
+            " · k keep as is · d/a/o decision/action/note · + new item · enter details")
 
     BINDINGS = [
         Binding("r", "reassign", "Reassign receiver"),
         Binding("c", "accept", "Accept for them"),
         Binding("e", "escalate", "Escalate"),
+        Binding("x", "drop", "Drop item"),
+        Binding("k", "keep", "Keep as is"),
+        Binding("u", "due", "Due date", show=False),
     ]
 
     def body(self) -> ComposeResult:
@@ -73,6 +77,14 @@ class OverdueHandoffsStep(Step):
             return None
         return h
 
+    def current_item_id(self) -> int | None:
+        h = self.current()
+        return h.item_id if h else None
+
+    def subject(self) -> tuple[str, str] | None:
+        h = self.current()
+        return None if h is None else ("handoff", str(h.id))
+
     def about(self) -> About | None:
         row = self.query_one(PagedTable).current
         if row is None:
@@ -89,6 +101,7 @@ class OverdueHandoffsStep(Step):
             question=lambda handle: f"Why does handoff {h.id} go to {handle} instead of {h.to_owner}?",
             then=lambda handle, reason: self.request_change(
                 changes.reassign_handoff, self.app.team, h.id, handle, reason=reason,
+                outcome=self.outcome("reassigned", ("handoff", str(h.id))),
                 success=f"handoff {h.id} now goes to {handle}"))
 
     def action_accept(self) -> None:
@@ -96,13 +109,14 @@ class OverdueHandoffsStep(Step):
         if h is not None:
             # the session accepts for the receiver, and the change records it
             self.request_change(changes.accept_handoff, h.id, on_behalf=h.to_owner,
+                                outcome=self.outcome("handed off", ("handoff", str(h.id))),
                                 success=f"handoff {h.id} accepted for {h.to_owner}; #{h.item_id} is now in"
                                         f" {h.to_stage}")
 
     def action_escalate(self) -> None:
         h = self._usable()
         if h is not None:
-            escalate(self, handoff=h)
+            escalate(self, handoff=h, outcome=self.outcome("escalated", ("handoff", str(h.id))))
 
     @on(DataTable.RowSelected, "#handoffs-table")
     def selected(self) -> None:

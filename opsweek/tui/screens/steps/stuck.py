@@ -43,19 +43,69 @@ class ItemActions:
         it = self._item()
         if it is None:
             return
+        outcome = self.outcome("reassigned", self.subject())
         self.pick_person_then_reason(
             title=f"New owner for #{it.id} {it.title}", current=self.suggested_owner(it),
             question=lambda handle: f"Why does #{it.id} move from {it.owner or 'nobody'} to {handle}?",
             then=lambda handle, reason: self.request_change(
-                changes.reassign_item, self.app.team, it.id, handle, reason=reason,
+                changes.reassign_item, self.app.team, it.id, handle, reason=reason, outcome=outcome,
                 success=f"#{it.id} now owned by {handle}"))
+
+    def action_done(self) -> None:
+        """c: the item is finished (its pending handoff is withdrawn)."""
+        it = self._item()
+        if it is None:
+            return
+        self.request_change(changes.finish_item, it.id, outcome=self.outcome("done", self.subject()),
+                            success=f"#{it.id} done")
+
+    def action_drop(self) -> None:
+        """x: drop the item, saying why."""
+        it = self._item()
+        if it is None:
+            return
+        outcome = self.outcome("dropped", self.subject())
+
+        def reasoned(reason: str | None) -> None:
+            if reason:
+                self.request_change(changes.drop_item, it.id, reason, outcome=outcome,
+                                    success=f"#{it.id} dropped")
+
+        self.app.push_screen(TextPrompt(f"Drop #{it.id} {it.title}", placeholder="why is it dropped?",
+                                        required=True, check=lambda text: inputs.problem(inputs.check_drop_reason,
+                                                                                          text)), reasoned)
+
+    def action_due(self) -> None:
+        """u: a new due date for the item (empty clears it)."""
+        it = self._item()
+        if it is None:
+            return
+
+        def dated(text: str | None) -> None:
+            if text is None:
+                return
+            due = clock.parse_date(text, "due") if text else None
+            self.request_change(changes.set_item_due, it.id, due,
+                                success=f"#{it.id} due {due.isoformat()}" if due else f"#{it.id} has no due date")
+
+        def check(text: str) -> str | None:
+            if text:
+                clock.parse_date(text, "due")  # a problem is shown in the prompt
+            return None
+
+        self.app.push_screen(TextPrompt(f"Due date for #{it.id} {it.title}"
+                                        + (f" (now {it.due.isoformat()})" if it.due else ""),
+                                        value=it.due.isoformat() if it.due else "",
+                                        placeholder="fri, +3d, 1 Dec, 2026-12-01; empty: no due date",
+                                        check=check), dated)
 
     def action_block(self) -> None:
         it = self._item()
         if it is None:
             return
         if it.status == "blocked":
-            self.request_change(changes.unblock_item, it.id, success=f"#{it.id} unblocked")
+            self.request_change(changes.unblock_item, it.id, success=f"#{it.id} unblocked",
+                                outcome=self.outcome("unblocked", self.subject()))
             return
 
         def reasoned(reason: str | None) -> None:
@@ -83,9 +133,11 @@ class ItemActions:
             if problem:
                 notes[stage.key] = problem + (f"; {cover} covers" if cover else "")
 
+        outcome = self.outcome("handed off", self.subject())
+
         def picked(stage: str | None) -> None:
             if stage:
-                self.request_change(changes.hand_off, team, it.id, to_stage=stage,
+                self.request_change(changes.hand_off, team, it.id, to_stage=stage, outcome=outcome,
                                     success=f"#{it.id} handed off to {stage}")
 
         self.app.push_screen(StagePicker(stages, current=it.stage, title=f"Hand off #{it.id} {it.title}",
@@ -99,11 +151,11 @@ class ItemActions:
         # the item itself when it is past its stage's max_days, else its late handoff
         refused = changes.escalation_refused(store, item_id=it.id, now=now)
         if refused is None:
-            escalate(self, item=it)
+            escalate(self, item=it, outcome=self.outcome("escalated", self.subject()))
             return
         pending = read.pending_handoff_for(store, it.id)
         if pending is not None and changes.escalation_refused(store, handoff_id=pending.id, now=now) is None:
-            escalate(self, handoff=pending)
+            escalate(self, handoff=pending, outcome=self.outcome("escalated", self.subject()))
             return
         self.notify(refused, severity="warning", markup=False)
 
@@ -113,9 +165,10 @@ class ItemActions:
             self.app.push_screen(ItemDetails(item_id, absent=self.session.absent))
 
 
-def escalate(step: Step, handoff=None, item=None) -> None:
+def escalate(step: Step, handoff=None, item=None, outcome=None) -> None:
     """Escalate to the next tier of the path: say first when it is not due (no note is
-    asked for then), else ask why (optional) and record it."""
+    asked for then), else ask why (optional) and record it (with ``outcome``, the
+    session's outcome for the row it was escalated from)."""
     app = step.app
     now = app.now()
     if handoff is not None:
@@ -135,10 +188,10 @@ def escalate(step: Step, handoff=None, item=None) -> None:
         if reason is None:
             return
         if handoff is not None:
-            step.request_change(changes.escalate_handoff, handoff.id, reason=reason or None,
+            step.request_change(changes.escalate_handoff, handoff.id, reason=reason or None, outcome=outcome,
                                 success=f"{what} escalated to {to.to}, tier {to.tier}")
         else:
-            step.request_change(changes.escalate_item, item.id, reason=reason or None,
+            step.request_change(changes.escalate_item, item.id, reason=reason or None, outcome=outcome,
                                 success=f"{what} escalated to {to.to}, tier {to.tier}")
 
     title = f"Escalate {what} to {to.to} (tier {to.tier})"
@@ -161,13 +214,17 @@ def escalation_cell(state) -> Text:
 
 class StuckItemsStep(ItemActions, Step):
     key = "stuck"
-    hint = ("r reassign · b block/unblock · h hand off · e escalate · d / a decision / action"
-            " · enter details & SOP")
+    hint = ("r reassign · b block/unblock · h hand off · e escalate · c done · x drop · u due date · k keep as is"
+            " · d/a/o decision/action/note · + new item · enter details & SOP")
 
     BINDINGS = [
         Binding("r", "reassign", "Reassign"),
         Binding("b", "block", "Block/unblock"),
         Binding("h", "hand_off", "Hand off"),
+        Binding("c", "done", "Done"),
+        Binding("x", "drop", "Drop"),
+        Binding("k", "keep", "Keep as is"),
+        Binding("u", "due", "Due date", show=False),
         Binding("e", "escalate", "Escalate", show=False),
     ]
 
@@ -220,6 +277,10 @@ class StuckItemsStep(ItemActions, Step):
         if row is None:
             return None
         return About(f"#{row.data.id} {row.data.title}", row.data.id, row.data.workflow)
+
+    def subject(self) -> tuple[str, str] | None:
+        item_id = self.current_item_id()
+        return None if item_id is None else ("item", str(item_id))
 
     @on(DataTable.RowSelected, "#stuck-table")
     def selected(self) -> None:

@@ -52,11 +52,12 @@ def export_notes(store, meeting_id: int, directory: Path | None = None) -> Path:
 
 class WrapUpStep(Step):
     key = "wrapup"
-    hint = ("r rate the session 1–10 · x export the notes (Markdown) · c close the session"
-            " · d / a decision / action")
+    hint = ("r rate the session 1–10 · t each attendee rates it · x export the notes (Markdown)"
+            " · c close the session · d / a decision / action")
 
     BINDINGS = [
         Binding("r", "rate", "Rate 1–10"),
+        Binding("t", "rate_each", "Each rates", show=False),
         Binding("x", "export", "Export notes"),
         Binding("c", "close_session", "Close session"),
     ]
@@ -74,7 +75,8 @@ class WrapUpStep(Step):
             return
         self.query_one("#wrapup-summary", Static).update(self.summary())
         m = session.meeting
-        self.show_position(("closed" if m.closed_at else "open") + (f" · rated {m.rating}/10" if m.rating else
+        rating = read.meeting_rating(self.app.store, m)
+        self.show_position(("closed" if m.closed_at else "open") + (f" · rated {rating:g}/10" if rating else
                                                                      " · not rated yet"))
 
     # -- the summary -----------------------------------------------------------------------
@@ -90,8 +92,12 @@ class WrapUpStep(Step):
 
         present = sorted(h for h, here in session.present.items() if here)
         absent = sorted(session.absent)
-        lines.append(join(("Rating  ", "bold"), (f"{m.rating}/10", "bold $accent") if m.rating
-                          else ("not rated yet — press r", "$warning")))
+        rating = read.meeting_rating(store, m)
+        each = read.attendee_ratings(store, meeting_id)
+        lines.append(join(("Rating  ", "bold"), (f"{rating:g}/10", "bold $accent") if rating
+                          else ("not rated yet — press r, or t for each attendee", "$warning"),
+                          *([f"  average of {len(each)}: ", ", ".join(f"{h} {r}" for h, r in each.items())]
+                            if each else [])))
         lines.append(join(("Present ", "bold"), ", ".join(present) or "nobody"))
         lines.append(join(("Absent  ", "bold"), ", ".join(absent) or "nobody"))
         seconds = read.step_seconds(store, meeting_id)
@@ -191,6 +197,40 @@ class WrapUpStep(Step):
         self.app.push_screen(TextPrompt("How useful was this session? 1 (waste of time) to 10 (great)",
                                         value=current, placeholder="1–10", required=True, check=parse_rating,
                                         hint="type a number · enter saves · escape cancels"), rated)
+
+    def action_rate_each(self, handles: list[str] | None = None) -> None:
+        """t: each present attendee's own 1–10, one prompt after the other (empty skips one;
+        escape stops); absent people are not asked."""
+        session = self.session
+        if session.closed:
+            self.notify("this session is closed; its ratings stay", severity="warning")
+            return
+        if handles is None:
+            handles = sorted(h for h, here in session.present.items() if here)
+            if not handles:
+                self.notify("nobody is marked present to rate the session", severity="warning")
+                return
+        if not handles:
+            return
+        handle, rest = handles[0], handles[1:]
+        current = read.attendee_ratings(self.app.store, session.meeting_id).get(handle)
+
+        def rated(text: str | None) -> None:
+            if text is None:
+                return
+            rating = inputs.check_rating(text) if text else None  # the prompt's check has passed it
+            if rating is not None and rating != current:
+                self.request_change(changes.rate_as_attendee, session.meeting_id, handle, rating, meeting=False,
+                                    success=f"{handle} rated it {rating}/10")
+            self.action_rate_each(rest)
+
+        def check(text: str) -> str | None:
+            return parse_rating(text) if text else None
+
+        self.app.push_screen(TextPrompt(f"{handle}: how useful was this session? 1 (waste of time) to 10 (great)",
+                                        value=str(current) if current else "", placeholder="1–10; empty skips",
+                                        check=check,
+                                        hint="type a number · enter saves and asks the next · escape stops"), rated)
 
     def action_export(self) -> None:
         if self.session.read_only and not self.session_open():  # a viewer writes no files either
