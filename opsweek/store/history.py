@@ -449,7 +449,8 @@ _PLURAL = {"people": ("person", "people"), "away": ("away period", "away periods
            "entries": ("entry", "entries"), "reviews": ("review", "reviews"), "settings": ("setting", "settings"),
            "feeds": ("feed", "feeds"), "recurring": ("schedule", "schedules"),
            "occurrences": ("occurrence", "occurrences"), "outcomes": ("outcome", "outcomes"),
-           "ratings": ("rating", "ratings")}
+           "ratings": ("rating", "ratings"), "issues": ("issue", "issues"),
+           "issue_ranks": ("issue rank", "issue ranks")}
 
 
 def _count(n: int, table: str) -> str:
@@ -570,6 +571,8 @@ def describe_change(store: Store, ch: ChangeRecord, *, _depth: int = 0) -> str:
         return f"changed the stage {name}: " + _fields_said(stage)
     if action == "setting.set" and (setting := first("settings")):
         return f"set {setting.entity_id} to {_quoted(field(setting, 'value'))}"
+    if action.startswith("issue."):
+        return _describe_issue(store, ch, first)
     if action.startswith("meeting."):
         return _describe_meeting(store, ch, first)
     if action.startswith("entry.") and entry:
@@ -639,6 +642,37 @@ def _describe_meeting(store: Store, ch: ChangeRecord, first) -> str:
         workflows = [(e.after or {}).get("workflow") for e in ch.edits if e.entity == "reviews"]
         return f"reviewed {', '.join(w for w in workflows if w)} in {session}"
     return f"changed {session}"
+
+
+def _describe_issue(store: Store, ch: ChangeRecord, first) -> str:
+    """A raised issue's changes in words: raised, ranked, solved, dropped."""
+    issue = first("issues")
+    action = ch.action
+    if action == "issue.raise" and issue:
+        row = issue.after or {}
+        about = (f" about #{row['item_id']}" if row.get("item_id") is not None
+                 else f" about {row['workflow']}" if row.get("workflow") else "")
+        return f"raised issue {issue.entity_id} {_quoted(row.get('text'))}{about}"
+    if action in ("issue.rank", "issue.unrank") and (ranked := first("issue_ranks")):
+        row = last_known(store, "issue_ranks", ranked.key) or ranked.before or {}
+        meeting = last_known(store, "meetings", row.get("meeting_id")) if row.get("meeting_id") else None
+        session = f"the {meeting['week']} session" if meeting else "the session"
+        if action == "issue.unrank":
+            return f"took issue {row.get('issue_id')} out of the top 3 of {session}"
+        rank = (ranked.after or {}).get("rank", row.get("rank"))
+        return f"ranked issue {row.get('issue_id')} number {rank} in {session}"
+    if action == "issue.solve" and issue:
+        entry = first("entries")
+        row = (entry.after if entry else None) or {}
+        how = f"{row.get('kind', 'entry')} {entry.entity_id} {_quoted(row.get('text'))}" if entry else "an entry"
+        if row.get("owner"):
+            how += f" for {row['owner']}"
+        if row.get("due"):
+            how += f", due {_day(row['due'])}"
+        return f"solved issue {issue.entity_id} by {how}"
+    if action == "issue.drop" and issue:
+        return f"dropped issue {issue.entity_id}"  # the reason is the change's own, shown beside it
+    return "changed an issue"
 
 
 def _describe_bulk(store: Store, ch: ChangeRecord) -> str:
