@@ -224,6 +224,17 @@ def meeting_start_event(store: Store, meeting_id: int) -> int:
     return first
 
 
+def meeting_close_event(store: Store, meeting_id: int) -> int | None:
+    """Id of the first event after the session's close, as it stands (a close undone and
+    made again: the later one); later events are "since" it closed. None when no close of
+    it is recorded (it is open)."""
+    row = store.one("SELECT change_id FROM events WHERE action = 'meeting.close' AND entity = 'meetings'"
+                    " AND entity_id = ? AND undoes IS NULL ORDER BY id DESC LIMIT 1", (str(meeting_id),))
+    if row is None:
+        return None
+    return store.scalar("SELECT max(id) FROM events WHERE change_id = ?", (row["change_id"],)) + 1
+
+
 # --- an item's trail -----------------------------------------------------------------
 
 
@@ -309,6 +320,12 @@ def rows_as_of(store: Store, table: str, keys, at: str | datetime) -> dict:
     """The rows ``keys`` of ``table`` as they were at the moment ``at`` (None: not there)."""
     keys = list(keys)
     return _then(store, table, keys, edits_since(store, table, at=at, keys=keys))
+
+
+def rows_before(store: Store, table: str, keys, since_id: int) -> dict:
+    """The rows ``keys`` of ``table`` as they were before event ``since_id`` (None: not there)."""
+    keys = list(keys)
+    return _then(store, table, keys, edits_since(store, table, since_id=since_id, keys=keys))
 
 
 def _then(store: Store, table: str, keys: list, edits: list[Edit]) -> dict:

@@ -711,6 +711,14 @@ def meeting_entries(store: Store, meeting_id: int, kind: str | None = None) -> l
     return entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind))
 
 
+def entries_by_id(store: Store, entry_ids) -> list[Entry]:
+    """The given decisions, actions and notes, in id order."""
+    ids = sorted({int(i) for i in entry_ids if i is not None})
+    if not ids:
+        return []
+    return entries(store, "id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+
+
 def item_entries(store: Store, item_id: int, limit: int = 8) -> list[Entry]:
     """The decisions and actions linked to an item, newest first."""
     return entries(store, "item_id = ?", (item_id,), "id DESC")[:limit]
