@@ -159,15 +159,16 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
     team = _team_at(store, since)
     items_then = history.touched_as_of(store, "items", since_id=since)
     outcomes = read.outcomes(store, meeting_id)
+    closed = _closed_since(store, meeting)
 
     return {
         "schema_version": SCHEMA_VERSION,
         "meeting": _header(store, meeting, current),
         "steps": _steps(store, meeting, current),
-        "decisions": _entries(store, meeting_id, "decision"),
-        "actions": _entries(store, meeting_id, "action"),
-        "notes": _entries(store, meeting_id, "note"),
-        "issues": _issues(store, meeting),
+        "decisions": _entries(store, meeting_id, "decision", closed),
+        "actions": _entries(store, meeting_id, "action", closed),
+        "notes": _entries(store, meeting_id, "note", closed),
+        "issues": _issues(store, meeting, closed),
         "reassignments": _reassignments(store, meeting_id),
         "escalations": _escalations(store, meeting_id, current),
         "stuck_items": _with_outcomes(_stuck(store, team, at, today, items_then, cap), "items", outcomes,
@@ -229,9 +230,24 @@ def _steps(store: Store, meeting, team: read.Team) -> list[dict]:
              "target_minutes": targets.get(s.key, s.target_minutes)} for s in STEPS]
 
 
-def _entries(store: Store, meeting_id: int, kind: str) -> list[dict]:
+def _closed_since(store: Store, meeting) -> int:
+    """The first event after the session's close: what the notes of a closed session say is
+    as it was then (the past stays put). For an open session, the next event: as it is now."""
+    since = history.meeting_close_event(store, meeting.id) if meeting.closed_at is not None else None
+    if since is None:  # open (or closed with no recorded close)
+        since = (store.scalar("SELECT max(id) FROM events") or 0) + 1
+    return since
+
+
+def _entries(store: Store, meeting_id: int, kind: str, closed: int) -> list[dict]:
+    """What the session recorded, as it stood when it closed: an action done, dropped or
+    given a new date in a later week keeps the status and due date it left the room with."""
     found = []
-    for e in read.entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind), "id"):
+    now = read.entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind), "id")
+    then = history.rows_before(store, "entries", [e.id for e in now], closed)
+    for e in now:
+        if then.get(e.id) is not None:
+            e = read.entry_from(then[e.id])
         row = {"id": e.id, "text": e.text, "workflow": e.workflow,
                "item": _item_label(store, e.item_id) if e.item_id is not None else None}
         if kind == "action":
@@ -240,16 +256,14 @@ def _entries(store: Store, meeting_id: int, kind: str) -> list[dict]:
     return found
 
 
-def _issues(store: Store, meeting) -> list[dict]:
+def _issues(store: Store, meeting, closed: int) -> list[dict]:
     """The issues on the session's list, its top 3 first, each with how it was solved.
 
     Taken as of the session's close (the past stays put): an issue carried over and
     solved next week is "carried over" here, and an action's later due date or status
     does not change what this session decided. While the session is open, as it stands.
     """
-    since = history.meeting_close_event(store, meeting.id) if meeting.closed_at is not None else None
-    if since is None:  # open (or closed with no recorded close): as it is now
-        since = (store.scalar("SELECT max(id) FROM events") or 0) + 1
+    since = closed
     rows = [r for r in history.table_as_of(store, "issues", since_id=since).values()
             if r["status"] == "open" or r["closed_meeting_id"] == meeting.id]
     ranks = {r["issue_id"]: r["rank"] for r in history.table_as_of(store, "issue_ranks", since_id=since).values()
