@@ -27,8 +27,8 @@ RANK_STYLE = "bold $accent"
 
 class IssuesStep(Step):
     key = "issues"
-    hint = ("t top 3 (next place; again: out) · d solve by a decision · a by an action · x drop (why)"
-            " · i raise an issue · o note · open ones carry over")
+    hint = ("t into the top 3 / out · d / a solve by a decision / an action · x drop (why) · i raise one"
+            " · o note · the open ones carry over")
 
     BINDINGS = [
         Binding("t", "rank", "Top 3"),
@@ -44,8 +44,10 @@ class IssuesStep(Step):
 
     def body(self) -> ComposeResult:
         table = DataTable(id="issues-table", cursor_type="row", zebra_stripes=True)
-        # the short columns first, so rank and state are never cut off by a long issue
-        table.add_columns("top", "state", "raised by", "raised", "from", "issue", "about")
+        # rank and state first, then the issue itself (a long one is cut, as titles are)
+        table.add_columns("top", "state")
+        table.add_column("issue", width=40)
+        table.add_columns("raised by", "raised", "from", "about")
         yield table
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -72,9 +74,9 @@ class IssuesStep(Step):
             came = ("new" if issue.first_meeting in (None, session.meeting_id)
                     else f"carried from {issue.first_week}")
             table.add_row(cell(str(issue.rank) if issue.rank else "", RANK_STYLE), self.state_cell(issue),
-                          self.owner_cell(issue.raised_by), cell(clock.show(issue.raised_at)),
-                          cell(came, "" if came == "new" else "cyan"), cell(issue.text), cell(about),
-                          key=str(issue.id))
+                          cell(issue.text), self.owner_cell(issue.raised_by),
+                          cell(clock.show(issue.raised_at, "%a %d %b")), cell(came, "" if came == "new" else "cyan"),
+                          cell(about), key=str(issue.id))
         keys = [str(i.id) for i in self.issues]
         if self.issues:  # stay on the same issue when ranking reorders the list
             table.move_cursor(row=keys.index(was) if was in keys else min(max(cursor, 0), len(keys) - 1))
