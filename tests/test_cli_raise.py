@@ -97,3 +97,14 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(demo_db, capsys, argv,
     assert "Traceback" not in err and "\x1b" not in err
     assert digest(demo_db) == before
     assert issues(demo_db) == []
+
+
+def test_mine_lists_the_open_issues_you_raised_and_its_json_is_unchanged(demo_db, capsys):
+    run(demo_db, capsys, "raise", "The courier keeps losing parcels", "--item", "13")
+    run(demo_db, capsys, "raise", "Hiring needs a second interviewer", me="ben")
+    code, out, _ = run(demo_db, capsys, "mine")
+    assert code == 0
+    listed = out.split("Issues you raised that are open (1)\n", 1)[1]
+    assert "The courier keeps losing parcels  #13" in listed and "second interviewer" not in out
+    code, out, _ = run(demo_db, capsys, "mine", "--json")
+    assert "courier keeps" not in out

@@ -10,7 +10,9 @@ Sections, in this order:
 4. my open actions, earliest due first;
 5. "covering for X": for each person whose named cover I am and who is away at some
    point from today to Sunday (``rules.cover_for``), their handoffs waiting to be
-   accepted and their stuck items.
+   accepted and their stuck items;
+6. the issues I raised that are still open (the listing only: not in the JSON, which
+   docs/mine-json.md pins).
 
 Each section shows its 20 most urgent rows (in the order above) and then how many more
 there are; ``--all`` shows every row, and ``--json`` always has every row.
@@ -209,8 +211,9 @@ def _more(out: Printer, size: tuple[int, int], shown: int, indent: int = 2) -> N
         out.line(f"{' ' * indent}and {size[0] - shown} more (opsweek mine --all shows every row)", "dim")
 
 
-def render(mine: MyWork, out: Printer) -> None:
-    """The human-readable listing, sections in SPEC order."""
+def render(mine: MyWork, out: Printer, raised: list | None = None) -> None:
+    """The human-readable listing, sections in SPEC order; ``raised``: the open issues
+    ``mine.me`` raised (listed last, when there are any)."""
     person = mine.people[mine.me]
     out.line(f"What is waiting on {mine.me} ({person.name}), {when(mine.now)}", "bold")
     if mine.empty():
@@ -219,6 +222,7 @@ def render(mine: MyWork, out: Printer) -> None:
         extra = f" (covering for {covering}: nothing waiting there either)" if covering else ""
         out.line(f"Nothing is waiting on you: no handoffs to accept or waiting on others, "
                  f"no stuck items, no open actions{extra}.")
+        _raised(out, raised)
         return
 
     out.line("")
@@ -278,6 +282,7 @@ def render(mine: MyWork, out: Printer) -> None:
         _more(out, size, len(mine.actions))
     else:
         out.line("Your open actions: none")
+    _raised(out, raised)
 
 
     for c in mine.covering:
@@ -297,6 +302,17 @@ def render(mine: MyWork, out: Printer) -> None:
             out.line(f"  Their stuck items ({_count(size)})")
             out.table(_stuck_rows(mine, c.stuck), _STUCK_HEADER, indent=4)
             _more(out, size, len(c.stuck), indent=4)
+
+
+def _raised(out: Printer, raised: list | None) -> None:
+    """Issues you raised that are open: what the next session will look at."""
+    if not raised:
+        return
+    out.line("")
+    out.heading(f"Issues you raised that are open ({len(raised)})")
+    out.table([[str(i.id), when(i.raised_at), i.text,
+                f"#{i.item_id}" if i.item_id is not None else (i.workflow or "")] for i in raised],
+              ["ISSUE", "RAISED", "WHAT", "ABOUT"])
 
 
 def check_line(mine: MyWork, overdue: dict[str, int]) -> str:
@@ -329,6 +345,8 @@ def mine(ctx) -> int:
     try:
         limit = None if ctx.args.json or getattr(ctx.args, "all", False) else SHOWN
         result = read.my_work(store, me, now, today, limit=limit)
+        # only the listing shows them (the JSON's keys stay as docs/mine-json.md pins them)
+        raised = read.open_issues_raised_by(store, me) if not (ctx.args.json or ctx.args.check) else None
     finally:
         store.close()
     overdue = result.overdue()
@@ -340,5 +358,5 @@ def mine(ctx) -> int:
         if overdue["total"]:
             Printer().line(check_line(result, overdue))
     else:
-        render(result, Printer())
+        render(result, Printer(), raised)
     return 1 if ctx.args.check and overdue["total"] else 0

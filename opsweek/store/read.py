@@ -786,6 +786,12 @@ def open_issues(store: Store) -> list[Issue]:
         f"{_ISSUE_SELECT} WHERE s.status = 'open' ORDER BY s.raised_at, s.id", (None,))]
 
 
+def open_issues_raised_by(store: Store, handle: str) -> list[Issue]:
+    """The open issues ``handle`` raised, oldest first (``opsweek mine``)."""
+    return [issue_from(r) for r in store.query(
+        f"{_ISSUE_SELECT} WHERE s.status = 'open' AND s.raised_by = ? ORDER BY s.raised_at, s.id", (None, handle))]
+
+
 def issue_counts(store: Store, meeting_id: int) -> tuple[int, int]:
     """``(dealt with, listed)`` for the session's Issues step: the issues it solved or
     dropped, of those plus the ones still open."""
