@@ -386,6 +386,27 @@ def deleted_rows(store: Store, edits: list[Edit], table: str) -> list[tuple[dict
     return [value for key, value in deleted.items() if key not in back]
 
 
+def rows_at_moments(store: Store, table: str, keys, moments: list[str]) -> list[dict]:
+    """The rows ``keys`` of ``table`` at each of ``moments`` (UTC stamps, oldest first):
+    one dict key -> row (None: not there) per moment, rewound in one walk back through
+    the edits since the first moment (the trends' escalated work of each week)."""
+    keys = sorted(set(keys))
+    if not keys or not moments:
+        return [{} for _ in moments]
+    rows = {key: row for key, row in _then(store, table, keys, []).items() if row is not None}
+    edits = edits_since(store, table, at=moments[0], keys=keys)  # newest first
+    found: list[dict] = [{} for _ in moments]
+    position = 0
+    for k in range(len(moments) - 1, -1, -1):
+        later = []
+        while position < len(edits) and edits[position].at > moments[k]:
+            later.append(edits[position])
+            position += 1
+        rewind(rows, later)
+        found[k] = {key: (dict(rows[key]) if key in rows else None) for key in keys}
+    return found
+
+
 def latest_at(store: Store, action: str, table: str) -> dict:
     """Per row of ``table``: when a change ``action`` last edited it (UTC stamp)."""
     return {key_of(table, r[0]): r[1] for r in store.query(

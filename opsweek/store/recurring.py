@@ -228,8 +228,20 @@ def tick(store: Store, now: datetime | None = None, *, actor: str = TICK_ACTOR) 
     For each schedule, the occurrences since the last tick: ``catch_up = "all"`` opens
     each, ``"latest"`` opens the latest and records the others as skipped. A schedule of
     a paused or retired workflow records its occurrences as skipped.
+
+    The tick is also where ended weeks are noticed: the trend figures of each ended week
+    not recorded yet are frozen (:func:`opsweek.trends.freeze_ended_weeks`, one indexed
+    look when they all are).
     """
+    from opsweek import trends
+
     now = now or clock.now()
+    opened = _open_occurrences(store, now, actor)
+    trends.freeze_ended_weeks(store, now)
+    return opened
+
+
+def _open_occurrences(store: Store, now: datetime, actor: str) -> list[int]:
     if not due_now(store, now):
         return []
     opened: list[int] = []
