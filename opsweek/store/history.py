@@ -224,6 +224,17 @@ def meeting_start_event(store: Store, meeting_id: int) -> int:
     return first
 
 
+def meeting_close_end(store: Store, meeting_id: int) -> int | None:
+    """Id of the first event after the change that closed the meeting (the latest one that
+    wrote its ``closed_at``): what "as the session closed" rewinds to. None when the log
+    never recorded a close (the notes then read today's rows)."""
+    change_id = store.scalar("SELECT max(change_id) FROM events WHERE entity = 'meetings' AND entity_id = ?"
+                             " AND json_extract(after, '$.closed_at') IS NOT NULL", (str(meeting_id),))
+    if change_id is None:
+        return None
+    return store.scalar("SELECT max(id) FROM events WHERE change_id = ?", (change_id,)) + 1
+
+
 # --- an item's trail -----------------------------------------------------------------
 
 
@@ -309,6 +320,12 @@ def rows_as_of(store: Store, table: str, keys, at: str | datetime) -> dict:
     """The rows ``keys`` of ``table`` as they were at the moment ``at`` (None: not there)."""
     keys = list(keys)
     return _then(store, table, keys, edits_since(store, table, at=at, keys=keys))
+
+
+def rows_before(store: Store, table: str, keys, since_id: int) -> dict:
+    """The rows ``keys`` of ``table`` as they were before event ``since_id`` (None: not there)."""
+    keys = list(keys)
+    return _then(store, table, keys, edits_since(store, table, since_id=since_id, keys=keys)) if keys else {}
 
 
 def _then(store: Store, table: str, keys: list, edits: list[Edit]) -> dict:
