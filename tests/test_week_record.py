@@ -283,3 +283,17 @@ def test_racing_processes_record_each_week_exactly_once(demo_db, frozen_now):
     expected = [f"2026-W{n}" for n in range(40, 48 + rounds - 1)]
     assert sorted(written) == expected and all(len(by) == 1 for by in written.values())
     assert [row[0] for row in rows_of(demo_db)] == expected     # one row per week
+
+
+def test_importing_items_records_the_weeks_their_history_covers(tmp_path, capsys, frozen_now):
+    from opsweek.demo import sample_dir
+
+    db = tmp_path / "team.db"
+    assert run(db, capsys, "init")[0] == 0
+    code, _, err = run(db, capsys, "import", str(sample_dir() / "team.toml"), str(sample_dir() / "items.csv"))
+    assert code == 0, err
+    assert [row[0] for row in rows_of(db)] == [f"2026-W{n}" for n in range(40, 48)]
+    # so a command refused for bad input afterwards writes nothing at all
+    before = db.read_bytes()
+    assert main(["--db", str(db), "--me", "ben", "done", "999"]) == 2
+    assert db.read_bytes() == before

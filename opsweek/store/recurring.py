@@ -6,7 +6,8 @@ occurrence), written in the same ``BEGIN IMMEDIATE`` transaction as the item it 
 after re-reading the schedule inside that transaction. Two processes ticking together
 serialise on the write lock; the second finds the schedule already advanced and opens
 nothing. When nothing is due a tick is one look at the ``recurring_next_due`` index and
-writes nothing.
+one at the recorded weeks (every ended week recorded: ``opsweek.trends``), and writes
+nothing.
 """
 
 from __future__ import annotations
