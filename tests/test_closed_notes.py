@@ -114,3 +114,28 @@ def test_closed_notes_are_the_same_bytes_after_everything_that_follows(demo_db, 
         assert read.step_minutes(team.settings)["stuck"] == 25
     notes = baseline[(session["meeting"], "md")]
     assert re.search(r"\| ben \| Book the courier review \| [0-9-]+ \| #35 .* \| open \|", notes)
+
+
+def test_a_session_closed_before_the_issues_step_keeps_its_time_table(demo_db, capsys, frozen_now):
+    """The agenda gained an Issues step. A session that closed with nothing on it (no time,
+    no issue) is told without that row, as it was exported then; one that used it lists it."""
+    with Store.open(demo_db) as store:
+        team = read.team(store)
+        quiet = changes.start_meeting(store, team, facilitator="carla", actor="carla", now=frozen_now)
+        changes.add_step_time(store, quiet, "stuck", 600, actor="carla")
+        changes.close_meeting(store, quiet, actor="carla", now=frozen_now + timedelta(minutes=30))
+    quiet_md = run(demo_db, capsys, "export", str(quiet))
+    assert "| Stuck items | 10 min |" in quiet_md and "| Issues |" not in quiet_md
+
+    with Store.open(demo_db) as store:
+        busy = changes.start_meeting(store, read.team(store), facilitator="carla", actor="carla",
+                                     now=frozen_now + timedelta(hours=1))
+        changes.add_step_time(store, busy, "issues", 300, actor="carla")
+        changes.close_meeting(store, busy, actor="carla", now=frozen_now + timedelta(hours=2))
+    assert "| Issues | 5 min | 10 min |" in run(demo_db, capsys, "export", str(busy))
+    # and an open session shows the whole agenda
+    with Store.open(demo_db) as store:
+        changes.start_meeting(store, read.team(store), facilitator="carla", actor="carla",
+                              now=frozen_now + timedelta(hours=3))
+    assert "| Issues | 0 min | 10 min |" in run(demo_db, capsys, "export", "2026-W48")
+    assert run(demo_db, capsys, "export", str(quiet)) == quiet_md
