@@ -61,6 +61,24 @@ SCREENS: dict[str, tuple[str, str]] = {
 }
 
 
+def screen_words(title: str) -> str:
+    """What a screen is called in the palette's help line: its title's head, in a sentence
+    ("My handoffs and work: …" -> "my handoffs and work")."""
+    head = title.split(":", 1)[0].strip()
+    return head[:1].lower() + head[1:]
+
+
+def where_words(node, screen) -> str:
+    """Where a key of the palette works, in words: the session step's title ("key in Stuck
+    items"), else the screen's name from :data:`SCREENS` (never a class name)."""
+    step_title = getattr(node, "title", None) if node is not screen else None
+    if isinstance(step_title, str) and step_title:
+        return f"key in {step_title}"
+    target = f"{type(screen).__module__}:{type(screen).__name__}"
+    title = next((t for path, t in SCREENS.values() if path == target), None)
+    return f"key on {screen_words(title)}" if title else "key on this screen"
+
+
 @dataclass
 class ChangeRequested(Message):
     """A screen or a step asks for one change; the app makes it (:meth:`OpsweekApp.apply_change`).
@@ -382,7 +400,7 @@ class OpsweekApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for name, (_, title) in SCREENS.items():
-            yield SystemCommand(f"Open: {title}", f"go to the {name} screen",
+            yield SystemCommand(f"Open: {title}", f"opens {screen_words(title)} (escape comes back)",
                                 lambda name=name: self.show(name))
         yield SystemCommand("Undo", "revert your last change (ctrl+z)", self.action_undo)
         # the actions of the current screen and of its focused widget (a session step's r, b, h…)
@@ -395,7 +413,7 @@ class OpsweekApp(App):
                 continue
             seen.add((id(node), binding.action))
             yield SystemCommand(f"{binding.description} ({binding.key})",
-                                f"{node.__class__.__name__} action",
+                                f"{where_words(node, screen)}: {binding.key_display or binding.key}",
                                 lambda action=binding.action, node=node: self.run_action(action, node))
 
     # -- global actions -------------------------------------------------------------

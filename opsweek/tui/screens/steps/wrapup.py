@@ -116,7 +116,8 @@ class WrapUpStep(Step):
             if not chosen:
                 lines.append(Content.styled("  none yet — press " + kind[0], "dim"))
             for e in chosen:
-                parts: list = ["  • ", e.text]
+                # an action's number, as undo, the notes and ``opsweek action ID`` name it
+                parts: list = ["  • ", *([(f"{e.id}  ", "dim")] if kind == "action" else []), e.text]
                 if kind == "action":
                     parts += ["  — ", (e.owner or "", "bold"), f", due {e.due}" if e.due else ""]
                 if e.item_id:
@@ -148,7 +149,12 @@ class WrapUpStep(Step):
         before = edit.before or {}
         after = edit.after or {}
         action, entity, key = edit.action, edit.entity, edit.entity_id
-        word = _CHANGE_WORDS.get(action, action)
+        if action not in _CHANGE_WORDS:  # a change with no short word here: the history's words
+            parts: list = ["  • ", history.describe(self.app.store, edit.change_id)]
+            if edit.reason:
+                parts += [("  — ", "dim"), (edit.reason, "italic")]
+            return join(*parts)
+        word = _CHANGE_WORDS[action]
         if entity == "items":
             subject = f"#{key}"
         elif entity == "handoffs":
@@ -248,7 +254,7 @@ class WrapUpStep(Step):
             self.app.notify(f"notes not written: {error}", severity="error", markup=False)
             return
         except Exception as error:  # never a traceback in the meeting
-            self.app.notify(f"notes not written: {type(error).__name__}: {error}", severity="error", markup=False)
+            self.app.notify(f"notes not written: {error}", severity="error", markup=False)
             return
         self.app.notify(f"notes written to {path}", markup=False, timeout=10)
 

@@ -1,0 +1,88 @@
+"""The smaller slips found on the walk (issue 14 part 7), each told as the user met it:
+what they pressed, what the screen said, and what the database holds afterwards."""
+
+from __future__ import annotations
+
+import re
+
+from tui_support import cursor_to, press, screen_text, settle, type_text
+
+from opsweek.store import Store, changes, read
+from opsweek.tui.app import make_app
+
+SIZE = (130, 40)
+# what the interface must never show: audit action names, entity.field, class names
+INTERNAL = re.compile(r"\b(entry|item|handoff|meeting|action)\.[a-z_]+\b|[A-Z][a-z]+Screen\b|\baction_[a-z_]+")
+
+
+def notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+# --- internal names in the interface ------------------------------------------------
+
+
+async def test_the_palette_describes_screens_and_keys_in_words(demo_db):
+    app = make_app(demo_db, me="ivan")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert home["Open: My handoffs and work"] == "opens my handoffs and work (escape comes back)"
+        assert home["Meeting (m)"] == "key on home: m"
+        app.show("meeting")
+        await settle(pilot)
+        await press(pilot, "4")  # stuck items: the step's own keys say where they work
+        session = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert session["Reassign (r)"] == "key in Stuck items: r"
+        assert session["Next step (n)"] == "key on this week's session: n"
+        for words in (*home.values(), *session.values()):
+            assert not INTERNAL.search(words), words
+            assert "mine screen" not in words
+
+
+async def test_the_action_number_that_undo_names_is_in_the_table(demo_db):
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await press(pilot, "2")  # last week's actions
+        table = app.screen.query_one("#actions-table")
+        await cursor_to(pilot, table, "5")
+        await press(pilot, "space")
+        assert "action 5 done" in notices(app)
+        row = [str(c) for c in table.get_row("5")]
+        assert "5  Chase the courier about the rude-reply complaint" in row  # the number undo names
+        await press(pilot, "ctrl+z")
+        said = notices(app)[-1]
+        assert said == "undid: marked action 5 done"
+        assert not INTERNAL.search(said)
+        # and the session's own record of it shows the number with the action
+        await press(pilot, "a")
+        await type_text(pilot, "Send the courier the photos")
+        await press(pilot, "tab")
+        await type_text(pilot, "ana")
+        await press(pilot, "enter")
+        await press(pilot, str(len(app.screen.query("Step"))))  # wrap-up
+        meeting_id = app.screen.meeting_id
+        (entry,) = [e for e in read.meeting_entries(app.store, meeting_id) if e.kind == "action"]
+        assert f"{entry.id}  Send the courier the photos" in screen_text(app)
+    with Store.open(demo_db) as store:
+        assert read.entry(store, 5).status == "open"
+
+
+async def test_the_wrap_up_says_every_change_in_words(demo_db):
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await press(pilot, "4")  # stuck items: a new due date, and one kept as is
+        stuck = app.screen.query_one("#stuck-table")
+        await cursor_to(pilot, stuck, "13")
+        await press(pilot, "u")
+        await type_text(pilot, "2026-12-11")
+        await press(pilot, "enter")
+        await cursor_to(pilot, stuck, "1")
+        await press(pilot, "k")
+        await press(pilot, str(len(app.screen.query("Step"))))  # wrap-up
+        shown = screen_text(app)
+        assert "set #13 due 2026-12-11" in shown
+        assert "kept #1 as it is" in shown
+        assert not INTERNAL.search(shown), INTERNAL.search(shown)
