@@ -86,3 +86,51 @@ async def test_the_wrap_up_says_every_change_in_words(demo_db):
         assert "set #13 due 2026-12-11" in shown
         assert "kept #1 as it is" in shown
         assert not INTERNAL.search(shown), INTERNAL.search(shown)
+
+
+# --- the palette's Screenshot ----------------------------------------------------------
+
+
+async def _screenshot_from_the_palette(pilot) -> str:
+    """ctrl+p, "screenshot", enter; returns the notice once the file is written (or not)."""
+    import asyncio
+
+    app = pilot.app
+    await press(pilot, "ctrl+p")
+    await type_text(pilot, "screenshot")
+    await pilot.pause(0.3)  # the palette searches as you type
+    await press(pilot, "enter")
+    for _ in range(100):
+        said = [n for n in notices(app) if "screenshot" in n.lower()]
+        if said:
+            return said[-1]
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    raise AssertionError(f"no screenshot notice: {notices(app)}")
+
+
+async def test_a_screenshot_from_the_palette_lands_in_the_current_directory(demo_db, tmp_path, monkeypatch):
+    here = tmp_path / "walk"
+    here.mkdir()
+    monkeypatch.chdir(here)  # a host with no ~/Downloads: the current directory is used
+    monkeypatch.setenv("HOME", str(tmp_path / "home-without-downloads"))
+    app = make_app(demo_db, me="ivan")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        said = await _screenshot_from_the_palette(pilot)
+    (saved,) = here.glob("*.svg")
+    assert said == f"screenshot saved to {saved}"  # plain words, no "[$text-success]"
+    assert "<svg" in saved.read_text(encoding="utf-8")
+
+
+async def test_a_screenshot_that_cannot_be_saved_says_where_and_why(demo_db, tmp_path, monkeypatch):
+    from opsweek.tui import app as tui_app
+
+    blocked = tmp_path / "notes.md" / "shots"  # a file stands where the directory should be
+    blocked.parent.write_text("not a directory", encoding="utf-8")
+    monkeypatch.setattr(tui_app, "screenshot_directory", lambda: blocked)
+    app = make_app(demo_db, me="ivan")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        said = await _screenshot_from_the_palette(pilot)
+    assert said == f"screenshot not saved in {blocked}: Not a directory"
