@@ -134,3 +134,27 @@ async def test_a_screenshot_that_cannot_be_saved_says_where_and_why(demo_db, tmp
         await settle(pilot)
         said = await _screenshot_from_the_palette(pilot)
     assert said == f"screenshot not saved in {blocked}: Not a directory"
+
+
+# --- escalating something already escalated -------------------------------------------
+
+
+async def test_escalating_again_says_why_not_before_asking_for_a_note(demo_db):
+    from opsweek.tui.modal.text_prompt import TextPrompt
+
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await press(pilot, "5")  # overdue handoffs: handoff 5 is three days late
+        table = app.screen.query_one("#handoffs-table")
+        await cursor_to(pilot, table, "5")
+        await press(pilot, "e")
+        assert isinstance(app.screen, TextPrompt)
+        await press(pilot, "enter")  # escalated, no note
+        await cursor_to(pilot, table, "5")
+        await press(pilot, "e")  # again, at once: refused with the reason, no note asked for
+        assert not isinstance(app.screen, TextPrompt)
+        said = notices(app)[-1]
+        assert said.startswith("handoff 5 has no one left to escalate to (it went to dev, tier 3)")
+    with Store.open(demo_db) as store:
+        assert len(read.escalations_of(store, handoff_ids=[5])) == 1
