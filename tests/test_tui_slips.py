@@ -158,3 +158,64 @@ async def test_escalating_again_says_why_not_before_asking_for_a_note(demo_db):
         assert said.startswith("handoff 5 has no one left to escalate to (it went to dev, tier 3)")
     with Store.open(demo_db) as store:
         assert len(read.escalations_of(store, handoff_ids=[5])) == 1
+
+
+# --- what-if -----------------------------------------------------------------------------
+
+
+def test_load_that_moves_counts_work_that_reaches_nobody_and_only_what_the_scenario_moves(demo_db):
+    from opsweek import clock, rules
+
+    with Store.open(demo_db) as store:
+        team = read.team(store)
+        items, pending = read.open_items(store), read.pending_handoffs(store)
+    now = clock.now()
+    first, last = clock.week_bounds(clock.iso_week(now))
+    # eve has no cover: her four items go to nobody (before, they vanished from the table);
+    # gus is away this week and jo is inactive: the scenario moves none of their work
+    eve = rules.what_if(["eve"], 1.0, team.people, team.workflows, team.stages, items, pending, now, first, last)
+    assert [(m.who, m.usual, m.then) for m in eve.moves] == [("eve", 4, 0), (None, 1, 5)]
+    ana = rules.what_if(["ana"], 1.0, team.people, team.workflows, team.stages, items, pending, now, first, last)
+    assert [(m.who, m.usual, m.then) for m in ana.moves] == [("ben", 6, 10), ("ana", 4, 0)]
+    # whoever holds it, the work is all there: nothing is lost on the way
+    for result in (eve, ana):
+        assert sum(m.then for m in result.moves) == sum(m.usual for m in result.moves)
+
+
+async def test_what_if_a_late_result_never_paints_over_a_newer_volume_error(demo_db, monkeypatch):
+    import threading
+
+    from textual.widgets import DataTable, Input
+
+    from opsweek.tui.screens import whatif
+
+    release = threading.Event()
+    real = whatif.rules.what_if
+
+    def slow_what_if(*args, **kwargs):  # the worker takes its time, as at 100,000 items
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    app = make_app(demo_db, me="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.show("whatif")
+        await settle(pilot)
+        screen = app.screen
+        monkeypatch.setattr(whatif.rules, "what_if", slow_what_if)
+        await pilot.click("#whatif-filter")
+        await pilot.press(*"eve", "enter", "space")  # eve away: worked out in a worker...
+        await pilot.pause()
+        volume = screen.query_one("#whatif-volume", Input)
+        volume.value = "lots"  # ... while the facilitator types a volume that is no number
+        await pilot.pause()
+        release.set()
+        await settle(pilot)
+        assert "is not a multiplier" in str(screen.query_one("#whatif-summary").render())
+        volume.value = "1"  # a volume again: the answer comes back
+        await settle(pilot)
+        summary = str(screen.query_one("#whatif-summary").render())
+        assert "What if eve is away" in summary
+        load = [[str(c) for c in row] for row in (screen.query_one("#whatif-load", DataTable).get_row_at(n)
+                                                  for n in range(screen.query_one("#whatif-load").row_count))]
+        assert load == [["eve", "4", "0"], ["nobody", "1", "5"]]
