@@ -57,9 +57,7 @@ async def test_the_action_number_that_undo_names_is_in_the_table(demo_db):
         assert not INTERNAL.search(said)
         # and the session's own record of it shows the number with the action
         await press(pilot, "a")
-        await type_text(pilot, "Send the courier the photos")
-        await press(pilot, "tab")
-        await type_text(pilot, "ana")
+        await type_text(pilot, "Send the courier the photos")  # for ana, whose action it is about
         await press(pilot, "enter")
         await press(pilot, str(len(app.screen.query("Step"))))  # wrap-up
         meeting_id = app.screen.meeting_id
@@ -219,3 +217,39 @@ async def test_what_if_a_late_result_never_paints_over_a_newer_volume_error(demo
         load = [[str(c) for c in row] for row in (screen.query_one("#whatif-load", DataTable).get_row_at(n)
                                                   for n in range(screen.query_one("#whatif-load").row_count))]
         assert load == [["eve", "4", "0"], ["nobody", "1", "5"]]
+
+
+# --- the action dialog -----------------------------------------------------------------
+
+
+async def test_an_action_on_a_stuck_item_is_for_its_owner_and_a_past_due_date_is_questioned(demo_db):
+    from textual.widgets import Input, Label
+
+    from opsweek.tui.modal.entry_dialog import EntryDialog
+
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "4")  # stuck items: #13 is dev's
+        await cursor_to(pilot, app.screen.query_one("#stuck-table"), "13")
+        await press(pilot, "a")
+        dialog = app.screen
+        assert isinstance(dialog, EntryDialog)
+        assert dialog.query_one("#entry-owner", Input).value == "dev"  # from the item
+        await type_text(pilot, "Send Initech the quote")
+        await press(pilot, "tab", "tab")  # past the owner to the due date
+        await type_text(pilot, "2026-11-20")  # meant 2026-12-20: last Friday
+        assert "in the past" in str(dialog.query_one("#entry-due-shown", Label).render())
+        await press(pilot, "shift+tab", "shift+tab", "space")  # back to the text, to add a word
+        await type_text(pilot, "today")
+        await press(pilot, "enter")
+        assert app.screen is dialog  # not saved yet: the past date is questioned first
+        problem = str(dialog.query_one("#entry-problem", Label).render())
+        assert problem == "due 2026-11-20 is 4 days in the past: enter again to keep it, or type another date"
+        await press(pilot, "enter")  # yes, that date
+        assert app.screen is not dialog
+        meeting_id = app.screen.meeting_id
+    with Store.open(demo_db) as store:
+        (entry,) = [e for e in read.meeting_entries(store, meeting_id) if e.kind == "action"]
+        assert (entry.text, entry.owner, entry.item_id, str(entry.due)) == (
+            "Send Initech the quote today", "dev", 13, "2026-11-20")

@@ -405,7 +405,11 @@ class SessionScreen(Screen):
         # a decision or action on a reviewed row is its outcome (a note is not)
         outcome = step.outcome(kind, step.subject()) if kind in ("decision", "action") else None
         key = (kind, about.item_id, about.workflow)
-        draft = self.drafts.setdefault(key, EntryDraft(kind))
+        draft = self.drafts.get(key)
+        if draft is None:  # an action is for the row's owner unless the facilitator says otherwise
+            owner = about.owner if kind == "action" and about.owner else ""
+            person = self.app.team.people.get(owner)
+            draft = self.drafts[key] = EntryDraft(kind, owner=owner if person and person.active else "")
 
         def saved(entry: NewEntry | None) -> None:
             if entry is None:

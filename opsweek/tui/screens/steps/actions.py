@@ -98,7 +98,7 @@ class ActionsStep(Step):
         entry = self.highlighted()
         if entry is None:
             return None
-        return About(f"action {entry.id}: {entry.text}", entry.item_id, entry.workflow)
+        return About(f"action {entry.id}: {entry.text}", entry.item_id, entry.workflow, entry.owner)
 
     def _usable(self) -> Entry | None:
         entry = self.highlighted()
