@@ -253,3 +253,60 @@ async def test_an_action_on_a_stuck_item_is_for_its_owner_and_a_past_due_date_is
         (entry,) = [e for e in read.meeting_entries(store, meeting_id) if e.kind == "action"]
         assert (entry.text, entry.owner, entry.item_id, str(entry.due)) == (
             "Send Initech the quote today", "dev", 13, "2026-11-20")
+
+
+# --- notes and sessions left open ------------------------------------------------------
+
+
+async def test_closing_offers_the_final_notes_after_an_export_that_said_still_open(demo_db, tmp_path, monkeypatch):
+    from opsweek.tui.modal.confirm import Confirm
+
+    monkeypatch.chdir(tmp_path)
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, str(len(app.screen.query("Step"))), "x")  # wrap-up: export while open
+        notes = tmp_path / "opsweek-2026-W48.md"
+        await settle(pilot)
+        assert "**Duration:** still open" in notes.read_text(encoding="utf-8")
+        await press(pilot, "c", "y")  # close it
+        offer = app.screen
+        assert isinstance(offer, Confirm) and offer.question == "Export the final notes now?"
+        assert offer.detail.startswith("opsweek-2026-W48.md, written before closing, still says the session is open.")
+        await press(pilot, "y")
+        await settle(pilot)
+    final = notes.read_text(encoding="utf-8")
+    assert "**Duration:** still open" not in final and "**Duration:**" in final
+
+
+async def test_m_offers_to_close_a_session_an_earlier_week_left_open(demo_db):
+    from opsweek.tui.modal.choice import Choice
+
+    with Store.open(demo_db) as store:
+        left_open = changes.start_meeting(store, read.team(store), week="2026-W47", facilitator="ana", actor="ana")
+    app = make_app(demo_db, me="ivan")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "2026-W47's session was never closed" in screen_text(app)  # home warns
+        await press(pilot, "m")
+        assert isinstance(app.screen, Choice)
+        assert "The 2026-W47 session" in screen_text(app) and "carry on in the 2026-W47 session" in screen_text(app)
+        await press(pilot, "x")  # close it, then start this week's
+        session = app.screen
+        assert session.meeting.week == "2026-W48" and session.meeting_id != left_open
+    with Store.open(demo_db) as store:
+        assert read.meeting(store, left_open).closed_at is not None
+
+
+async def test_m_can_carry_on_in_the_session_an_earlier_week_left_open(demo_db):
+    with Store.open(demo_db) as store:
+        left_open = changes.start_meeting(store, read.team(store), week="2026-W47", facilitator="ana", actor="ana")
+    app = make_app(demo_db, me="ivan")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "m", "c")  # carry on in it
+        assert app.screen.meeting_id == left_open
+        assert "Weekly session 2026-W47" in screen_text(app)
+    with Store.open(demo_db) as store:
+        assert read.meeting(store, left_open).closed_at is None
+        assert read.open_meeting(store, "2026-W48") is None  # no second session was started

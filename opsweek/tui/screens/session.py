@@ -131,6 +131,37 @@ class SessionScreen(Screen):
         if self.read_only:
             self.wait_for_session(week)
             return
+        from opsweek.store import recurring
+
+        earlier = recurring.unclosed_earlier_session(store, self.app.now())
+        if earlier is not None:
+            self.ask_about(earlier, week)
+            return
+        self.open_this_week(week)
+
+    def ask_about(self, earlier: Meeting, week: str) -> None:
+        """An earlier week's session was never closed: carry on in it, or close it first."""
+        from opsweek.tui.modal.choice import Choice
+
+        def answer(key: str | None) -> None:
+            if key == "c":
+                self.begin(earlier)
+            elif key == "x":
+                self.post_message(ChangeRequested(
+                    changes.close_meeting, (earlier.id,), success=f"the {earlier.week} session is closed",
+                    then=lambda _: self.open_this_week(week)))
+            else:
+                self.dismiss_session()
+
+        self.app.push_screen(Choice(
+            f"The {earlier.week} session (started {clock.show(earlier.started_at)}) was never closed.",
+            {"c": f"carry on in the {earlier.week} session",
+             "x": f"close it, then start this week's ({week})"},
+            detail="Its notes say it is still open until it is closed."), answer)
+
+    def open_this_week(self, week: str) -> None:
+        """Start this week's session, asking first when this week's was closed already."""
+        store = self.app.store
         closed = meetings.last_of_week(store, week)
         if closed is None:
             self.start()

@@ -275,6 +275,25 @@ class WrapUpStep(Step):
             session.flush_time()
             self.request_change(changes.close_meeting, session.meeting_id, meeting=False,
                                 success="session closed — x exports the notes, escape goes home",
-                                then=lambda _: session.update_stepper())
+                                then=lambda _: self.offer_final_notes())
 
         self.app.push_screen(Confirm(f"Close the {session.meeting.week} session?", detail=detail), answer)
+
+    def offer_final_notes(self) -> None:
+        """Closed: offer the final notes at once (SPEC: closing offers to export again); an
+        export made before closing still says the session is open."""
+        from opsweek import notes
+
+        session = self.session
+        session.update_stepper()
+        store = self.app.store
+        name = notes.notes_filename(store, read.meeting(store, session.meeting_id))
+        earlier = (Path.cwd() / name).exists()
+        detail = (f"{name}, written before closing, still says the session is open." if earlier
+                  else "The notes have not been exported yet.") + " They will not change again."
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.action_export()
+
+        self.app.push_screen(Confirm("Export the final notes now?", detail=detail), answer)
