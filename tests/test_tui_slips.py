@@ -310,3 +310,39 @@ async def test_m_can_carry_on_in_the_session_an_earlier_week_left_open(demo_db):
     with Store.open(demo_db) as store:
         assert read.meeting(store, left_open).closed_at is None
         assert read.open_meeting(store, "2026-W48") is None  # no second session was started
+
+
+# --- an empty database -------------------------------------------------------------------
+
+
+async def test_an_empty_database_says_how_to_begin_and_starts_no_session(tmp_path):
+    from opsweek.tui.screens.home import HomeScreen
+
+    path = tmp_path / "empty.db"
+    Store.open(path, create=True).close()  # opsweek init
+    app = make_app(path, me="ivan")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "No team yet: import a team file" in shown
+        assert "opsweek import team.toml" in shown and "opsweek demo" in shown
+        await press(pilot, "m")
+        assert isinstance(app.screen, HomeScreen)  # back home, no session with "facilitator none"
+        assert notices(app)[-1] == ("no one is on the team yet: import a team file first"
+                                    " (opsweek import team.toml) or try it out with opsweek demo")
+    with Store.open(path) as store:
+        assert read.latest_meeting(store) is None
+
+
+async def test_someone_not_on_the_team_is_asked_who_facilitates(demo_db):
+    from opsweek.tui.modal.owner_picker import OwnerPicker
+
+    app = make_app(demo_db, me="zed", start="meeting")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, OwnerPicker)
+        assert "zed is not an active person of the team: who is facilitating?" in notices(app)
+        await type_text(pilot, "fay")
+        await press(pilot, "enter")
+        meeting = app.screen.meeting
+        assert meeting.facilitator == "fay"

@@ -154,6 +154,12 @@ class HomeScreen(Screen):
                                                               if m.facilitator else [])),
                 join(("m", "bold $accent"), " resumes it"),
             ])
+        if not self.app.team.people and not self.app.team.workflows:  # an empty database
+            return Content("\n").join([
+                join(("No team yet", "bold $warning"), ": import a team file"),
+                join(("opsweek import team.toml", "bold $accent"), " (items.csv too),"),
+                join("or try it out: ", ("opsweek demo", "bold $accent")),
+            ])
         closed = attention.closed_this_week
         if closed is not None:
             return Content("\n").join([

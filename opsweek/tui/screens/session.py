@@ -51,6 +51,10 @@ from opsweek.tui.widgets.text import join
 monotonic: Callable[[], float] = time.monotonic
 FLUSH_SECONDS = 60
 
+# an empty database: what to do first (the home screen says the same)
+NO_TEAM = ("no one is on the team yet: import a team file first (opsweek import team.toml)"
+           " or try it out with opsweek demo")
+
 STEP_WIDGETS = {
     "attendance": AttendanceStep,
     "actions": ActionsStep,
@@ -185,17 +189,26 @@ class SessionScreen(Screen):
 
     def start(self) -> None:
         app = self.app
+        if not any(p.active for p in app.team.people.values()):
+            # a session with nobody to attend or facilitate it is no session
+            self.notify(NO_TEAM, severity="warning", timeout=10)
+            self.dismiss_session()
+            return
         facilitator = app.me if app.me in app.team.people and app.team.people[app.me].active else None
-        if app.me and facilitator is None:
-            self.notify(f"{app.me} is not an active person of the team; the session has no facilitator",
-                        severity="warning", markup=False)
-        if app.me is None and app.team.people:
-            # nobody said who they are (no --me): ask, so the session and its changes name them
+        if facilitator is None:
+            # nobody said who they are (no --me), or not someone of the team: ask, so the
+            # session and its changes name the person who runs it
             from opsweek.tui.modal.owner_picker import OwnerPicker
 
+            if app.me:
+                self.notify(f"{app.me} is not an active person of the team: who is facilitating?",
+                            severity="warning", markup=False)
+
             def picked(handle: str | None) -> None:
-                if handle:
-                    app.me = handle
+                if not handle:  # escape: no session without a facilitator
+                    self.dismiss_session()
+                    return
+                app.me = handle
                 self.create(handle)
 
             app.push_screen(OwnerPicker(app.team.people, title="Who is facilitating this session?"), picked)
