@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from opsweek import clock, rules
 from opsweek.errors import NotFound
@@ -547,12 +547,37 @@ def _waiting_actions(store: Store, me: str, today: date, limit: int | None, coun
     return found
 
 
-def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | None = None) -> waiting.MyWork:
+def _waiting_opened(store: Store, me: str, since: datetime, today: date, limit: int | None, counts: dict) -> list:
+    """Items opened for ``me`` after ``since`` (rules.waiting.opened_sql), newest first,
+    each with what opened it."""
+    params = (me, clock.stamp(since), me)
+    rows = store.query(
+        "SELECT i.*, (SELECT r.key FROM occurrences o JOIN recurring r ON r.id = o.recurring_id"
+        "  WHERE o.item_id = i.id LIMIT 1) AS _schedule,"
+        " (SELECT f.workflow FROM items f WHERE f.id = i.fed_from) AS _fed_workflow,"
+        " (SELECT e.actor FROM events e WHERE e.entity = 'items' AND e.entity_id = CAST(i.id AS TEXT)"
+        "  AND e.before IS NULL ORDER BY e.id LIMIT 1) AS _by"
+        f" FROM items i WHERE {waiting.opened_sql('i')} ORDER BY i.opened_at DESC, i.id DESC"
+        + (f" LIMIT {int(limit) + 1}" if limit is not None else ""), params)
+    found, cut = _first([waiting.Opened(item_from(r), r["_schedule"], r["fed_from"], r["_fed_workflow"], r["_by"])
+                         for r in rows], limit)
+    if cut:
+        row = store.one(f"SELECT count(*), coalesce(sum(i.due IS NOT NULL AND i.due < ?), 0) FROM items i"
+                        f" WHERE {waiting.opened_sql('i')}", (today.isoformat(), *params))
+        counts["opened"] = (row[0], row[1])
+    return found
+
+
+def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | None = None,
+            looked: datetime | None = None) -> waiting.MyWork:
     """Everything waiting on ``me``: the sections of ``opsweek mine`` (rules.waiting).
 
     With ``limit``, each section holds only its ``limit`` most urgent rows (in the
     section's order) and ``counts`` has the total and overdue of every section that was
     cut, so a person with thousands of items costs a few small queries.
+
+    ``looked`` is when ``me`` last looked (``opsweek mine``): the items opened for them
+    since then are listed; without it, those of the last ``waiting.OPENED_DAYS`` days.
 
     Raises :class:`NotFound` (naming near matches) when ``me`` is not on the team.
     """
@@ -564,6 +589,8 @@ def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | N
     stage_map = {(s.workflow, s.key): s for s in stages(store)}
     counts: dict = {}
     covering = []
+    since = looked if looked is not None else now - timedelta(days=waiting.OPENED_DAYS)
+    opened = _waiting_opened(store, me, since, today, limit, counts)
     for person, away in waiting.covered_people(me, everyone, today):
         theirs: dict = {}
         covering.append(waiting.Covering(
@@ -578,7 +605,7 @@ def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | N
         stuck=_waiting_stuck(store, me, stage_map, now, today, values, limit, counts),
         actions=_waiting_actions(store, me, today, limit, counts), covering=covering,
         escalated_to_me=escalated_to(store, me), escalated_work=escalated_work_of(store, me),
-        counts=counts or None,
+        counts=counts or None, opened=opened, opened_since=since, looked=looked is not None,
     )
 
 
