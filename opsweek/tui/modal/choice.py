@@ -27,9 +27,9 @@ class Choice(ModalScreen[str | None]):
         with Vertical(classes="dialog confirm"):
             yield Label(plain(self.question), classes="dialog-title")
             if self.detail:
-                yield Label(plain(self.detail))
+                yield Label(plain(self.detail), classes="dialog-detail")
             for key, words in self.answers.items():
-                yield Label(join((key, "bold $accent"), "  ", words))
+                yield Label(join((key, "bold $accent"), "  ", words), classes="dialog-detail")
             yield Label("escape: back", classes="dialog-hint")
 
     def on_key(self, event: events.Key) -> None:
