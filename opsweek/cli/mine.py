@@ -14,7 +14,9 @@ Sections, in this order:
    and before the first, the last 7 days;
 6. "covering for X": for each person whose named cover I am and who is away at some
    point from today to Sunday (``rules.cover_for``), their handoffs waiting to be
-   accepted and their stuck items.
+   accepted and their stuck items;
+7. the issues I raised that are still open (the listing only: not in the JSON, which
+   docs/mine-json.md pins).
 
 Each section shows its 20 most urgent rows (in the order above) and then how many more
 there are; ``--all`` shows every row, and ``--json`` always has every row.
@@ -225,8 +227,9 @@ def _more(out: Printer, size: tuple[int, int], shown: int, indent: int = 2) -> N
         out.line(f"{' ' * indent}and {size[0] - shown} more (opsweek mine --all shows every row)", "dim")
 
 
-def render(mine: MyWork, out: Printer) -> None:
-    """The human-readable listing, sections in SPEC order."""
+def render(mine: MyWork, out: Printer, raised: list | None = None) -> None:
+    """The human-readable listing, sections in SPEC order; ``raised``: the open issues
+    ``mine.me`` raised (after the items opened for them, when there are any)."""
     person = mine.people[mine.me]
     out.line(f"What is waiting on {mine.me} ({person.name}), {when(mine.now)}", "bold")
     if mine.empty():
@@ -235,6 +238,7 @@ def render(mine: MyWork, out: Printer) -> None:
         extra = f" (covering for {covering}: nothing waiting there either)" if covering else ""
         out.line(f"Nothing is waiting on you: no handoffs to accept or waiting on others, "
                  f"no stuck items, no open actions{extra}.")
+        _raised(out, raised)
         return
 
     out.line("")
@@ -305,6 +309,7 @@ def render(mine: MyWork, out: Printer) -> None:
                     when(o.item.opened_at), _opened_by(o)] for o in mine.opened],
                   ["ITEM", "TITLE", "WHERE", "OPENED", "BY"])
         _more(out, size, len(mine.opened))
+    _raised(out, raised)
 
     for c in mine.covering:
         out.line("")
@@ -323,6 +328,17 @@ def render(mine: MyWork, out: Printer) -> None:
             out.line(f"  Their stuck items ({_count(size)})")
             out.table(_stuck_rows(mine, c.stuck), _STUCK_HEADER, indent=4)
             _more(out, size, len(c.stuck), indent=4)
+
+
+def _raised(out: Printer, raised: list | None) -> None:
+    """Issues you raised that are open: what the next session will look at."""
+    if not raised:
+        return
+    out.line("")
+    out.heading(f"Issues you raised that are open ({len(raised)})")
+    out.table([[str(i.id), when(i.raised_at), i.text,
+                f"#{i.item_id}" if i.item_id is not None else (i.workflow or "")] for i in raised],
+              ["ISSUE", "RAISED", "WHAT", "ABOUT"])
 
 
 def _opened_by(o) -> str:
@@ -365,6 +381,8 @@ def mine(ctx) -> int:
     try:
         limit = None if ctx.args.json or getattr(ctx.args, "all", False) else SHOWN
         result = read.my_work(store, me, now, today, limit=limit, looked=looked.last_looked(ctx.db_path, me))
+        # only the listing shows them (the JSON's keys stay as docs/mine-json.md pins them)
+        raised = read.open_issues_raised_by(store, me) if not (ctx.args.json or ctx.args.check) else None
     finally:
         store.close()
     overdue = result.overdue()
@@ -376,6 +394,6 @@ def mine(ctx) -> int:
         if overdue["total"]:
             Printer().line(check_line(result, overdue))
     else:
-        render(result, Printer())
+        render(result, Printer(), raised)
         looked.mark_looked(ctx.db_path, me, now)  # a person looked: next time, what opened since
     return 1 if ctx.args.check and overdue["total"] else 0

@@ -21,8 +21,8 @@ from opsweek.errors import NotFound
 from opsweek.rules import actions as action_rule
 from opsweek.rules import escalation, gaps, overdue, stuck, waiting
 from opsweek.store.db import Store
-from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Item, Meeting, Person, Stage,
-                                    Workflow)
+from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Issue, Item, Meeting, Person,
+                                    Stage, Workflow)
 from opsweek.text import unknown
 
 _ts = clock.parse_stamp
@@ -738,6 +738,14 @@ def meeting_entries(store: Store, meeting_id: int, kind: str | None = None) -> l
     return entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind))
 
 
+def entries_by_id(store: Store, entry_ids) -> list[Entry]:
+    """The given decisions, actions and notes, in id order."""
+    ids = sorted({int(i) for i in entry_ids if i is not None})
+    if not ids:
+        return []
+    return entries(store, "id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+
+
 def item_entries(store: Store, item_id: int, limit: int = 8) -> list[Entry]:
     """The decisions and actions linked to an item, newest first."""
     return entries(store, "item_id = ?", (item_id,), "id DESC")[:limit]
@@ -758,6 +766,71 @@ def carried_actions(store: Store, meeting_id: int | None) -> list[Entry]:
                    "kind = 'action' AND (meeting_id IS NULL OR meeting_id != ?)"
                    " AND (status = 'open' OR closed_meeting_id = ?)",
                    (meeting_id, meeting_id), "due, id")
+
+
+# --- raised issues (SPEC "Issue") -----------------------------------------------------
+
+# the first session an issue was on the list of: the one it was raised in, else the
+# first to start after it was raised (None: no session since)
+_FIRST_MEETING = ("coalesce(s.meeting_id, (SELECT m.id FROM meetings m WHERE m.started_at >= s.raised_at"
+                  " ORDER BY m.started_at, m.id LIMIT 1))")
+_ISSUE_SELECT = (f"SELECT s.*, r.rank AS rank, f.id AS first_meeting, f.week AS first_week FROM issues s"
+                 f" LEFT JOIN issue_ranks r ON r.issue_id = s.id AND r.meeting_id = ?"
+                 f" LEFT JOIN meetings f ON f.id = {_FIRST_MEETING}")
+# ranked ones first (1, 2, 3), then the oldest first
+ISSUE_ORDER = "r.rank IS NULL, r.rank, s.raised_at, s.id"
+
+
+def issue_from(row) -> Issue:
+    keys = row.keys()
+    return Issue(row["id"], row["text"], row["raised_by"], _ts(row["raised_at"]), row["meeting_id"], row["item_id"],
+                 row["workflow"], row["status"], row["entry_id"], row["reason"], row["closed_meeting_id"],
+                 _ts(row["closed_at"]), row["rank"] if "rank" in keys else None,
+                 row["first_meeting"] if "first_meeting" in keys else None,
+                 row["first_week"] if "first_week" in keys else None)
+
+
+def issue(store: Store, issue_id: int, meeting_id: int | None = None) -> Issue:
+    """One issue (with its rank in ``meeting_id``, if given)."""
+    row = store.one(f"{_ISSUE_SELECT} WHERE s.id = ?", (meeting_id, issue_id))
+    if row is None:
+        raise NotFound(f"unknown issue {issue_id} (the session's Issues step lists them)")
+    return issue_from(row)
+
+
+def session_issues(store: Store, meeting_id: int) -> list[Issue]:
+    """What the session's Issues step lists: every open issue (raised since the last
+    session, or carried from earlier ones) and those this session solved or dropped,
+    with their rank in this session: the top 3 first, then the oldest first."""
+    return [issue_from(r) for r in store.query(
+        f"{_ISSUE_SELECT} WHERE s.status = 'open' OR s.closed_meeting_id = ? ORDER BY {ISSUE_ORDER}",
+        (meeting_id, meeting_id))]
+
+
+def open_issues(store: Store) -> list[Issue]:
+    """Every open issue, oldest first (what the next session lists)."""
+    return [issue_from(r) for r in store.query(
+        f"{_ISSUE_SELECT} WHERE s.status = 'open' ORDER BY s.raised_at, s.id", (None,))]
+
+
+def open_issues_raised_by(store: Store, handle: str) -> list[Issue]:
+    """The open issues ``handle`` raised, oldest first (``opsweek mine``)."""
+    return [issue_from(r) for r in store.query(
+        f"{_ISSUE_SELECT} WHERE s.status = 'open' AND s.raised_by = ? ORDER BY s.raised_at, s.id", (None, handle))]
+
+
+def issue_counts(store: Store, meeting_id: int) -> tuple[int, int]:
+    """``(dealt with, listed)`` for the session's Issues step: the issues it solved or
+    dropped, of those plus the ones still open."""
+    row = store.one("SELECT coalesce(sum(closed_meeting_id = ?), 0), count(*) FROM issues"
+                    " WHERE status = 'open' OR closed_meeting_id = ?", (meeting_id, meeting_id))
+    return row[0], row[1]
+
+
+def issue_ranks(store: Store, meeting_id: int) -> dict[int, int]:
+    """The session's top 3: rank -> issue id."""
+    return dict(store.query("SELECT rank, issue_id FROM issue_ranks WHERE meeting_id = ? ORDER BY rank",
+                            (meeting_id,)))
 
 
 # --- the audit log -------------------------------------------------------------------
