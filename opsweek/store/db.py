@@ -590,7 +590,7 @@ class Change:
             values = [(key, *row) for key, row in zip(keys, values)]
         consecutive = (at_of is None and type(keys[0]) is int and keys == list(range(keys[0], keys[0] + len(keys)))
                        and (at_column is None or at_column in columns))
-        rebuild = _deferred_indexes(conn, table, len(rows)) if consecutive else []
+        rebuild = defer_indexes(conn, table, len(rows)) if consecutive else []
         conn.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
         del values
@@ -649,7 +649,7 @@ class Change:
 _REBUILD_FROM = 10_000
 
 
-def _deferred_indexes(conn: sqlite3.Connection, table: str, adding: int) -> list[str]:
+def defer_indexes(conn: sqlite3.Connection, table: str, adding: int) -> list[str]:
     """Drop ``table``'s own indexes when ``adding`` rows is a batch at least as large as the
     table (an import into a new database, the demo); returns the statements that make
     them again, exactly as the schema wrote them. Building an index once from sorted rows
