@@ -55,7 +55,7 @@ def ensure_db(path: Path, command: list[str] | None = None, env: dict | None = N
     if path.exists() and item_count(path) == scale:
         say(f"reusing {path} ({scale:,} items)")
         return
-    say(f"building {path} with demo --scale {scale} (about 20 s) ...", flush=True)
+    say(f"building {path} with demo --scale {scale} (about 20 s per 100,000 items) ...", flush=True)
     started = time.perf_counter()
     command = command or [sys.executable, "-m", "opsweek"]
     subprocess.run([*command, "--db", str(path), "demo", "--no-tui", "--scale", str(scale)],
