@@ -155,20 +155,27 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
     at = meeting.started_at
     today = _local(at).date()
     since = history.meeting_start_event(store, meeting_id)
-    current = read.team(store)
+    # a closed session is told as it closed (SPEC: its notes never change afterwards): the
+    # team, the entries, the time per step and the handoffs it escalated are rewound to the
+    # end of the change that closed it, so later work, renames and carry-overs leave it be
+    until = history.meeting_close_end(store, meeting_id) if meeting.closed_at is not None else None
+    current = read.team(store) if until is None else _team_at(store, until)
     team = _team_at(store, since)
     items_then = history.touched_as_of(store, "items", since_id=since)
     outcomes = read.outcomes(store, meeting_id)
+    # the issues as of the close; of an open session, as they stand (up to the next event)
+    issues = _issues(store, meeting, until if until is not None else history.next_event_id(store))
 
     return {
         "schema_version": SCHEMA_VERSION,
         "meeting": _header(store, meeting, current),
-        "steps": _steps(store, meeting, current),
-        "decisions": _entries(store, meeting_id, "decision"),
-        "actions": _entries(store, meeting_id, "action"),
-        "notes": _entries(store, meeting_id, "note"),
+        "steps": _steps(store, meeting, current, until, with_issues=bool(issues)),
+        "decisions": _entries(store, meeting_id, "decision", until),
+        "actions": _entries(store, meeting_id, "action", until),
+        "notes": _entries(store, meeting_id, "note", until),
+        "issues": issues,
         "reassignments": _reassignments(store, meeting_id),
-        "escalations": _escalations(store, meeting_id, current),
+        "escalations": _escalations(store, meeting_id, until),
         "stuck_items": _with_outcomes(_stuck(store, team, at, today, items_then, cap), "items", outcomes,
                                       "stuck", lambda it: ("item", str(it["id"]))),
         "overdue_handoffs": _with_outcomes(
@@ -221,21 +228,82 @@ def _header(store: Store, meeting, team: read.Team) -> dict:
     }
 
 
-def _steps(store: Store, meeting, team: read.Team) -> list[dict]:
+def _steps(store: Store, meeting, team: read.Team, until: int | None = None, *, with_issues: bool = True
+           ) -> list[dict]:
+    """Time per step against its target. A closed session's time is as it closed, and a
+    step added to the agenda later (``Step.added_later``: Issues) is listed for it only when
+    it spent time on it or had issues on its list -- a session closed before the step came
+    keeps the table it closed with."""
     seconds = read.step_seconds(store, meeting.id)
+    if until is not None:  # time added after the close (a window left open) is not the session's
+        seconds = {r["step"]: r["seconds"] for r in history.table_as_of(store, "step_times", since_id=until).values()
+                   if r["meeting_id"] == meeting.id}
     targets = read.step_minutes(team.settings)
     return [{"step": s.key, "title": s.title, "seconds": int(seconds.get(s.key, 0)),
-             "target_minutes": targets.get(s.key, s.target_minutes)} for s in STEPS]
+             "target_minutes": targets.get(s.key, s.target_minutes)} for s in STEPS
+            if not (s.added_later and meeting.closed_at is not None and not seconds.get(s.key) and not with_issues)]
 
 
-def _entries(store: Store, meeting_id: int, kind: str) -> list[dict]:
+def _entries(store: Store, meeting_id: int, kind: str, until: int | None = None) -> list[dict]:
+    """The session's entries of ``kind``; of a closed session, as they were when it closed
+    (an action done, dropped or carried since keeps the status and due date it left with)."""
     found = []
-    for e in read.entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind), "id"):
+    listed = read.entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind), "id")
+    if until is not None:
+        then = history.rows_before(store, "entries", [e.id for e in listed], until)
+        listed = [read.entry_from(then[e.id]) for e in listed if then.get(e.id) is not None]
+    for e in listed:
         row = {"id": e.id, "text": e.text, "workflow": e.workflow,
                "item": _item_label(store, e.item_id) if e.item_id is not None else None}
         if kind == "action":
             row.update(owner=e.owner, due=_iso(e.due), status=e.status)
         found.append(row)
+    return found
+
+
+def _issues(store: Store, meeting, closed: int) -> list[dict]:
+    """The issues on the session's list, its top 3 first, each with how it was solved.
+
+    Taken as of the session's close (the past stays put): an issue carried over and
+    solved next week is "carried over" here, and an action's later due date or status
+    does not change what this session decided. While the session is open, as it stands.
+    """
+    since = closed
+    rows = [r for r in history.table_as_of(store, "issues", since_id=since).values()
+            if r["status"] == "open" or r["closed_meeting_id"] == meeting.id]
+    ranks = {r["issue_id"]: r["rank"] for r in history.table_as_of(store, "issue_ranks", since_id=since).values()
+             if r["meeting_id"] == meeting.id}
+    entries = history.rows_before(store, "entries", sorted({r["entry_id"] for r in rows if r["entry_id"]}), since)
+    sessions = read.meetings(store)
+    weeks = {m.id: m.week for m in sessions}
+
+    def first_session(row: dict) -> int | None:
+        if row["meeting_id"] is not None:
+            return row["meeting_id"]
+        raised = clock.parse_stamp(row["raised_at"])
+        return next((m.id for m in sessions if m.started_at >= raised), None)
+
+    found = []
+    for row in sorted(rows, key=lambda r: (ranks.get(r["id"]) is None, ranks.get(r["id"]) or 0, r["raised_at"],
+                                           r["id"])):
+        first = first_session(row)
+        entry = entries.get(row["entry_id"]) if row["entry_id"] else None
+        if row["status"] == "solved" and entry:
+            outcome = entry["kind"]
+        elif row["status"] == "open":
+            outcome = "carried over" if meeting.closed_at is not None else "open"
+        else:
+            outcome = row["status"]
+        found.append({
+            "id": row["id"], "rank": ranks.get(row["id"]), "text": row["text"], "raised_by": row["raised_by"],
+            "raised_at": row["raised_at"],
+            "carried_from": weeks.get(first) if first is not None and first != meeting.id else None,
+            "item": _item_label(store, row["item_id"]) if row["item_id"] is not None else None,
+            "workflow": row["workflow"], "outcome": outcome,
+            "entry": {"id": entry["id"], "kind": entry["kind"], "text": entry["text"], "owner": entry["owner"],
+                      "due": entry["due"]} if entry else None,
+            "reason": row["reason"] if row["status"] == "dropped" else None,
+        })
     return found
 
 
@@ -268,12 +336,19 @@ def _reassignments(store: Store, meeting_id: int) -> list[dict]:
     return found
 
 
-def _escalations(store: Store, meeting_id: int, team: read.Team) -> list[dict]:
+def _escalations(store: Store, meeting_id: int, until: int | None = None) -> list[dict]:
     """The session's escalations, from their records: the tier and the person they went
-    to as they were then (never today's team)."""
+    to as they were then (never today's team); a closed session's handoffs as it closed."""
     found = []
-    for e in read.meeting_escalations(store, meeting_id):
-        row = history.last_known(store, "handoffs", e.handoff_id) or {} if e.handoff_id is not None else {}
+    escalations = read.meeting_escalations(store, meeting_id)
+    closed_rows = {}
+    if until is not None:
+        closed_rows = history.rows_before(store, "handoffs", {e.handoff_id for e in escalations
+                                                             if e.handoff_id is not None}, until)
+    for e in escalations:
+        row = {}
+        if e.handoff_id is not None:
+            row = closed_rows.get(e.handoff_id) or history.last_known(store, "handoffs", e.handoff_id) or {}
         item_id = row.get("item_id") if e.handoff_id is not None else e.item_id
         item = _item_label(store, item_id) if item_id is not None else None
         found.append({"id": e.id, "at": _iso(e.at), "by": e.by, "kind": "handoff" if e.handoff_id else "item",
@@ -485,6 +560,8 @@ def to_markdown(notes: dict) -> str:
                       if actions else [])
     lines += _section("Notes", [f"- {md(n['text'])}{about(n)}" for n in notes["notes"]])
 
+    lines += _section("Issues", _issues_md(notes["issues"]))
+
     moves = [[f"{r['label']} {md(r['item']['title'])}".strip() if r["subject"] in ("item",) and r["item"]
               else md(r["label"]), md(r["from"]) or "nobody", md(r["to"]) or "nobody", md(r["reason"]), md(r["by"])]
              for r in notes["reassignments"]]
@@ -545,6 +622,36 @@ def to_markdown(notes: dict) -> str:
         body += _more(len(gaps["gaps"]), gaps["total"])
     lines += _section("Ownership gaps", body)
     return "\n".join(lines) + "\n"
+
+
+def _issues_md(issues: list[dict]) -> list[str]:
+    """The session's issues, ranked, with how each was solved (decision / action with owner
+    and due / dropped with reason / carried over)."""
+    if not issues:
+        return []
+    carried = sum(1 for i in issues if i["carried_from"])
+    ranked = sum(1 for i in issues if i["rank"])
+    body = [f"{len(issues)} on the list ({len(issues) - carried} raised for this session, {carried} carried over"
+            f" from earlier ones); {ranked} ranked in the top 3.", ""]
+
+    def outcome(issue: dict) -> str:
+        entry = issue["entry"]
+        if entry and entry["kind"] == "action":
+            return f"action: {md(entry['text'])} ({md(entry['owner'])}, due {md(entry['due'])})"
+        if entry:
+            return f"decision: {md(entry['text'])}"
+        if issue["outcome"] == "dropped":
+            return f"dropped: {md(issue['reason'])}"
+        return {"carried over": "carried over", "open": "still open"}.get(issue["outcome"], md(issue["outcome"]))
+
+    rows = []
+    for issue in issues:
+        raised = f"{md(issue['raised_by'])}, {_when(issue['raised_at'], '%Y-%m-%d')}"
+        if issue["carried_from"]:
+            raised += f" (from {md(issue['carried_from'])})"
+        about = _item_md(issue["item"]) or md(issue["workflow"])
+        rows.append([str(issue["rank"]) if issue["rank"] else "", md(issue["text"]), raised, about, outcome(issue)])
+    return body + _table(["Rank", "Issue", "Raised", "About", "Outcome"], rows)
 
 
 # --- one call for the CLI and the TUI ------------------------------------------------

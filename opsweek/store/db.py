@@ -25,7 +25,7 @@ MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
 MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m004_team_import", "m005_escalations",
-              "m006_speed", "m007_outcomes", "m008_ratings")
+              "m006_speed", "m007_outcomes", "m008_ratings", "m009_issues", "m010_week_figures")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -49,6 +49,9 @@ PRIMARY_KEYS = {
     "escalations": "id",
     "outcomes": "id",
     "ratings": "id",
+    "issues": "id",
+    "issue_ranks": "id",
+    "week_figures": "id",
 }
 
 # The columns every table must have (a later schema step may add more, never take any
@@ -79,6 +82,11 @@ COLUMNS = {
                     "meeting_id"),
     "outcomes": ("id", "meeting_id", "change_id", "step", "subject", "subject_id", "outcome", "at"),
     "ratings": ("id", "meeting_id", "handle", "rating", "at"),
+    "issues": ("id", "text", "raised_by", "raised_at", "meeting_id", "item_id", "workflow", "status", "entry_id",
+               "reason", "closed_meeting_id", "closed_at"),
+    "issue_ranks": ("id", "meeting_id", "issue_id", "rank"),
+    "week_figures": ("id", "week", "week_end", "stuck", "overdue", "escalated", "handoffs_due", "handoffs_on_time",
+                     "actions_due", "actions_on_time", "rating", "frozen_at"),
     "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
                "after", "reason", "undoes"),
 }

@@ -224,6 +224,22 @@ def meeting_start_event(store: Store, meeting_id: int) -> int:
     return first
 
 
+def next_event_id(store: Store) -> int:
+    """The id the next event will have: "as of" it is as things stand now."""
+    return (store.scalar("SELECT max(id) FROM events") or 0) + 1
+
+
+def meeting_close_end(store: Store, meeting_id: int) -> int | None:
+    """Id of the first event after the change that closed the meeting (the latest one that
+    wrote its ``closed_at``): what "as the session closed" rewinds to. None when the log
+    never recorded a close (the notes then read today's rows)."""
+    change_id = store.scalar("SELECT max(change_id) FROM events WHERE entity = 'meetings' AND entity_id = ?"
+                             " AND json_extract(after, '$.closed_at') IS NOT NULL", (str(meeting_id),))
+    if change_id is None:
+        return None
+    return store.scalar("SELECT max(id) FROM events WHERE change_id = ?", (change_id,)) + 1
+
+
 # --- an item's trail -----------------------------------------------------------------
 
 
@@ -311,6 +327,12 @@ def rows_as_of(store: Store, table: str, keys, at: str | datetime) -> dict:
     return _then(store, table, keys, edits_since(store, table, at=at, keys=keys))
 
 
+def rows_before(store: Store, table: str, keys, since_id: int) -> dict:
+    """The rows ``keys`` of ``table`` as they were before event ``since_id`` (None: not there)."""
+    keys = list(keys)
+    return _then(store, table, keys, edits_since(store, table, since_id=since_id, keys=keys)) if keys else {}
+
+
 def _then(store: Store, table: str, keys: list, edits: list[Edit]) -> dict:
     pk = PRIMARY_KEYS[table]
     rows = {}
@@ -386,6 +408,27 @@ def deleted_rows(store: Store, edits: list[Edit], table: str) -> list[tuple[dict
     return [value for key, value in deleted.items() if key not in back]
 
 
+def rows_at_moments(store: Store, table: str, keys, moments: list[str]) -> list[dict]:
+    """The rows ``keys`` of ``table`` at each of ``moments`` (UTC stamps, oldest first):
+    one dict key -> row (None: not there) per moment, rewound in one walk back through
+    the edits since the first moment (the trends' escalated work of each week)."""
+    keys = sorted(set(keys))
+    if not keys or not moments:
+        return [{} for _ in moments]
+    rows = {key: row for key, row in _then(store, table, keys, []).items() if row is not None}
+    edits = edits_since(store, table, at=moments[0], keys=keys)  # newest first
+    found: list[dict] = [{} for _ in moments]
+    position = 0
+    for k in range(len(moments) - 1, -1, -1):
+        later = []
+        while position < len(edits) and edits[position].at > moments[k]:
+            later.append(edits[position])
+            position += 1
+        rewind(rows, later)
+        found[k] = {key: (dict(rows[key]) if key in rows else None) for key in keys}
+    return found
+
+
 def latest_at(store: Store, action: str, table: str) -> dict:
     """Per row of ``table``: when a change ``action`` last edited it (UTC stamp)."""
     return {key_of(table, r[0]): r[1] for r in store.query(
@@ -449,7 +492,8 @@ _PLURAL = {"people": ("person", "people"), "away": ("away period", "away periods
            "entries": ("entry", "entries"), "reviews": ("review", "reviews"), "settings": ("setting", "settings"),
            "feeds": ("feed", "feeds"), "recurring": ("schedule", "schedules"),
            "occurrences": ("occurrence", "occurrences"), "outcomes": ("outcome", "outcomes"),
-           "ratings": ("rating", "ratings")}
+           "ratings": ("rating", "ratings"), "issues": ("issue", "issues"),
+           "issue_ranks": ("issue rank", "issue ranks")}
 
 
 def _count(n: int, table: str) -> str:
@@ -570,6 +614,8 @@ def describe_change(store: Store, ch: ChangeRecord, *, _depth: int = 0) -> str:
         return f"changed the stage {name}: " + _fields_said(stage)
     if action == "setting.set" and (setting := first("settings")):
         return f"set {setting.entity_id} to {_quoted(field(setting, 'value'))}"
+    if action.startswith("issue."):
+        return _describe_issue(store, ch, first)
     if action.startswith("meeting."):
         return _describe_meeting(store, ch, first)
     if action.startswith("entry.") and entry:
@@ -639,6 +685,37 @@ def _describe_meeting(store: Store, ch: ChangeRecord, first) -> str:
         workflows = [(e.after or {}).get("workflow") for e in ch.edits if e.entity == "reviews"]
         return f"reviewed {', '.join(w for w in workflows if w)} in {session}"
     return f"changed {session}"
+
+
+def _describe_issue(store: Store, ch: ChangeRecord, first) -> str:
+    """A raised issue's changes in words: raised, ranked, solved, dropped."""
+    issue = first("issues")
+    action = ch.action
+    if action == "issue.raise" and issue:
+        row = issue.after or {}
+        about = (f" about #{row['item_id']}" if row.get("item_id") is not None
+                 else f" about {row['workflow']}" if row.get("workflow") else "")
+        return f"raised issue {issue.entity_id} {_quoted(row.get('text'))}{about}"
+    if action in ("issue.rank", "issue.unrank") and (ranked := first("issue_ranks")):
+        row = last_known(store, "issue_ranks", ranked.key) or ranked.before or {}
+        meeting = last_known(store, "meetings", row.get("meeting_id")) if row.get("meeting_id") else None
+        session = f"the {meeting['week']} session" if meeting else "the session"
+        if action == "issue.unrank":
+            return f"took issue {row.get('issue_id')} out of the top 3 of {session}"
+        rank = (ranked.after or {}).get("rank", row.get("rank"))
+        return f"ranked issue {row.get('issue_id')} number {rank} in {session}"
+    if action == "issue.solve" and issue:
+        entry = first("entries")
+        row = (entry.after if entry else None) or {}
+        how = f"{row.get('kind', 'entry')} {entry.entity_id} {_quoted(row.get('text'))}" if entry else "an entry"
+        if row.get("owner"):
+            how += f" for {row['owner']}"
+        if row.get("due"):
+            how += f", due {_day(row['due'])}"
+        return f"solved issue {issue.entity_id} by {how}"
+    if action == "issue.drop" and issue:
+        return f"dropped issue {issue.entity_id}"  # the reason is the change's own, shown beside it
+    return "changed an issue"
 
 
 def _describe_bulk(store: Store, ch: ChangeRecord) -> str:

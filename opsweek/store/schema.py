@@ -325,6 +325,75 @@ def m008_ratings(db: Database) -> None:
         db.execute(statement)
 
 
+_ISSUES = [
+    # SPEC "Issue": raised by anyone between or during sessions (``meeting_id``: the session
+    # it was raised in, NULL between sessions), about an item or a workflow or neither;
+    # solved by the entry ``entry_id`` (a decision or an action) or dropped with ``reason``,
+    # in the session ``closed_meeting_id``. Open ones carry over to the next session.
+    """CREATE TABLE issues (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL,
+        raised_by TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        meeting_id INTEGER REFERENCES meetings(id),
+        item_id INTEGER REFERENCES items(id),
+        workflow TEXT,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'solved', 'dropped')),
+        entry_id INTEGER REFERENCES entries(id),
+        reason TEXT,
+        closed_meeting_id INTEGER REFERENCES meetings(id),
+        closed_at TEXT
+    )""",
+    "CREATE INDEX issues_status ON issues(status, raised_at)",
+    # a session's top 3 (SPEC: rank), stored with the meeting: each session ranks afresh
+    """CREATE TABLE issue_ranks (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        issue_id INTEGER NOT NULL REFERENCES issues(id),
+        rank INTEGER NOT NULL CHECK (rank BETWEEN 1 AND 3),
+        UNIQUE (meeting_id, rank),
+        UNIQUE (meeting_id, issue_id)
+    )""",
+]
+
+
+@migrations(name="m009_issues")
+def m009_issues(db: Database) -> None:
+    for statement in _ISSUES:
+        db.execute(statement)
+
+
+_WEEK_FIGURES = [
+    # SPEC "The past stays put": the trend figures of an ISO week that has ended, written
+    # once by the first process that notices the week is over (trends.freeze_ended_weeks)
+    # and never recomputed. The unique week is what makes it exactly once when several
+    # processes race (INSERT OR IGNORE under BEGIN IMMEDIATE). Not an audited change:
+    # nothing undoes a week's record.
+    """CREATE TABLE week_figures (
+        id INTEGER PRIMARY KEY,
+        week TEXT NOT NULL UNIQUE,
+        week_end TEXT NOT NULL,
+        stuck INTEGER NOT NULL,
+        overdue INTEGER NOT NULL,
+        escalated INTEGER NOT NULL,
+        handoffs_due INTEGER NOT NULL,
+        handoffs_on_time INTEGER NOT NULL,
+        actions_due INTEGER NOT NULL,
+        actions_on_time INTEGER NOT NULL,
+        rating REAL,
+        frozen_at TEXT NOT NULL,
+        CHECK (handoffs_on_time BETWEEN 0 AND handoffs_due),
+        CHECK (actions_on_time BETWEEN 0 AND actions_due)
+    )""",
+]
+
+
+@migrations(name="m010_week_figures")
+def m010_week_figures(db: Database) -> None:
+    for statement in _WEEK_FIGURES:
+        db.execute(statement)
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 
