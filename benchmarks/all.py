@@ -3,6 +3,7 @@
     python benchmarks/all.py                 # all of them (a few minutes on a busy machine)
     python benchmarks/all.py --quick         # fewer runs, no session lists, no dump round trip
     python benchmarks/all.py --db /tmp/big.db
+    python benchmarks/all.py --million       # also mine, home and the TUI's memory at 1,000,000 items
 
 Each script in ``benchmarks/`` (``mine.py``, ``tui_home.py``, ``tick.py``,
 ``import_csv.py``) runs in a fresh process with ``--json`` and prints its figures; each
@@ -63,6 +64,8 @@ def main() -> int:
     parser.add_argument("--db", default=os.environ.get("OPSWEEK_BENCH_DB"),
                         help="the 100,000-item database (default: one in the temp dir named by the schema)")
     parser.add_argument("--quick", action="store_true", help="fewer runs; no session lists, no dump round trip")
+    parser.add_argument("--million", action="store_true",
+                        help="also at 1,000,000 items (the demo database is built once and kept, minutes)")
     args = parser.parse_args()
     path = Path(args.db) if args.db else default_path()
     ensure_db(path, quiet=True)
@@ -73,7 +76,10 @@ def main() -> int:
     rows += run("mine.py", *db, "--heavy", "--runs", "8" if args.quick else "20")
     rows += run("tui_home.py", *db, "--runs", "3" if args.quick else "5", *(["--no-lists"] if args.quick else []))
     rows += run("tick.py", *db, "--runs", "100" if args.quick else "500")
-    rows += run("import_csv.py", *(["--no-dump"] if args.quick else []))
+    rows += run("import_csv.py", *(["--no-dump", "--runs", "1"] if args.quick else ["--runs", "3"]))
+    if args.million:
+        rows += run("mine.py", "--scale", "1000000", "--runs", "8" if args.quick else "20")
+        rows += run("tui_home.py", "--scale", "1000000", "--no-lists", "--runs", "3")
     print(table(rows))
     print(f"load average after: {load()}")
     return 0 if all(row["ok"] is not False for row in rows) else 1

@@ -38,9 +38,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from scale_db import SCALE, busiest_handle, default_path, ensure_db, figure
+from scale_db import SCALE, busiest_handle, default_path, ensure_db, figure, item_count
 
 TARGET_MS = 120.0
+TARGET_MILLION_MS = 150.0  # issue 16, at 1,000,000 items (no ratio asked there)
 TARGET_RATIO = 3.0
 FORBIDDEN = ("pydantic", "textual", "sqlite_utils", "dateutil", "rich")
 
@@ -107,7 +108,7 @@ def measure(path: Path, me: str, runs: int, env: dict) -> dict:
         floor_ms.append(timed(floor, env))
     return {"me": me, "lines": lines, "runs": runs, "mine": mine_ms, "floor": floor_ms,
             "heavy": sorted(set(FORBIDDEN) & imported_modules(mine, env)),
-            "open_items": open_items(path, me)}
+            "open_items": open_items(path, me), "items": item_count(path)}
 
 
 def open_items(path: Path, me: str) -> int:
@@ -121,7 +122,8 @@ def open_items(path: Path, me: str) -> int:
 
 def verdict(result: dict) -> tuple[bool, str]:
     median, floor = statistics.median(result["mine"]), statistics.median(result["floor"])
-    ok = median <= TARGET_MS and median <= TARGET_RATIO * floor and not result["heavy"]
+    ratio_ok = median <= TARGET_RATIO * floor or TARGET_MS == TARGET_MILLION_MS
+    ok = median <= TARGET_MS and ratio_ok and not result["heavy"]
     return ok, ("ok" if ok else "HEAVY IMPORTS" if result["heavy"] else "TOO SLOW")
 
 
@@ -129,8 +131,8 @@ def figures(result: dict, label: str) -> list[dict]:
     """The rows of benchmarks/all.py's table."""
     median, floor = statistics.median(result["mine"]), statistics.median(result["floor"])
     ok, _ = verdict(result)
-    return [figure(f"mine, {label} ({result['open_items']:,} open items, {result['lines']} lines)",
-                   f"<= {TARGET_MS:.0f} ms and <= {TARGET_RATIO:g}x floor",
+    return [figure(f"mine, {label} of {result['items']:,} items ({result['open_items']:,} open, {result['lines']} lines)",
+                   f"<= {TARGET_MS:.0f} ms" + ("" if TARGET_MS == TARGET_MILLION_MS else f" and <= {TARGET_RATIO:g}x floor"),
                    f"{median:.0f} ms ({median / floor:.1f}x)",
                    f"python -c 'import sqlite3' {floor:.0f} ms", ok)]
 
@@ -138,7 +140,7 @@ def figures(result: dict, label: str) -> list[dict]:
 def report(result: dict) -> None:
     mine_ms, floor_ms = result["mine"], result["floor"]
     median, floor = statistics.median(mine_ms), statistics.median(floor_ms)
-    print(f"opsweek mine --me {result['me']} on {SCALE:,} items ({result['open_items']:,} open items of theirs,"
+    print(f"opsweek mine --me {result['me']} on {result['items']:,} items ({result['open_items']:,} open items of theirs,"
           f" {result['lines']} lines of output), {result['runs']} runs:")
     print(f"  opsweek mine              median {median:6.1f} ms   min {min(mine_ms):6.1f}   max {max(mine_ms):6.1f}")
     print(f"  python -c 'import sqlite3' median {floor:6.1f} ms   "
@@ -151,24 +153,29 @@ def report(result: dict) -> None:
 
 
 def main() -> int:
+    global TARGET_MS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("OPSWEEK_BENCH_DB"),
                         help="database to use (built if missing); default: a file in the temp dir"
                              " named by the schema")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--scale", type=int, default=SCALE,
+                        help="items in the demo database built when --db is not given (default 100,000)")
     parser.add_argument("--me", help="whose 'mine' to time (default: the busiest person)")
     parser.add_argument("--heavy", action="store_true", help="also time a person owning ~2,000 open items")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON (for all.py)")
     parser.add_argument("--as-is", action="store_true", help="do not touch the bytecode settings")
     args = parser.parse_args()
 
-    path = Path(args.db) if args.db else default_path()
+    if args.scale >= 1_000_000:
+        TARGET_MS = TARGET_MILLION_MS
+    path = Path(args.db) if args.db else default_path(args.scale)
     env = dict(os.environ)
     env.pop("OPSWEEK_NOW", None)
     if not args.as_is:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "opsweek-bench-pycache")
-    ensure_db(path, opsweek_command(), env, quiet=args.json)
+    ensure_db(path, opsweek_command(), env, scale=args.scale, quiet=args.json)
     me = args.me or busiest_handle(path)
     results = [(measure(path, me, args.runs, env), "busiest person")]
     if args.heavy:

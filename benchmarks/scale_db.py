@@ -52,10 +52,12 @@ def ensure_db(path: Path, command: list[str] | None = None, env: dict | None = N
               scale: int = SCALE, quiet: bool = False) -> None:
     """Reuse ``path`` if it holds the scale demo, else build it with ``opsweek demo --scale``."""
     say = (lambda *a, **k: print(*a, **k, file=sys.stderr)) if quiet else print
-    if path.exists() and item_count(path) == scale:
-        say(f"reusing {path} ({scale:,} items)")
+    held = item_count(path) if path.exists() else 0
+    if held == scale or (held and path != default_path(scale)):
+        # a database named with --db is used as it is, whatever it holds: never rebuilt over
+        say(f"reusing {path} ({held:,} items)")
         return
-    say(f"building {path} with demo --scale {scale} (about 20 s) ...", flush=True)
+    say(f"building {path} with demo --scale {scale} (about 20 s per 100,000 items) ...", flush=True)
     started = time.perf_counter()
     command = command or [sys.executable, "-m", "opsweek"]
     subprocess.run([*command, "--db", str(path), "demo", "--no-tui", "--scale", str(scale)],

@@ -282,8 +282,8 @@ def generate(store: Store, n: int, now: datetime, seed: int = 7) -> dict[str, in
         change.insert_many("workflows", workflows)
         change.insert_many("stages", stages)
         # each event at the time its row appeared, so the trends see real history
-        change.insert_many("items", items, at_of=lambda r: r["opened_at"])
-        change.insert_many("handoffs", handoffs, at_of=lambda r: r["sent_at"])
+        change.insert_many("items", items, at_column="opened_at")
+        change.insert_many("handoffs", handoffs, at_column="sent_at")
     _past_meetings(store, rng, now, handles, [w["key"] for w in workflows], items)
     return {"people": n_people, "workflows": n_workflows, "items": n, "handoffs": len(handoffs)}
 

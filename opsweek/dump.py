@@ -15,14 +15,16 @@ dump is byte-identical. It refuses a database that already holds data unless
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
+import operator
 import re
 import sqlite3
 from datetime import date
 from pathlib import Path
 
 from opsweek.errors import InputError
-from opsweek.store.db import MIGRATIONS, PRIMARY_KEYS, Store
+from opsweek.store.db import MIGRATIONS, PRIMARY_KEYS, Store, defer_indexes
 
 FORMAT = "opsweek-dump"
 SCHEMA_VERSION = 1  # of the dump format; the database schema is in "migrations"
@@ -180,7 +182,14 @@ def check(store: Store, data, where="dump") -> dict[str, list[dict]]:
         _check_rows(store, table, tables[table], where)
     for table in TABLES:
         _check_values(table, tables[table], where)
+    keys: dict = {}
     for child, columns, parent, parent_columns in REFERENCES + PEOPLE_REFERENCES:
+        # the whole column at once; row by row only to name the first row that is wrong
+        if (parent, parent_columns) not in keys:
+            keys[parent, parent_columns] = set(map(operator.itemgetter(*parent_columns), tables[parent]))
+        named = set(map(operator.itemgetter(*columns), tables[child])) - keys[parent, parent_columns]
+        if all(v is None or (type(v) is tuple and None in v) for v in named):
+            continue
         wanted = {tuple(r[c] for c in parent_columns) for r in tables[parent]}
         for index, row in enumerate(tables[child]):
             value = tuple(row[c] for c in columns)
@@ -226,7 +235,76 @@ _ACTION_FORM = re.compile(r"[a-z][a-z0-9._-]{0,63}")
 
 def _check_values(table: str, rows: list[dict], where) -> None:
     """What each value means: slugs, times, dates, durations, text, and the events'
-    rows. Text is cleaned of terminal controls on the way in, like every other way in."""
+    rows. Text is cleaned of terminal controls on the way in, like every other way in.
+
+    Checked column by column, each distinct value once (a dump repeats its handles,
+    stages and times) and every event by its quick check; only a table in which something
+    is wrong is checked again row by row (:func:`_check_values_by_row`), which names the
+    first problem as it always did.
+    """
+    if table in ("settings", "stages", "meetings") or not rows or not _values_plainly_valid(table, rows):
+        _check_values_by_row(table, rows, where)
+        return
+    if table == "events":
+        def bad(index: int, column: str, problem: str):
+            return _bad(where, f"{table}[{index + 1}], column {column}: {problem}")
+
+        quick = _EventCheck()
+        for index, row in enumerate(rows):
+            if not quick.plain(row):
+                _check_event(row, index, bad)
+
+
+def _values_plainly_valid(table: str, rows: list[dict]) -> bool:
+    """Whether every value of ``rows`` passes :func:`_check_values_by_row`'s checks of
+    values, cleaning text of terminal controls in place as it would (the events' rows
+    themselves are left to their own check). False when anything is wrong."""
+    from opsweek import clock
+    from opsweek.text import clean_text, is_slug
+
+    slugs, stamps, days = _SLUGS.get(table, ()), _STAMPS.get(table, ()), _DAYS.get(table, ())
+    durations = _DURATIONS.get(table, ())
+    cleaned: dict[str, dict] = {}
+    for column in rows[0]:
+        distinct = set(map(operator.itemgetter(column), rows))
+        distinct.discard(None)
+        types = set(map(type, distinct))
+        if float in types and not all(math.isfinite(v) for v in distinct if type(v) is float):
+            return False
+        texts = [v for v in distinct if type(v) is str] if types != {str} else distinct
+        try:
+            if column in slugs:
+                if not all(map(is_slug, texts)):
+                    return False
+            elif column in stamps:
+                for value in texts:
+                    if not _STAMP_FORM.fullmatch(value):
+                        return False
+                    clock.check_year(clock.parse_stamp(value))
+            elif column in days:
+                for value in texts:
+                    if not _DAY_FORM.fullmatch(value):
+                        return False
+                    clock.check_year(date.fromisoformat(value))
+            elif column in durations:
+                for value in texts:
+                    clock.parse_duration(value)
+            elif not (table == "events" and column in ("before", "after")):
+                # nothing clean_text removes is printable: most text is clean as it is
+                changed = {v: clean_text(v) for v in texts if not v.isprintable()}
+                changed = {v: c for v, c in changed.items() if c != v}
+                if changed:
+                    cleaned[column] = changed
+        except (ValueError, InputError):
+            return False
+    for column, changed in cleaned.items():
+        for row in rows:
+            if row[column] in changed:
+                row[column] = changed[row[column]]
+    return True
+
+
+def _check_values_by_row(table: str, rows: list[dict], where) -> None:
     from opsweek import clock
     from opsweek.text import clean_text, is_slug
 
@@ -337,6 +415,52 @@ def _no_constant(name):
     raise ValueError(name)
 
 
+class _EventCheck:
+    """The quick check of an event (:func:`_check_event` for plainly valid ones): its
+    entity and action, and its rows parsed by the JSON scanner itself, their columns
+    those of the entity, their values text, whole numbers or null, their text clean."""
+
+    def __init__(self):
+        from opsweek.store.db import COLUMNS
+
+        decoder = json.JSONDecoder(parse_constant=_no_constant)
+        self.scan = json.scanner.make_scanner(decoder)
+        self.columns = {entity: frozenset(columns) for entity, columns in COLUMNS.items() if entity != "events"}
+        self.actions: set[str] = set()
+        self.plain_types = {str, int, type(None)}
+
+    def plain(self, row: dict) -> bool:
+        columns = self.columns.get(row["entity"])
+        if columns is None:
+            return False
+        action = row["action"]
+        if action not in self.actions:
+            if not (isinstance(action, str) and _ACTION_FORM.fullmatch(action)):
+                return False
+            self.actions.add(action)
+        before, after = row["before"], row["after"]
+        if before is None and after is None:
+            return False
+        return (before is None or self._plain_row(before, columns)) and (after is None or self._plain_row(after, columns))
+
+    def _plain_row(self, text, columns) -> bool:
+        if type(text) is not str or not text.startswith("{") or not text.isprintable():
+            return False
+        # no escape but \\ \" or \/ : every string in it is as printable as the text
+        if "\\" in text.replace("\\\\", "").replace('\\"', "").replace("\\/", ""):
+            return False
+        try:
+            value, end = self.scan(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            return False
+        if end != len(text) or type(value) is not dict or not value.keys() <= columns:
+            return False
+        types = set(map(type, value.values()))
+        if not types <= self.plain_types:
+            return False
+        return int not in types or all(-2**63 <= v < 2**63 for v in value.values() if type(v) is int)
+
+
 def _short(value) -> str:
     text = repr(value) if not isinstance(value, (list, dict)) else json.dumps(value)
     return text if len(text) <= 40 else text[:39] + "…"
@@ -374,7 +498,7 @@ def _check_rows(store: Store, table: str, rows, where) -> None:
                 raise _bad(where, f"{at}: unknown column {unknown_cols[0]!r}")
             raise _bad(where, f"{at}: column {[c for c in columns if c not in row][0]!r} is missing")
     for column, declared in columns.items():
-        values = [row[column] for row in rows]
+        values = list(map(operator.itemgetter(column), rows))
         allowed = {type(None), *_ALLOWED.get(declared, (str, int, float))}
         present = set(map(type, values))
         problem_at = None
@@ -448,8 +572,13 @@ def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[
                 continue
             columns = list(_columns(store, table))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            pick = operator.itemgetter(*columns)
+            # into an emptied table: its indexes are made again once, after the rows
+            rebuild = defer_indexes(store.conn, table, len(rows))
             try:
-                store.conn.executemany(sql, ([row[c] for c in columns] for row in rows))
+                store.conn.executemany(sql, map(pick, rows) if len(columns) > 1 else ((pick(r),) for r in rows))
+                for statement in rebuild:
+                    store.conn.execute(statement)
             except (sqlite3.IntegrityError, UnicodeEncodeError) as error:
                 # the table was emptied first, so what got in before the failure counts the rows
                 failed = store.scalar(f"SELECT count(*) FROM {table}") + 1

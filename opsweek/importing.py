@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 import re
 import tomllib
 from datetime import date, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import NamedTuple
 
 from pydantic import ValidationError
@@ -436,20 +436,27 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
     items: list[dict] = []
     handoffs: list[dict] = []
     stamp_now = clock.stamp(now)
-    times: dict = {}  # relative times repeat across rows ("-3d"): parse each text once
+    rows = _Rows(catalog, header, now, stamp_now)
+    quick = _plain_item
+    width, widest = len(header), len(header) + 64
     line = 1
     try:
         for raw in reader:
             line = reader.line_num
-            if len(raw) > len(header) + 64 or sum(map(len, raw)) > _LONGEST_ROW:
+            if len(raw) > widest or sum(map(len, raw)) > _LONGEST_ROW:
                 raise InputError(f"{path}: line {line}: the row is too long (accepted: up to"
                                  f" {_LONGEST_ROW // 1024} KB a row)")
-            if not any(cell.strip() for cell in raw):
+            cells = [cell.strip() for cell in raw]
+            if not any(cells):
                 continue
-            if len(raw) != len(header):
-                raise InputError(f"{path}: line {line}: {len(raw)} cells, the header has {len(header)}")
-            cells = {k: v.strip() or None for k, v in zip(header, raw)}
-            item, handoff = _item_row(path, line, cells, catalog, now, stamp_now, times)
+            if len(raw) != width:
+                raise InputError(f"{path}: line {line}: {len(raw)} cells, the header has {width}")
+            cells.append("")
+            checked = quick(cells, rows)
+            if checked is None:  # not plainly valid: every check, with its message
+                checked = _item_row(path, line, {k: v or None for k, v in zip(header, cells)}, catalog, now,
+                                    stamp_now, rows.times)
+            item, handoff = checked
             items.append(item)
             if handoff:
                 handoff["item_index"] = len(items) - 1
@@ -475,42 +482,124 @@ def _when_cell(path, line, column, value, now, times: dict | None = None):
 
 
 _STATUSES = ("open", "blocked", "done", "dropped")
+_CLOSED = ("done", "dropped")
 _LONGEST_ROW = 64 * 1024
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _plain_item(fields: dict, catalog: _Catalog) -> SimpleNamespace | None:
-    """The checks of :class:`opsweek.model.Item` for plainly valid rows, without pydantic.
+def _clean(text: str) -> str:
+    # nothing clean_text removes is printable (controls, surrogates, bidi marks are not):
+    # a printable cell, nearly every cell of a real file, is already clean
+    return text if text.isprintable() else clean_text(text)
+
+
+class _Rows:
+    """What checking the rows of one CSV file needs, worked out once for the file: the
+    catalog, where each column is in a row, and the times, dates and handoff deadlines
+    already worked out (a file repeats them: ``-3d``, ``2026-12-01``)."""
+
+    def __init__(self, catalog: _Catalog, header: list[str], now: datetime, stamp_now: str):
+        self.catalog = catalog
+        index = {name: n for n, name in enumerate(header)}
+        # every row gets one blank cell appended: where the columns the file lacks point
+        self.pick = operator.itemgetter(*(index.get(c, len(header)) for c in CSV_COLUMNS))
+        self.now, self.stamp_now = now, stamp_now
+        self.times: dict = {}    # cell text -> (datetime, stamp), shared with _item_row
+        self.dues: dict = {}     # cell text -> the stored date, or None when not plainly a date
+        self.due_at: dict = {}   # (sent, stage sla) -> due_at stamp
+
+    def time(self, text: str):
+        """``(datetime, stamp)`` of a time cell, or None when it is not one (the slow path says why)."""
+        got = self.times.get(text)
+        if got is None:
+            try:
+                when = clock.parse_when(text, "time", self.now)
+            except InputError:
+                return None
+            got = self.times[text] = (when, clock.stamp(when))
+        return got
+
+    def due(self, text: str) -> str | None:
+        if text not in self.dues:
+            stored = None
+            if _ISO_DAY.fullmatch(text):  # "1 Dec", "+3d": the model's date parsing
+                try:
+                    stored = clock.check_year(date.fromisoformat(text)).isoformat()
+                except (ValueError, InputError):
+                    pass
+            self.dues[text] = stored
+        return self.dues[text]
+
+
+def _plain_item(cells, rows: _Rows):
+    """The checks of a CSV row for plainly valid rows, without pydantic: ``(item row,
+    handoff row or None)``, or None for anything it does not plainly accept.
 
     Nearly every row of a real file is plain; checking 100,000 of them through pydantic
-    would take most of the import's time budget. Anything this does not plainly accept
-    (returns None) goes through ``Item.model_validate``, whose message names the problem,
-    so the messages are the same either way. Names the catalog knows are valid slugs.
+    would take most of the import's time budget. A row this does not plainly accept
+    goes through :func:`_item_row` (``Item.model_validate`` and every check in words), so
+    the rows and the messages are the same either way. ``cells`` are the row's stripped
+    cells plus one blank; names the catalog knows are valid slugs.
     """
-    workflow, stage, owner, status = fields["workflow"], fields["stage"], fields["owner"], fields["status"]
-    if (workflow, stage) not in catalog.stages or status not in _STATUSES:
+    (workflow, stage_key, title, owner, status, opened, entered, activity, due, ref, reason,
+     handoff_to, handoff_owner, handoff_sent) = rows.pick(cells)
+    catalog = rows.catalog
+    stage = catalog.stages.get((workflow, stage_key))
+    if stage is None or workflow not in catalog.workflows:
         return None
+    status = status or "open"
+    if status not in _STATUSES:
+        return None
+    owner = owner or None
     if owner is not None and owner not in catalog.people:
         return None
-    title = fields["title"]
-    if title is None or not (title := clean_text(title)).strip():
+    if not title or not (title := _clean(title)).strip():
         return None
-    ref, reason = fields["ref"], fields["blocked_reason"]
-    if ref is not None and not (ref := clean_text(ref)).strip():
+    if ref and not (ref := _clean(ref)).strip():
         ref = None
-    if reason is not None and not (reason := clean_text(reason)).strip():
-        reason = None  # a blocked row without a reason was refused before (inputs.check_block_reason)
-    due = fields["due"]
-    if due is not None:
-        if not _ISO_DAY.fullmatch(due):
-            return None  # "1 Dec", "+3d": the model's date parsing
-        try:
-            due = date.fromisoformat(due)
-        except ValueError:
+    if reason and not (reason := _clean(reason)).strip():
+        reason = None
+    if status == "blocked" and not reason:
+        return None
+    if due:
+        due = rows.due(due)
+        if due is None:
             return None
-    return SimpleNamespace(workflow=workflow, stage=stage, title=title, owner=owner, status=status,
-                           opened_at=fields["opened_at"], stage_entered_at=fields["stage_entered_at"],
-                           last_activity_at=fields["last_activity_at"], due=due, ref=ref, blocked_reason=reason)
+    now = rows.now
+    opened = rows.time(opened) if opened else (now, rows.stamp_now)
+    entered = rows.time(entered) if entered else opened
+    if opened is None or entered is None:
+        return None
+    activity = rows.time(activity) if activity else max(entered, opened)
+    if activity is None:
+        return None
+    opened_at, entered_at, activity_at = opened[0], entered[0], activity[0]
+    if opened_at > now or entered_at < opened_at or entered_at > now or activity_at < opened_at or activity_at > now:
+        return None
+    row = {
+        "workflow": workflow, "stage": stage_key, "title": title, "owner": owner, "status": status,
+        "opened_at": opened[1], "stage_entered_at": entered[1], "last_activity_at": activity[1],
+        "due": due or None, "ref": ref or None, "blocked_reason": reason or None,
+        "closed_at": rows.stamp_now if status in _CLOSED else None,
+    }
+    if not handoff_to:
+        return (row, None) if not handoff_owner and not handoff_sent else None
+    target = catalog.stages.get((workflow, handoff_to))
+    if target is None or target.key == stage_key or status != "open":
+        return None
+    receiver = handoff_owner or target.owner
+    if not receiver or receiver not in catalog.people:
+        return None
+    sent = rows.time(handoff_sent) if handoff_sent else (now, rows.stamp_now)
+    if sent is None or sent[0] > now or sent[0] < opened_at:
+        return None
+    key = (sent[0], target.handoff_sla)
+    due_at = rows.due_at.get(key)
+    if due_at is None:
+        due_at = rows.due_at[key] = clock.stamp(rules.handoff_due_at(sent[0], target.handoff_sla,
+                                                                     catalog.settings))
+    return row, {"from_stage": stage_key, "from_owner": owner, "to_stage": target.key, "to_owner": receiver,
+                 "sent_at": sent[1], "due_at": due_at}
 
 
 def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_now: str,
@@ -534,10 +623,8 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
         "stage_entered_at": entered[0], "last_activity_at": activity[0], "due": get("due"),
         "ref": get("ref"), "blocked_reason": get("blocked_reason"),
     }
-    item = _plain_item(fields, catalog)
     try:
-        if item is None:
-            item = Item.model_validate(fields)
+        item = Item.model_validate(fields)
     except ValidationError as error:
         message = explain(error)
         column = str(error.errors()[0]["loc"][0]) if error.errors()[0]["loc"] else ""

@@ -367,3 +367,19 @@ def test_escalation_path_sql_is_the_escalation_rule(store, world):
     assert read.escalation_due_count(store, team, now) == sum(
         rules.escalation_due(h, now, team.settings) for h in all_handoffs)
     store.conn.execute("DELETE FROM escalations")
+
+
+@AGREEMENT
+@given(world=worlds())
+def test_the_home_screens_counts_per_workflow_are_the_stuck_rule(store, world):
+    """read.health counts stage by stage without joining the stages (stuck.sql_in_stage):
+    per workflow, the same open and stuck items as the rule."""
+    team = load(store, world)
+    now, today = world["now"], world["today"]
+    everything, _ = _all(store)
+    open_items = [it for it in everything if it.status in rules.OPEN_STATUSES]
+    stuck = rules.stuck_items(open_items, team.stage_map, now, today, team.settings)
+    for health in read.health(store, team, now, today):
+        key = health.workflow.key
+        assert health.open == sum(1 for it in open_items if it.workflow == key)
+        assert health.stuck == sum(1 for it, _ in stuck if it.workflow == key)

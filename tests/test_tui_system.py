@@ -283,3 +283,31 @@ async def test_question_mark_shows_the_keys_of_the_screen(demo_db):
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.screen.query("HelpPanel")
+
+
+async def test_the_numbers_read_at_launch_are_in_the_first_frame_and_a_return_reads_them_again(demo_db,
+                                                                                               monkeypatch):
+    """``opsweek`` reads the home screen's numbers while Textual loads (prefetch); when they
+    are there by the time the screen mounts, it shows them at once, reading nothing again,
+    and coming back from another screen reads them afresh."""
+    from opsweek.tui import attention
+    from opsweek.tui.screens.home import HomeScreen
+
+    attention.prefetch(demo_db)
+    attention._prefetched[demo_db].result(timeout=30)
+    reads = []
+    read_attention = attention.read_attention
+    monkeypatch.setattr(attention, "read_attention", lambda *a, **k: reads.append(1) or read_attention(*a, **k))
+    app = make_app(demo_db, me="ana")
+    async with app.run_test(size=SIZE) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen) and home.ready
+        assert "stuck items" in str(home.query_one("#attention").render())
+        await settle(pilot)
+        assert home.query_one(TrendPanel).trends is not None
+        assert reads == []  # nothing read twice
+        await pilot.press("t")
+        await settle(pilot)
+        app.pop_screen()
+        await settle(pilot)
+        assert reads == [1] and home.ready  # back home: read afresh

@@ -342,15 +342,20 @@ def health(store: Store, team: Team, now: datetime, today: date) -> list:
     """Per workflow (``rules.attention.WorkflowHealth``): open items, stuck items, overdue
     handoffs and the audit score.
 
-    Two passes: open and stuck counted together over the open items (an index holds every
-    column the stuck rule reads), and the overdue handoffs over the pending index."""
+    Open and stuck counted together, stage by stage, over the open items of the covering
+    index alone (``stuck.sql_in_stage``: each stage's threshold a parameter, no join per
+    item; every item is in a stage of ``stages``, a foreign key), then the overdue
+    handoffs over the pending index."""
     from opsweek.rules.attention import WorkflowHealth
 
-    condition, params = stuck.sql(team.settings, now, today, _max_days(team.stages))
     opened, stuck_by = {}, {}
-    for row in store.query(f"SELECT i.workflow, count(*), coalesce(sum({condition}), 0) FROM {stuck.FROM}"
-                           f" WHERE {rules.common.OPEN_SQL.format(i='i')} GROUP BY i.workflow", params):
-        opened[row[0]], stuck_by[row[0]] = row[1], row[2]
+    for stage in team.stage_map.values():
+        condition, params = stuck.sql_in_stage(team.settings, now, today, stage)
+        row = store.one(f"SELECT count(*), coalesce(sum({condition}), 0) FROM items i"
+                        f" WHERE {rules.common.OPEN_SQL.format(i='i')} AND i.workflow = ? AND i.stage = ?",
+                        [*params, stage.workflow, stage.key])
+        opened[stage.workflow] = opened.get(stage.workflow, 0) + row[0]
+        stuck_by[stage.workflow] = stuck_by.get(stage.workflow, 0) + row[1]
     overdue_by = overdue_counts(store, now)
     audits = {a.workflow: a for a in rules.audit(team.workflows, team.stages_by_workflow, team.people,
                                                  last_reviews(store), now)}

@@ -50,6 +50,7 @@ class HomeScreen(Screen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.ready = False
+        self._resumed = False  # the first resume is the screen's first show, not a return
 
     def compose(self) -> ComposeResult:
         yield Label(self.title_line(), id="home-title")
@@ -74,13 +75,18 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(HealthTable).focus()
         early = needs.take_prefetched(self.app.db_path)
-        if early is not None:  # started at launch, while Textual was still loading
+        if early is not None and early.done() and early.exception() is None:
+            # read at launch while Textual was loading, and already there: the first
+            # frame shows the numbers (no worker, no second layout of the screen)
+            self.show_attention(early.result(), trend_after_frame=True)
+        elif early is not None:  # started at launch, still reading
             self.wait_for(early)
         else:
             self.reload()
 
     def on_screen_resume(self) -> None:
-        if self.ready:  # back from the session or another screen: the numbers may have moved
+        first, self._resumed = not self._resumed, True
+        if self.ready and not first:  # back from the session or another screen: the numbers may have moved
             self.reload()
             for trend in self.query(TrendPanel):
                 trend.reload()
@@ -109,7 +115,7 @@ class HomeScreen(Screen):
             return
         self.app.call_from_thread(self.show_attention, attention)
 
-    def show_attention(self, attention: Attention) -> None:
+    def show_attention(self, attention: Attention, *, trend_after_frame: bool = False) -> None:
         self.query_one(HealthTable).show_health(attention.health, attention.reviews)
         lines = [
             join((f"{attention.stuck:,}", "bold $error" if attention.stuck else "bold"), " stuck items"),
@@ -128,10 +134,18 @@ class HomeScreen(Screen):
         self.query_one("#attention", Static).update(Content("\n").join(lines))
         self.query_one("#session-state", Static).update(self.session_state(attention))
         if not self.query(TrendPanel):
-            # mounted once the numbers are in: its own worker then does not slow the first paint
-            self.mount(TrendPanel(id="home-trend"), before=self.query_one(Footer))
+            # mounted once the numbers are in (and, when they are there for the first
+            # frame, after it): its own worker then does not slow the first paint
+            if trend_after_frame:
+                self.call_after_refresh(self._mount_trend)
+            else:
+                self._mount_trend()
         self.ready = True
         self.post_message(self.Ready(self))
+
+    def _mount_trend(self) -> None:
+        if not self.query(TrendPanel):
+            self.mount(TrendPanel(id="home-trend"), before=self.query_one(Footer))
 
     def session_state(self, attention: Attention) -> Content:
         lines = [self._session_now(attention)]
