@@ -48,3 +48,7 @@ EscalatedWork = namedtuple("EscalatedWork", "escalation kind item_id title workf
 # what a session did about a row it reviewed (SPEC "Outcome"); subject_id is text (an
 # item or handoff id, or a gap's label)
 Outcome = namedtuple("Outcome", "meeting_id step subject subject_id outcome")
+# how a screen asks for a long list (issue 14): only the rows matching ``text`` (each word
+# in the title, owner, workflow or stage), sorted by ``sort`` (a column of that list; None:
+# the list's own order), ``descending`` (that order reversed), ``group``: by workflow first
+ListView = namedtuple("ListView", "text sort descending group", defaults=("", None, False, False))
