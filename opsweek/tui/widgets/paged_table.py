@@ -144,6 +144,7 @@ class PagedTable(DataTable):
         self.generation = 0
         if page_size:
             self.page_size = page_size
+        self.counting = False  # the first page is shown, its rows are being counted
         self.view = ListView()
         self.column_specs: list[Column] = []
         self.laid_out_width = 0
@@ -166,7 +167,8 @@ class PagedTable(DataTable):
             where = f"{self.total:,} row{'' if self.total == 1 else 's'}"
         else:
             first = self.page_offset + 1
-            where = f"rows {first:,}–{self.page_offset + len(self.rows_data):,} of {self.total:,}"
+            of = "…" if self.counting else f"{self.total:,}"
+            where = f"rows {first:,}–{self.page_offset + len(self.rows_data):,} of {of}"
         return " · ".join([where, *self.view_words()])
 
     def view_words(self) -> list[str]:
@@ -312,7 +314,7 @@ class PagedTable(DataTable):
             return
         offset = max(0, offset)
         if not count and offset in self.cache:  # read ahead while the previous page was shown
-            self._fill(self.cache[offset], offset, cursor, self.total)
+            self._fill(self.cache[offset], offset, cursor, -1 if self.counting else self.total)
             return
         self.loading_page = True
         self._fetch(self.source, offset, cursor, count or not self.total, self.total, self.page_size,
@@ -340,6 +342,17 @@ class PagedTable(DataTable):
         extra = (view,) if source.filtered else ()
         try:
             with self.app.reader():
+                if count and offset == 0:
+                    # the first page (a new filter, sort or step) is shown before it is counted:
+                    # a keystroke repaints the rows, the count follows ("rows 1–100 of …")
+                    rows = source.page(0, page_size, *extra)
+                    if len(rows) < page_size:  # all of them: nothing left to count
+                        self._post_fetched(self.Fetched(rows, 0, cursor, len(rows), generation))
+                        return
+                    self._post_fetched(self.Fetched(rows, 0, cursor, -1, generation))
+                    if not get_current_worker().is_cancelled:  # a newer keystroke: its count instead
+                        self._post_fetched(self.Counted(source.count(*extra), generation))
+                    return
                 if count:
                     total = source.count(*extra)
                 if offset >= total and total:
@@ -348,8 +361,25 @@ class PagedTable(DataTable):
         except Exception as error:  # a locked or broken database: say so, keep the old page
             self.post_message(self.FetchFailed(str(error)))
             return
+        self._post_fetched(self.Fetched(rows, offset, cursor, total, generation))
+
+    def _post_fetched(self, message: Message) -> None:
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Fetched(rows, offset, cursor, total, generation))
+            self.post_message(message)
+
+    @dataclass
+    class Counted(Message):
+        """How many rows the list has, counted after its first page was shown (private)."""
+
+        total: int
+        generation: int
+
+    def on_paged_table_counted(self, message: Counted) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return
+        self.total, self.counting = message.total, False
+        self.post_message(self.PageLoaded(self, self.page_offset, self.total))
 
     @work(thread=True, exclusive=True, group="read-ahead", exit_on_error=False)
     def _read_ahead(self, source: Source, offsets: list[int], total: int, page_size: int,
@@ -383,6 +413,9 @@ class PagedTable(DataTable):
 
     def _fill(self, rows: list[Row], offset: int, cursor: int, total: int) -> None:
         self.loading_page = False
+        self.counting = total < 0
+        if self.counting:  # not counted yet: at least this page, and one more row if it is full
+            total = offset + len(rows) + (1 if len(rows) >= self.page_size else 0)
         self.page_offset, self.total, self.rows_data = offset, total, rows
         self.cache[offset] = rows
         self.clear()
