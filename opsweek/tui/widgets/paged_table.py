@@ -110,6 +110,12 @@ class ListFilter(Input):
 class PagedTable(DataTable):
     """A paged, read-in-the-background list. Set ``source`` then call :meth:`reload`."""
 
+    DEFAULT_CSS = """
+    PagedTable {
+        width: 1fr;
+    }
+    """
+
     page_size = 100
 
     BINDINGS = [
@@ -195,8 +201,14 @@ class PagedTable(DataTable):
     def _grouping(self) -> bool:
         return bool(self.view.group and self.source is not None and self.source.group is not None)
 
+    def _room(self) -> int:
+        """The width the list has: its container's (never its own, which its columns widen)."""
+        if self.is_attached and self.parent is not None and self.parent.content_size.width:
+            return self.parent.content_size.width
+        return self.app.size.width if self.is_attached else 120
+
     def _lay_out(self, *, force: bool = False) -> None:
-        width = self.size.width or (self.app.size.width if self.is_attached else 120)
+        width = self._room()
         if not force and width == self.laid_out_width:
             return
         self.laid_out_width = width
