@@ -18,6 +18,7 @@ STEPS: tuple[Step, ...] = (
     Step("stuck", "Stuck items", 15),
     Step("handoffs", "Overdue handoffs", 10),
     Step("gaps", "Ownership gaps", 5),
+    Step("issues", "Issues", 10),
     Step("wrapup", "Wrap-up", 5),
 )
 STEP_KEYS = tuple(step.key for step in STEPS)

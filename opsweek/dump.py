@@ -30,7 +30,7 @@ SCHEMA_VERSION = 1  # of the dump format; the database schema is in "migrations"
 # Parents before children, so that foreign keys hold at every insert.
 TABLES = ("settings", "people", "away", "workflows", "feeds", "stages", "items", "recurring", "occurrences",
           "handoffs", "meetings", "attendance", "step_times", "entries", "reviews", "escalations", "outcomes", "ratings",
-          "events")
+          "issues", "issue_ranks", "events")
 KEYS = {**PRIMARY_KEYS, "events": "id"}
 
 # (table, columns) -> (parent table, parent columns): the schema's foreign keys, checked
@@ -55,6 +55,12 @@ REFERENCES = (
     ("reviews", ("meeting_id",), "meetings", ("id",)),
     ("outcomes", ("meeting_id",), "meetings", ("id",)),
     ("ratings", ("meeting_id",), "meetings", ("id",)),
+    ("issues", ("meeting_id",), "meetings", ("id",)),
+    ("issues", ("item_id",), "items", ("id",)),
+    ("issues", ("entry_id",), "entries", ("id",)),
+    ("issues", ("closed_meeting_id",), "meetings", ("id",)),
+    ("issue_ranks", ("meeting_id",), "meetings", ("id",)),
+    ("issue_ranks", ("issue_id",), "issues", ("id",)),
 )
 
 
@@ -202,12 +208,12 @@ _SLUGS = {
     "stages": ("workflow", "key", "owner"), "items": ("workflow", "stage", "owner"),
     "handoffs": ("from_stage", "from_owner", "to_stage", "to_owner", "accepted_by"),
     "meetings": ("facilitator",), "attendance": ("handle",), "entries": ("owner", "workflow"),
-    "reviews": ("workflow",), "ratings": ("handle",),
+    "reviews": ("workflow",), "ratings": ("handle",), "issues": ("workflow",),
 }
 _STAMPS = {
     "items": ("opened_at", "stage_entered_at", "last_activity_at", "closed_at"),
     "handoffs": ("sent_at", "due_at", "accepted_at", "escalated_at"),
-    "meetings": ("started_at", "closed_at"), "entries": ("created_at",), "reviews": ("at",), "outcomes": ("at",), "ratings": ("at",), "events": ("at",),
+    "meetings": ("started_at", "closed_at"), "entries": ("created_at",), "reviews": ("at",), "outcomes": ("at",), "ratings": ("at",), "issues": ("raised_at", "closed_at"), "events": ("at",),
 }
 _DAYS = {"away": ("start", "end"), "items": ("due",), "entries": ("due",)}
 _DURATIONS = {"stages": ("handoff_sla",)}

@@ -87,6 +87,24 @@ def check_drop_reason(text: str | None) -> str:
     return _reason(text, "a drop")
 
 
+def check_issue_drop_reason(text: str | None) -> str:
+    """Dropping a raised issue needs a reason (why the team will not act on it)."""
+    return _reason(text, "dropping an issue")
+
+
+# A session ranks its raised issues into a top 3.
+ISSUE_TOP = 3
+
+
+def check_issue_rank(value: int | str) -> int:
+    """A place in the session's top 3: a whole number 1–3."""
+    shown = value.strip() if isinstance(value, str) else str(value)
+    rank = int(shown) if shown.isascii() and shown.isdigit() and len(shown) <= 2 else None
+    if rank is None or not 1 <= rank <= ISSUE_TOP:
+        raise InputError(f"{shown!r} is not a rank (accepted: 1, 2 or 3)")
+    return rank
+
+
 def problem(check, value) -> str | None:
     """What ``check`` says is wrong with ``value``, or None when it passes (for inline dialogs)."""
     try:

@@ -159,14 +159,16 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
     team = _team_at(store, since)
     items_then = history.touched_as_of(store, "items", since_id=since)
     outcomes = read.outcomes(store, meeting_id)
+    closed = _closed_since(store, meeting)
 
     return {
         "schema_version": SCHEMA_VERSION,
         "meeting": _header(store, meeting, current),
         "steps": _steps(store, meeting, current),
-        "decisions": _entries(store, meeting_id, "decision"),
-        "actions": _entries(store, meeting_id, "action"),
-        "notes": _entries(store, meeting_id, "note"),
+        "decisions": _entries(store, meeting_id, "decision", closed),
+        "actions": _entries(store, meeting_id, "action", closed),
+        "notes": _entries(store, meeting_id, "note", closed),
+        "issues": _issues(store, meeting, closed),
         "reassignments": _reassignments(store, meeting_id),
         "escalations": _escalations(store, meeting_id, current),
         "stuck_items": _with_outcomes(_stuck(store, team, at, today, items_then, cap), "items", outcomes,
@@ -228,14 +230,75 @@ def _steps(store: Store, meeting, team: read.Team) -> list[dict]:
              "target_minutes": targets.get(s.key, s.target_minutes)} for s in STEPS]
 
 
-def _entries(store: Store, meeting_id: int, kind: str) -> list[dict]:
+def _closed_since(store: Store, meeting) -> int:
+    """The first event after the session's close: what the notes of a closed session say is
+    as it was then (the past stays put). For an open session, the next event: as it is now."""
+    since = history.meeting_close_event(store, meeting.id) if meeting.closed_at is not None else None
+    if since is None:  # open (or closed with no recorded close)
+        since = (store.scalar("SELECT max(id) FROM events") or 0) + 1
+    return since
+
+
+def _entries(store: Store, meeting_id: int, kind: str, closed: int) -> list[dict]:
+    """What the session recorded, as it stood when it closed: an action done, dropped or
+    given a new date in a later week keeps the status and due date it left the room with."""
     found = []
-    for e in read.entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind), "id"):
+    now = read.entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind), "id")
+    then = history.rows_before(store, "entries", [e.id for e in now], closed)
+    for e in now:
+        if then.get(e.id) is not None:
+            e = read.entry_from(then[e.id])
         row = {"id": e.id, "text": e.text, "workflow": e.workflow,
                "item": _item_label(store, e.item_id) if e.item_id is not None else None}
         if kind == "action":
             row.update(owner=e.owner, due=_iso(e.due), status=e.status)
         found.append(row)
+    return found
+
+
+def _issues(store: Store, meeting, closed: int) -> list[dict]:
+    """The issues on the session's list, its top 3 first, each with how it was solved.
+
+    Taken as of the session's close (the past stays put): an issue carried over and
+    solved next week is "carried over" here, and an action's later due date or status
+    does not change what this session decided. While the session is open, as it stands.
+    """
+    since = closed
+    rows = [r for r in history.table_as_of(store, "issues", since_id=since).values()
+            if r["status"] == "open" or r["closed_meeting_id"] == meeting.id]
+    ranks = {r["issue_id"]: r["rank"] for r in history.table_as_of(store, "issue_ranks", since_id=since).values()
+             if r["meeting_id"] == meeting.id}
+    entries = history.rows_before(store, "entries", sorted({r["entry_id"] for r in rows if r["entry_id"]}), since)
+    sessions = read.meetings(store)
+    weeks = {m.id: m.week for m in sessions}
+
+    def first_session(row: dict) -> int | None:
+        if row["meeting_id"] is not None:
+            return row["meeting_id"]
+        raised = clock.parse_stamp(row["raised_at"])
+        return next((m.id for m in sessions if m.started_at >= raised), None)
+
+    found = []
+    for row in sorted(rows, key=lambda r: (ranks.get(r["id"]) is None, ranks.get(r["id"]) or 0, r["raised_at"],
+                                           r["id"])):
+        first = first_session(row)
+        entry = entries.get(row["entry_id"]) if row["entry_id"] else None
+        if row["status"] == "solved" and entry:
+            outcome = entry["kind"]
+        elif row["status"] == "open":
+            outcome = "carried over" if meeting.closed_at is not None else "open"
+        else:
+            outcome = row["status"]
+        found.append({
+            "id": row["id"], "rank": ranks.get(row["id"]), "text": row["text"], "raised_by": row["raised_by"],
+            "raised_at": row["raised_at"],
+            "carried_from": weeks.get(first) if first is not None and first != meeting.id else None,
+            "item": _item_label(store, row["item_id"]) if row["item_id"] is not None else None,
+            "workflow": row["workflow"], "outcome": outcome,
+            "entry": {"id": entry["id"], "kind": entry["kind"], "text": entry["text"], "owner": entry["owner"],
+                      "due": entry["due"]} if entry else None,
+            "reason": row["reason"] if row["status"] == "dropped" else None,
+        })
     return found
 
 
@@ -485,6 +548,8 @@ def to_markdown(notes: dict) -> str:
                       if actions else [])
     lines += _section("Notes", [f"- {md(n['text'])}{about(n)}" for n in notes["notes"]])
 
+    lines += _section("Issues", _issues_md(notes["issues"]))
+
     moves = [[f"{r['label']} {md(r['item']['title'])}".strip() if r["subject"] in ("item",) and r["item"]
               else md(r["label"]), md(r["from"]) or "nobody", md(r["to"]) or "nobody", md(r["reason"]), md(r["by"])]
              for r in notes["reassignments"]]
@@ -545,6 +610,36 @@ def to_markdown(notes: dict) -> str:
         body += _more(len(gaps["gaps"]), gaps["total"])
     lines += _section("Ownership gaps", body)
     return "\n".join(lines) + "\n"
+
+
+def _issues_md(issues: list[dict]) -> list[str]:
+    """The session's issues, ranked, with how each was solved (decision / action with owner
+    and due / dropped with reason / carried over)."""
+    if not issues:
+        return []
+    carried = sum(1 for i in issues if i["carried_from"])
+    ranked = sum(1 for i in issues if i["rank"])
+    body = [f"{len(issues)} on the list ({len(issues) - carried} raised for this session, {carried} carried over"
+            f" from earlier ones); {ranked} ranked in the top 3.", ""]
+
+    def outcome(issue: dict) -> str:
+        entry = issue["entry"]
+        if entry and entry["kind"] == "action":
+            return f"action: {md(entry['text'])} ({md(entry['owner'])}, due {md(entry['due'])})"
+        if entry:
+            return f"decision: {md(entry['text'])}"
+        if issue["outcome"] == "dropped":
+            return f"dropped: {md(issue['reason'])}"
+        return {"carried over": "carried over", "open": "still open"}.get(issue["outcome"], md(issue["outcome"]))
+
+    rows = []
+    for issue in issues:
+        raised = f"{md(issue['raised_by'])}, {_when(issue['raised_at'], '%Y-%m-%d')}"
+        if issue["carried_from"]:
+            raised += f" (from {md(issue['carried_from'])})"
+        about = _item_md(issue["item"]) or md(issue["workflow"])
+        rows.append([str(issue["rank"]) if issue["rank"] else "", md(issue["text"]), raised, about, outcome(issue)])
+    return body + _table(["Rank", "Issue", "Raised", "About", "Outcome"], rows)
 
 
 # --- one call for the CLI and the TUI ------------------------------------------------

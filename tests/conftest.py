@@ -16,6 +16,7 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     """No test touches the developer's database or depends on their time zone."""
     home = tmp_path_factory.mktemp("env")
     monkeypatch.setenv("OPSWEEK_DB", str(home / "default" / "opsweek.db"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # where mine keeps "last looked"
     monkeypatch.delenv("OPSWEEK_ME", raising=False)
     monkeypatch.delenv("OPSWEEK_NOW", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)

@@ -190,7 +190,7 @@ def test_json_has_the_documented_shape(demo_db, capsys):
     assert data["version"] == 1 and data["me"] == "fay"
     assert data["now"] == "2026-11-24T10:00:00Z" and data["today"] == "2026-11-24"
     assert set(data) == {"version", "me", "now", "today", "overdue", "incoming", "sent", "stuck", "actions",
-                         "escalated_to_me", "escalated_work", "covering"}
+                         "escalated_to_me", "escalated_work", "opened_since", "looked", "opened", "covering"}
     assert data["overdue"] == {"total": 3, "incoming": 1, "items": 1, "actions": 0, "covering": 1,
                                "escalated": 0, "escalated_work": 0}
     handoff = data["incoming"][0]
@@ -329,14 +329,15 @@ def test_human_and_json_agree(demo_db, capsys, me):
 
 def pile_up_stuck_items(db: Path, count: int) -> list[int]:
     """``count`` blocked items for ana in complaints/investigate, each entered a minute after
-    the last (all after her own two stuck items), every other one past its due date."""
+    the last (all after her own two stuck items), every other one past its due date; opened
+    weeks before (so they are not news for "opened for you")."""
     ids = []
     with Store.open(db) as store, store.change("test.items", actor="test") as change:
         for n in range(count):
             at = f"2026-11-20T00:{n:02d}:00Z"
             ids.append(change.insert("items", {
                 "workflow": "complaints", "stage": "investigate", "title": f"Piled-up complaint {n}",
-                "owner": "ana", "status": "blocked", "opened_at": at, "stage_entered_at": at,
+                "owner": "ana", "status": "blocked", "opened_at": "2026-11-02T09:00:00Z", "stage_entered_at": at,
                 "last_activity_at": at, "due": "2026-11-20" if n % 2 == 0 else None,
                 "blocked_reason": "Waiting on the courier"}))
     return ids
@@ -378,3 +379,98 @@ def test_check_counts_the_rows_a_short_listing_leaves_out(demo_db, capsys):
     assert code == 1
     assert out.splitlines() == ["ana: 18 overdue (1 handoff to accept; 16 items past due; 1 action); "
                                 "see 'opsweek mine'"]
+
+
+# --- items opened for me since I last looked ------------------------------------------
+
+
+def add_item_for(db: Path, owner: str, title: str, *, actor: str, at: str = "2026-11-24T09:30:00Z") -> int:
+    with Store.open(db) as store, store.change("item.add", actor=actor) as change:
+        return change.insert("items", {"workflow": "complaints", "stage": "triage", "title": title, "owner": owner,
+                                       "status": "open", "opened_at": at, "stage_entered_at": at,
+                                       "last_activity_at": at})
+
+
+def opened_rows(out: str) -> list[str]:
+    lines = out.splitlines()
+    start = next((n for n, line in enumerate(lines) if line.startswith("Opened for you")), None)
+    if start is None:
+        return []
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        rows.append(line)
+    return rows
+
+
+def test_the_first_look_lists_what_opened_for_me_in_the_last_week(demo_db, capsys):
+    _, out, _ = run(demo_db, capsys, "mine", "--me", "ben")
+    assert "Opened for you in the last 7 days (4)" in out
+    rows = opened_rows(out)
+    # newest first, with where each sits and who opened it (the demo's import)
+    assert [row.split()[0] for row in rows] == ["32", "33", "39", "31"]
+    assert "Charged twice for subscription" in rows[0] and "complaints/triage" in rows[0] and "demo" in rows[0]
+    # the section comes after the open actions
+    assert out.index("Your open actions") < out.index("Opened for you")
+
+
+def test_the_next_look_lists_only_what_opened_since(demo_db, capsys, monkeypatch):
+    run(demo_db, capsys, "mine", "--me", "ben")          # ben looks at 10:00
+    _, again, _ = run(demo_db, capsys, "mine", "--me", "ben")
+    assert "Opened for you" not in again                  # nothing new since
+
+    monkeypatch.setenv("OPSWEEK_NOW", "2026-11-24T12:00:00Z")
+    new = add_item_for(demo_db, "ben", "Parcel stuck at the depot", actor="ana", at="2026-11-24T11:00:00Z")
+    add_item_for(demo_db, "ben", "A note to myself", actor="ben", at="2026-11-24T11:05:00Z")
+    _, out, _ = run(demo_db, capsys, "mine", "--me", "ben")
+    assert "Opened for you since you last looked (Tue 24 Nov 10:00) (1)" in out
+    (row,) = opened_rows(out)
+    assert row.split()[0] == str(new) and "Parcel stuck at the depot" in row and row.rstrip().endswith("ana")
+    _, later, _ = run(demo_db, capsys, "mine", "--me", "ben")
+    assert "Opened for you" not in later
+
+
+def test_scripts_read_the_mark_but_never_move_it(demo_db, capsys):
+    for argv in (["--json"], ["--check"], ["--json", "--check"]):
+        run(demo_db, capsys, "mine", "--me", "ben", *argv)
+    _, raw, _ = run(demo_db, capsys, "mine", "--me", "ben", "--json")
+    data = json.loads(raw)
+    assert data["looked"] is False and data["opened_since"] == "2026-11-17T10:00:00Z"
+    assert [o["id"] for o in data["opened"]] == [32, 33, 39, 31]
+    opened = data["opened"][0]
+    assert set(opened) == {"id", "title", "workflow", "stage", "stage_name", "status", "owner", "due", "sop",
+                           "overdue", "reasons", "opened_at", "schedule", "fed_from", "fed_workflow", "by"}
+    assert opened["opened_at"] == "2026-11-24T07:00:00Z" and opened["by"] == "demo"
+
+    run(demo_db, capsys, "mine", "--me", "ben")           # a person looks
+    _, raw, _ = run(demo_db, capsys, "mine", "--me", "ben", "--json")
+    data = json.loads(raw)
+    assert data["looked"] is True and data["opened_since"] == "2026-11-24T10:00:00Z" and data["opened"] == []
+
+
+def test_each_person_and_each_database_has_its_own_mark(demo_db, capsys, tmp_path):
+    run(demo_db, capsys, "mine", "--me", "ben")
+    _, out, _ = run(demo_db, capsys, "mine", "--me", "ana")
+    assert "Opened for you in the last 7 days" in out     # ben's look is not ana's
+    other = tmp_path / "copy.db"
+    other.write_bytes(demo_db.read_bytes())
+    _, out, _ = run(other, capsys, "mine", "--me", "ben")
+    assert "Opened for you in the last 7 days (4)" in out  # nor is it the other database's
+
+
+def test_mine_never_writes_the_database(demo_db, capsys):
+    with Store.open(demo_db) as store:
+        before = store.data_version(), store.scalar("SELECT count(*) FROM events")
+    run(demo_db, capsys, "mine", "--me", "ben")
+    with Store.open(demo_db) as store:
+        assert store.scalar("SELECT count(*) FROM events") == before[1]
+
+
+def test_a_schedule_says_it_opened_the_item(demo_db, capsys, monkeypatch):
+    run(demo_db, capsys, "mine", "--me", "ana")
+    monkeypatch.setenv("OPSWEEK_NOW", "2026-11-28T10:00:00Z")  # after Friday 09:00, when the weekly review opens
+    assert run(demo_db, capsys, "tick")[0] == 0
+    _, out, _ = run(demo_db, capsys, "mine", "--me", "ana")
+    rows = opened_rows(out)
+    assert any("schedule weekly-review" in row for row in rows), out

@@ -306,6 +306,15 @@ def every_kind_of_change(store: Store) -> None:
         changes.set_action_status(store, action, status, meeting_id=meeting, actor="ivan")
     other = changes.record_entry(store, team, "action", "Post the ad", owner="fay", meeting_id=meeting, actor="ivan")
     changes.carry_action(store, other, meeting_id=meeting, actor="ivan", due=date(2026, 12, 8))
+    between = changes.raise_issue(store, team, "Interviews clash with the release", item_id=item, actor="ben")
+    during = changes.raise_issue(store, team, "Hiring needs a second interviewer", workflow="hiring", actor="ivan",
+                                 meeting_id=meeting)
+    changes.rank_issue(store, meeting, between, actor="ivan")
+    changes.rank_issue(store, meeting, during, actor="ivan")
+    changes.unrank_issue(store, meeting, during, actor="ivan")
+    changes.solve_issue(store, team, between, "action", "Move the interviews", owner="eve", meeting_id=meeting,
+                        actor="ivan")
+    changes.drop_issue(store, during, "the new hire starts in January", meeting_id=meeting, actor="ivan")
     changes.rate_as_attendee(store, meeting, "ana", 7, actor="ivan")
     changes.rate_meeting(store, meeting, 8, actor="ivan")
     changes.undo(store, actor="ivan", meeting_id=meeting)

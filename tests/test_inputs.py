@@ -217,7 +217,7 @@ async def test_the_session_dialogs_refuse_with_the_rules_words(demo_db):
         assert app.screen is dialog
         assert str(dialog.query_one("#entry-problem").render()).startswith(
             refusal(inputs.check_action_owner, ""))
-        await press(pilot, "escape", "7", "r")  # wrap-up: rate the session
+        await press(pilot, "escape", "8", "r")  # wrap-up: rate the session
         prompt = app.screen
         assert isinstance(prompt, TextPrompt)
         await type_text(pilot, "11")

@@ -131,7 +131,7 @@ async def test_a_follower_moves_with_the_facilitator_and_writes_nothing(demo_db)
             assert follower.screen is watching  # no dialog opened
             assert said.count("this is a read-only view; nothing can be changed from it") == 3
             await press(view, "4", "b", "r")  # block, reassign a stuck item
-            await press(view, "7", "r", "x", "c")  # rate, export the notes, close the session
+            await press(view, "8", "r", "x", "c")  # rate, export the notes, close the session
             assert follower.screen is watching  # no prompt, no confirmation opened
             assert said.count("this is a read-only view; nothing can be changed from it") == 8, said
             await view.pause(1.2)  # a live check passes: nothing of the viewer's is written

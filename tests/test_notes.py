@@ -17,7 +17,7 @@ from opsweek.store import Store, changes, read
 from opsweek.text import clean_text
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
-SECTIONS = ["Time per step", "Decisions", "Actions", "Notes", "Reassignments", "Escalations",
+SECTIONS = ["Time per step", "Decisions", "Actions", "Notes", "Issues", "Reassignments", "Escalations",
             "Stuck items reviewed", "Overdue handoffs reviewed", "Carried-over actions", "Ownership gaps"]
 EVIL = [
     "pipe | in | cells",
@@ -83,6 +83,17 @@ def run_session(store: Store, texts: list[str], title_text: str) -> int:
         changes.record_entry(store, team, "action", text, owner="ben", item_id=item, meeting_id=meeting,
                              actor="ana", now=NOW)
         changes.record_entry(store, team, "note", text, meeting_id=meeting, actor="ana", now=NOW)
+    # raised issues with the same texts: the first solved by an action, the others dropped
+    # for the same text as their reason, the first three ranked
+    for n, text in enumerate(texts):
+        issue = changes.raise_issue(store, team, text, item_id=item if n % 2 else None, actor="ben", now=NOW)
+        if n < 3:
+            changes.rank_issue(store, meeting, issue, actor="ana", now=NOW)
+        if n == 0:
+            changes.solve_issue(store, team, issue, "action", text, owner="ben", meeting_id=meeting, actor="ana",
+                                now=NOW)
+        else:
+            changes.drop_issue(store, issue, text, meeting_id=meeting, actor="ana", now=NOW)
     stuck = read.stuck_page(store, team, NOW, NOW.date(), limit=len(texts))
     for (it, _), text in zip(stuck, texts):
         to = "carla" if it.owner != "carla" else "ben"
@@ -212,8 +223,8 @@ def test_json_carries_the_same_content(demo_store):
     parsed = json.loads(notes.to_json(data))
     assert parsed == data
     assert parsed["schema_version"] == notes.SCHEMA_VERSION
-    assert list(parsed) == ["schema_version", "meeting", "steps", "decisions", "actions", "notes", "reassignments",
-                            "escalations", "stuck_items", "overdue_handoffs", "carried_actions", "ownership_gaps"]
+    assert list(parsed) == ["schema_version", "meeting", "steps", "decisions", "actions", "notes", "issues",
+                            "reassignments", "escalations", "stuck_items", "overdue_handoffs", "carried_actions", "ownership_gaps"]
     assert parsed["meeting"]["started_at"] == "2026-11-17T10:00:00Z"
     assert parsed["meeting"]["date"] == "2026-11-17"
     text = notes.to_markdown(data)

@@ -98,8 +98,13 @@ async def test_user_text_is_shown_literally_everywhere(demo_db):
         await press(pilot, "escape")
 
         await press(pilot, "n")
+        await press(pilot, "n")  # issues: one raised with markup in it is listed as typed
+        await press(pilot, "i")
+        await type_text(pilot, "[@click=app.quit]x[/] issue [bold")
+        await press(pilot, "enter")
+        shows(app, "[@click=app.quit]x[/] issue [bold")
         await press(pilot, "n")
-        shows(app, "[@click=app.quit]x[/] decided [bold", "[TODO] x because [/]")
+        shows(app, "[@click=app.quit]x[/] decided [bold", "[TODO] x because [/]", "[@click=app.quit]x[/] issue [bold")
         assert app.is_running
 
     with Store.open(demo_db) as store:
@@ -118,7 +123,7 @@ async def test_typed_escape_sequences_are_stored_without_control_characters(demo
         shown = [e.text for e in read.entries(app.store, "kind = 'decision' AND meeting_id = ?",
                                               (app.screen.meeting_id,))]
         assert shown == ["x[31mred[0m [/]"]
-        await press(pilot, "7")
+        await press(pilot, "8")
         shows(app, "x[31mred[0m [/]")
 
 

@@ -98,8 +98,8 @@ async def test_a_whole_session_from_the_keyboard(demo_db, tmp_path, monkeypatch)
         await type_text(pilot, "no reply for three days")
         await press(pilot, "enter")
 
-        # ownership gaps, then wrap-up: rate 8 and close
-        await press(pilot, "n", "n")
+        # ownership gaps, issues, then wrap-up: rate 8 and close
+        await press(pilot, "n", "n", "n")
         assert session.step == "wrapup"
         shown = screen_text(app)
         assert "Initech gets a fixed-price quote" in shown and "Send Initech the quote" in shown
@@ -132,7 +132,7 @@ async def test_a_whole_session_from_the_keyboard(demo_db, tmp_path, monkeypatch)
         assert reviewed == {"client-delivery", "complaints", "content", "hiring"}
         steps = read.step_seconds(store, meeting_id)
         # every step was visited, so every step has its time (at least one 30 s reading)
-        assert set(steps) == {"attendance", "actions", "workflows", "stuck", "handoffs", "gaps", "wrapup"}
+        assert set(steps) == {"attendance", "actions", "workflows", "stuck", "handoffs", "gaps", "issues", "wrapup"}
         assert min(steps.values()) >= 30, steps
 
     reassign = events(demo_db, meeting_id, "item.reassign")
@@ -253,7 +253,7 @@ async def test_the_stepper_shows_time_spent_against_the_target(demo_db, monkeypa
         assert "3:20 / 3m  over" in screen_text(app)
         await press(pilot, "n")  # leaving the step writes its time
         assert read.step_seconds(app.store, app.screen.meeting_id)["attendance"] == 200
-        assert "total 3:20 / 58m" in screen_text(app)
+        assert "total 3:20 / 68m" in screen_text(app)
 
 
 async def test_a_closed_session_takes_no_more_changes(demo_db):

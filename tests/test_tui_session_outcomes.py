@@ -271,7 +271,7 @@ async def test_each_present_attendee_rates_the_session_and_the_average_is_its_ra
 
     app = make_app(demo_db, me="ivan", start="meeting")
     async with app.run_test(size=SIZE) as pilot:
-        session = await open_step(pilot, 7)
+        session = await open_step(pilot, 8)
         meeting_id = session.meeting_id
         present = sorted(h for h, here in session.present.items() if here)
         assert "gus" not in present  # away this week: absent, so never asked
@@ -337,6 +337,6 @@ async def test_a_closed_session_offers_no_changing_keys(demo_db):
         footer = screen_text(app).splitlines()[-1]
         assert not any(word in footer for word in ("Reassign", "Done", "Drop", "Keep", "Decision", "Action"))
         assert "Next step" in footer
-        await press(pilot, "7")
+        await press(pilot, "8")
         footer = screen_text(app).splitlines()[-1]
         assert "Export notes" in footer and "Rate" not in footer and "Close session" not in footer

@@ -64,3 +64,27 @@ def test_session_step_at_size(snap_compare, demo_db, step, size):
         assert pilot.app.screen.step == step
 
     assert snap_compare(make_app(demo_db, me="ivan", start="meeting"), terminal_size=size, run_before=run_before)
+
+
+def test_issues_step_with_raised_issues(snap_compare, demo_db):
+    """The Issues step with three issues raised before the session, one ranked first."""
+    from opsweek.store import Store, changes, read
+
+    with Store.open(demo_db) as store:
+        team = read.team(store)
+        first = changes.raise_issue(store, team, "The courier keeps losing parcels", item_id=13, actor="ana")
+        changes.raise_issue(store, team, "Hiring needs a second interviewer", workflow="hiring", actor="ben")
+        changes.raise_issue(store, team, "Stand-ups run long", actor="eve")
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press(str(STEP_KEYS.index("issues") + 1))
+        await settle(pilot)
+        session = pilot.app.screen
+        assert session.step == "issues"
+        await pilot.press("t")  # the first listed (the courier) goes to the top
+        await settle(pilot)
+        with Store.open(demo_db) as store:
+            assert read.issue_ranks(store, session.meeting_id) == {1: first}
+
+    assert snap_compare(make_app(demo_db, me="ivan", start="meeting"), terminal_size=SIZE, run_before=run_before)

@@ -181,6 +181,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("item", type=_item_number, metavar="ITEM")
     p.add_argument("--reason", required=True, metavar="TEXT")
 
+    p = command("raise", "opsweek.cli.work:raise_", "an issue for the next session (anyone can raise one)")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--item", type=_item_number, metavar="N", help="the item it is about")
+    p.add_argument("--workflow", metavar="W", help="the workflow it is about")
+
     p = command("escalate", "opsweek.cli.work:escalate", "escalate a late handoff or stuck item to the next tier now")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--handoff", type=_number, metavar="N")
@@ -377,7 +382,8 @@ _VALUE_OPTIONS = frozenset({"--due", "--reason", "--note", "--to", "--owner", "-
                             "--me", "--db", "--format", "-o", "--output", "--limit", "--item", "--scale",
                             "--for", "--title", "--schedule", "--catch-up", "--days",
                             "--name", "--role", "--cover", "--active", "--trigger", "--outcome", "--status",
-                            "--after", "--sop", "--max-days", "--handoff-sla", "--handoff", "--host", "--port"})
+                            "--after", "--sop", "--max-days", "--handoff-sla", "--handoff", "--host", "--port",
+                            "--workflow"})
 _OPTION = re.compile(r"^--?[A-Za-z]")
 _RELATIVE_WORD = re.compile(r"^-\d+(\.\d+)?(m|h|d|bd|w)$", re.IGNORECASE)
 

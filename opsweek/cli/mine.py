@@ -8,9 +8,15 @@ Sections, in this order:
 2. handoffs I sent that are not yet accepted;
 3. my stuck items, with their reasons, then my own late work that was escalated;
 4. my open actions, earliest due first;
-5. "covering for X": for each person whose named cover I am and who is away at some
+5. the items opened for me since I last looked (a schedule, a feed, a teammate or an
+   import opened them; not the ones I added myself), newest first -- "last looked" is the
+   last plain ``opsweek mine`` (``opsweek.looked``; ``--json`` and ``--check`` leave it),
+   and before the first, the last 7 days;
+6. "covering for X": for each person whose named cover I am and who is away at some
    point from today to Sunday (``rules.cover_for``), their handoffs waiting to be
-   accepted and their stuck items.
+   accepted and their stuck items;
+7. the issues I raised that are still open (the listing only: not in the JSON, which
+   docs/mine-json.md pins).
 
 Each section shows its 20 most urgent rows (in the order above) and then how many more
 there are; ``--all`` shows every row, and ``--json`` always has every row.
@@ -42,6 +48,8 @@ removed without bumping ``version``. Times are UTC ``YYYY-MM-DDTHH:MM:SSZ``, dat
       "actions": [ACTION, ...],       # mine and open; earliest due first, undated last
       "escalated_to_me": [ESCALATED, ...],  # escalations that reached me and still stand
       "escalated_work": [ESCALATED, ...],   # my late work that was escalated (latest each)
+      "opened_since": "2026-11-23T09:00:00Z", "looked": true,  # false: no look yet, the last 7 days
+      "opened": [OPENED, ...],        # opened for me since then, newest first
       "covering": [{"for": "gus", "name": "Gus Moreau",
                     "away": [{"from": "2026-11-22", "to": "2026-11-27"}],
                     "incoming": [HANDOFF, ...], "stuck": [ITEM, ...]}]
@@ -57,6 +65,8 @@ removed without bumping ``version``. Times are UTC ``YYYY-MM-DDTHH:MM:SSZ``, dat
     ESCALATED = {"id", "kind" (handoff|item), "handoff_id", "item_id", "title", "workflow",
                  "stage", "holder", "tier", "to", "to_name" (as recorded then), "by",
                  "reason", "at", "late_seconds"}
+    OPENED  = ITEM + {"opened_at", "schedule" (recurring key or null),
+                      "fed_from" (item id or null), "fed_workflow", "by" (who added it)}
 
 The same description, for people who script against it, is in ``docs/mine-json.md``.
 """
@@ -67,7 +77,7 @@ import sys
 
 from opsweek import clock, rules
 from opsweek.cli.output import Cell, Printer, day, plural, truncate, when
-from opsweek.rules.waiting import MyWork
+from opsweek.rules.waiting import OPENED_DAYS, MyWork
 from opsweek.store import read
 
 JSON_VERSION = 1
@@ -117,6 +127,11 @@ def _late_seconds(work: MyWork, w) -> int:
     return max(int((work.now - w.late_since).total_seconds()), 0) if w.late_since else 0
 
 
+def opened_json(work: MyWork, o) -> dict:
+    return {**item_json(work, o.item, ()), "opened_at": clock.stamp(o.item.opened_at), "schedule": o.schedule,
+            "fed_from": o.fed_from, "fed_workflow": o.fed_workflow, "by": o.by}
+
+
 def as_json(work: MyWork) -> dict:
     """The stable JSON shape of the module docstring (and docs/mine-json.md)."""
     return {
@@ -136,6 +151,9 @@ def as_json(work: MyWork) -> dict:
         ],
         "escalated_to_me": [escalated_json(work, w) for w in work.escalated_to_me],
         "escalated_work": [escalated_json(work, w) for w in work.escalated_work],
+        "opened_since": clock.stamp(work.opened_since),
+        "looked": work.looked,
+        "opened": [opened_json(work, o) for o in work.opened],
         "covering": [
             {"for": c.person.handle, "name": c.person.name,
              "away": [{"from": p.start.isoformat(), "to": p.end.isoformat()} for p in c.away],
@@ -209,8 +227,9 @@ def _more(out: Printer, size: tuple[int, int], shown: int, indent: int = 2) -> N
         out.line(f"{' ' * indent}and {size[0] - shown} more (opsweek mine --all shows every row)", "dim")
 
 
-def render(mine: MyWork, out: Printer) -> None:
-    """The human-readable listing, sections in SPEC order."""
+def render(mine: MyWork, out: Printer, raised: list | None = None) -> None:
+    """The human-readable listing, sections in SPEC order; ``raised``: the open issues
+    ``mine.me`` raised (after the items opened for them, when there are any)."""
     person = mine.people[mine.me]
     out.line(f"What is waiting on {mine.me} ({person.name}), {when(mine.now)}", "bold")
     if mine.empty():
@@ -219,6 +238,7 @@ def render(mine: MyWork, out: Printer) -> None:
         extra = f" (covering for {covering}: nothing waiting there either)" if covering else ""
         out.line(f"Nothing is waiting on you: no handoffs to accept or waiting on others, "
                  f"no stuck items, no open actions{extra}.")
+        _raised(out, raised)
         return
 
     out.line("")
@@ -279,6 +299,17 @@ def render(mine: MyWork, out: Printer) -> None:
     else:
         out.line("Your open actions: none")
 
+    if mine.opened:
+        out.line("")
+        size = mine.size("opened")
+        since = f"since you last looked ({when(mine.opened_since)})" if mine.looked else \
+            f"in the last {OPENED_DAYS} days"
+        out.heading(f"Opened for you {since} ({_count(size)})")
+        out.table([[str(o.item.id), truncate(o.item.title, TITLE_WIDTH), f"{o.item.workflow}/{o.item.stage}",
+                    when(o.item.opened_at), _opened_by(o)] for o in mine.opened],
+                  ["ITEM", "TITLE", "WHERE", "OPENED", "BY"])
+        _more(out, size, len(mine.opened))
+    _raised(out, raised)
 
     for c in mine.covering:
         out.line("")
@@ -297,6 +328,25 @@ def render(mine: MyWork, out: Printer) -> None:
             out.line(f"  Their stuck items ({_count(size)})")
             out.table(_stuck_rows(mine, c.stuck), _STUCK_HEADER, indent=4)
             _more(out, size, len(c.stuck), indent=4)
+
+
+def _raised(out: Printer, raised: list | None) -> None:
+    """Issues you raised that are open: what the next session will look at."""
+    if not raised:
+        return
+    out.line("")
+    out.heading(f"Issues you raised that are open ({len(raised)})")
+    out.table([[str(i.id), when(i.raised_at), i.text,
+                f"#{i.item_id}" if i.item_id is not None else (i.workflow or "")] for i in raised],
+              ["ISSUE", "RAISED", "WHAT", "ABOUT"])
+
+
+def _opened_by(o) -> str:
+    if o.schedule:
+        return f"schedule {o.schedule}"
+    if o.fed_from:
+        return f"fed by #{o.fed_from} ({o.fed_workflow})"
+    return o.by or ""
 
 
 def check_line(mine: MyWork, overdue: dict[str, int]) -> str:
@@ -325,10 +375,14 @@ def mine(ctx) -> int:
     me = ctx.require_me()
     now = clock.now()
     today = now.astimezone(clock.local_tz()).date()
+    from opsweek import looked
+
     store = ctx.open_store()
     try:
         limit = None if ctx.args.json or getattr(ctx.args, "all", False) else SHOWN
-        result = read.my_work(store, me, now, today, limit=limit)
+        result = read.my_work(store, me, now, today, limit=limit, looked=looked.last_looked(ctx.db_path, me))
+        # only the listing shows them (the JSON's keys stay as docs/mine-json.md pins them)
+        raised = read.open_issues_raised_by(store, me) if not (ctx.args.json or ctx.args.check) else None
     finally:
         store.close()
     overdue = result.overdue()
@@ -340,5 +394,6 @@ def mine(ctx) -> int:
         if overdue["total"]:
             Printer().line(check_line(result, overdue))
     else:
-        render(result, Printer())
+        render(result, Printer(), raised)
+        looked.mark_looked(ctx.db_path, me, now)  # a person looked: next time, what opened since
     return 1 if ctx.args.check and overdue["total"] else 0

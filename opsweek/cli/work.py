@@ -210,6 +210,27 @@ def escalate(ctx) -> int:
     return _say(f"{what} escalated to {step.to}{name}, tier {step.tier}{why}")
 
 
+def raise_(ctx) -> int:
+    """``opsweek raise TEXT [--item N|--workflow W]``: an issue for the next session, by
+    anyone (``--me`` / ``OPSWEEK_ME``); the session's Issues step lists it until it is solved."""
+    from opsweek.store import changes, read
+
+    args = ctx.args
+    store, team = _open(ctx)
+    with store:
+        issue_id = changes.raise_issue(store, team, args.text, item_id=args.item, workflow=args.workflow,
+                                       actor=ctx.actor)
+        found = read.issue(store, issue_id)
+        title = read.item_titles(store, [found.item_id]).get(found.item_id) if found.item_id else None
+    about = ""
+    if found.item_id is not None:
+        about = f" about #{found.item_id}" + (f" {_quote(title, 40)}" if title else "")
+    elif found.workflow:
+        about = f" about {one_line(team.workflow(found.workflow).name)}"
+    return _say(f"issue {issue_id} raised by {found.raised_by}{about}: {_quote(found.text)}"
+                " (the next session's Issues step lists it)")
+
+
 # --- the audit trail -------------------------------------------------------------------
 
 SHOWN_PER_CHANGE = 8  # a bulk import is one change of thousands of rows
@@ -217,7 +238,7 @@ _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _LABELS = {"items": "#", "handoffs": "handoff ", "entries": "entry ", "meetings": "meeting ",
            "people": "person ", "workflows": "workflow ", "stages": "stage ", "attendance": "attendance ",
            "step_times": "step time ", "reviews": "review ", "away": "away period ", "settings": "setting ",
-           "escalations": "escalation "}
+           "escalations": "escalation ", "issues": "issue ", "issue_ranks": "issue rank "}
 
 
 def _value(field: str, value) -> str:
@@ -246,6 +267,10 @@ def _row_summary(entity: str, row: dict) -> str:
         owner = f", owner {row['owner']}" if row.get("owner") else ""
         due = f", due {row['due']}" if row.get("due") else ""
         return f"{row.get('kind')} {_quote(row.get('text'))}{owner}{due}"
+    if entity == "issues":
+        about = (f" about #{row['item_id']}" if row.get("item_id") is not None
+                 else f" about {row['workflow']}" if row.get("workflow") else "")
+        return f"{_quote(row.get('text'))}{about}, raised by {one_line(str(row.get('raised_by')))}, {row.get('status')}"
     if entity == "people":
         return f"{_quote(row.get('name'))}"
     if entity == "escalations":  # from the record: the person as they were then

@@ -16,7 +16,9 @@ from datetime import date, datetime, timedelta
 from opsweek.rules import actions, overdue
 from opsweek.rules.availability import away_periods, cover_for, is_away
 
-SECTIONS = ("incoming", "sent", "stuck", "actions", "covering")
+SECTIONS = ("incoming", "sent", "stuck", "actions", "opened", "covering")
+# "items opened for me since I last looked": with no look recorded yet, the last week
+OPENED_DAYS = 7
 
 
 def incoming_sql(h: str = "h") -> str:
@@ -33,6 +35,21 @@ def sent_sql(h: str = "h") -> str:
 def owned_open_sql(i: str = "i") -> str:
     """Open or blocked items of the person given as the parameter."""
     return f"{i}.owner = ? AND {i}.status IN ('open', 'blocked')"
+
+
+def opened_sql(i: str = "i") -> str:
+    """Items opened for the person given as the first and third parameters since the time
+    given as the second: theirs, open or blocked, opened after that time by someone or
+    something else (a schedule, a feed, a teammate, an import) -- not the ones they added
+    themselves."""
+    return (f"{owned_open_sql(i)} AND {i}.opened_at > ? AND NOT EXISTS (SELECT 1 FROM events e"
+            f" WHERE e.entity = 'items' AND e.entity_id = CAST({i}.id AS TEXT) AND e.before IS NULL"
+            f" AND e.actor = ?)")
+
+
+# an item opened for me and what opened it: ``schedule`` (the recurring key), ``fed_from``
+# (the item whose finishing opened it, and its workflow), else ``by`` (who added it)
+Opened = namedtuple("Opened", "item schedule fed_from fed_workflow by")
 
 
 def item_overdue(item, today: date) -> bool:
@@ -73,12 +90,15 @@ def _size(rows: list, counts: dict | None, section: str, late) -> tuple[int, int
 
 
 class MyWork(namedtuple("MyWork", "me now today settings people stages incoming sent stuck actions covering"
-                                  " escalated_to_me escalated_work counts", defaults=((), (), None))):
+                                  " escalated_to_me escalated_work counts opened opened_since looked",
+                        defaults=((), (), None, (), None, False))):
     """Everything waiting on one person, as the rules see it: ``stages`` maps (workflow,
     key) to the stage; ``stuck`` holds (item, reasons), longest in stage first;
     ``covering`` a :data:`Covering` per person covered for; ``escalated_to_me`` the
     escalations that reached me and still stand, ``escalated_work`` my own late work that
-    was escalated (``EscalatedWork`` records, latest first).
+    was escalated (``EscalatedWork`` records, latest first); ``opened`` the items opened
+    for me after ``opened_since`` (:data:`Opened`, newest first) -- since I last looked
+    when ``looked``, else over the last :data:`OPENED_DAYS` days.
 
     ``counts`` is None when every list is complete; when the lists hold only the most
     urgent rows of each section (``read.my_work(..., limit=N)``), it maps each section
@@ -88,12 +108,13 @@ class MyWork(namedtuple("MyWork", "me now today settings people stages incoming 
     __slots__ = ()
 
     def size(self, section: str) -> tuple[int, int]:
-        """``(total, overdue)`` of ``incoming``, ``sent``, ``stuck`` or ``actions``."""
+        """``(total, overdue)`` of ``incoming``, ``sent``, ``stuck``, ``actions`` or ``opened``."""
         rows, late = {
             "incoming": (self.incoming, self.handoff_overdue),
             "sent": (self.sent, self.handoff_overdue),
             "stuck": (self.stuck, lambda pair: self.item_overdue(pair[0])),
             "actions": (self.actions, self.action_overdue),
+            "opened": (self.opened, lambda o: self.item_overdue(o.item)),
         }[section]
         return _size(rows, self.counts, section, late)
 
@@ -129,9 +150,9 @@ class MyWork(namedtuple("MyWork", "me now today settings people stages incoming 
         return {"total": sum(counts.values()), **counts}
 
     def empty(self) -> bool:
-        return not (self.incoming or self.sent or self.stuck or self.actions or self.escalated_to_me
+        return not (self.incoming or self.sent or self.stuck or self.actions or self.opened or self.escalated_to_me
                     or self.escalated_work or any(c.incoming or c.stuck for c in self.covering))
 
 
-__all__ = ["Covering", "MyWork", "SECTIONS", "actions", "covered_people", "incoming_sql", "item_overdue",
-           "owned_open_sql", "sent_sql", "week_end"]
+__all__ = ["Covering", "MyWork", "OPENED_DAYS", "Opened", "SECTIONS", "actions", "covered_people", "incoming_sql",
+           "item_overdue", "opened_sql", "owned_open_sql", "sent_sql", "week_end"]

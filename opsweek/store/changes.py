@@ -680,6 +680,130 @@ def set_action_due(store: Store, entry_id: int, due: date, *, actor: str, reason
         c.update("entries", entry_id, {"due": due.isoformat()})
 
 
+# --- raised issues (SPEC "Issue") ------------------------------------------------------
+
+
+def raise_issue(store: Store, team: read.Team, text: str, *, item_id: int | None = None,
+                workflow: str | None = None, actor: str, meeting_id: int | None = None,
+                now: datetime | None = None) -> int:
+    """An issue for the session to look at, raised by ``actor`` (anyone), about an item or a
+    workflow or neither; during a session (``meeting_id``) or between sessions. Returns its id."""
+    now = _now(now)
+    if (text or "").strip() and not (clean_text(text) or "").strip():
+        raise InputError("issue text holds nothing but terminal control characters (accepted: any printable text)")
+    text = _text(text, "issue text", required=True)
+    if item_id is not None and workflow:
+        raise InputError("an issue is about an item or a workflow, not both (accepted: --item N or --workflow W)")
+    if workflow:
+        team.workflow(workflow)
+    with store.change("issue.raise", actor=actor, meeting_id=meeting_id, at=now) as c:
+        if meeting_id is not None:
+            _meeting_open(store, meeting_id)
+        if item_id is not None:
+            read.item(store, item_id)
+        return c.insert("issues", {
+            "text": text, "raised_by": actor, "raised_at": clock.stamp(now), "meeting_id": meeting_id,
+            "item_id": item_id, "workflow": workflow or None, "status": "open",
+        })
+
+
+def _session_issue(store: Store, issue_id: int, meeting_id: int | None, doing: str):
+    """The issue, if it is still open (call it inside the change's transaction: of two
+    windows solving it at once, the second finds the first one's solution here)."""
+    found = read.issue(store, issue_id, meeting_id)
+    if found.status != "open":
+        how = f" (entry {found.entry_id})" if found.entry_id else f" ({found.reason})" if found.reason else ""
+        raise InputError(f"issue {issue_id} is already {found.status}{how}; it cannot be {doing}")
+    return found
+
+
+def rank_issue(store: Store, meeting_id: int, issue_id: int, rank: int | None = None, *, actor: str,
+               now: datetime | None = None) -> int:
+    """Put an open issue into the session's top 3, at ``rank`` (1–3) or, without one, at
+    the first free place; returns the rank. A place another issue holds is refused."""
+    if rank is not None:
+        rank = inputs.check_issue_rank(rank)
+    with store.change("issue.rank", actor=actor, meeting_id=meeting_id, at=now) as c:
+        _meeting_open(store, meeting_id)
+        found = _session_issue(store, issue_id, meeting_id, "ranked")
+        ranks = read.issue_ranks(store, meeting_id)
+        if found.rank is not None and (rank is None or rank == found.rank):
+            raise InputError(f"issue {issue_id} is already ranked {found.rank} in this session")
+        if rank is None:
+            free = [n for n in range(1, inputs.ISSUE_TOP + 1) if n not in ranks]
+            if not free:
+                raise InputError(f"the top {inputs.ISSUE_TOP} is full (issues "
+                                 f"{', '.join(str(ranks[n]) for n in sorted(ranks))}); take one out first")
+            rank = free[0]
+        elif rank in ranks:
+            raise InputError(f"rank {rank} is issue {ranks[rank]}'s; take it out of the top {inputs.ISSUE_TOP} first")
+        if found.rank is not None:
+            row_id = store.scalar("SELECT id FROM issue_ranks WHERE meeting_id = ? AND issue_id = ?",
+                                  (meeting_id, issue_id))
+            c.update("issue_ranks", row_id, {"rank": rank})
+        else:
+            c.insert("issue_ranks", {"meeting_id": meeting_id, "issue_id": issue_id, "rank": rank})
+        return rank
+
+
+def unrank_issue(store: Store, meeting_id: int, issue_id: int, *, actor: str, now: datetime | None = None) -> int:
+    """Take an issue out of the session's top 3; returns the rank it had."""
+    with store.change("issue.unrank", actor=actor, meeting_id=meeting_id, at=now) as c:
+        _meeting_open(store, meeting_id)
+        row = store.one("SELECT id, rank FROM issue_ranks WHERE meeting_id = ? AND issue_id = ?",
+                        (meeting_id, issue_id))
+        if row is None:
+            read.issue(store, issue_id)  # an unknown issue says so
+            raise InputError(f"issue {issue_id} is not in this session's top {inputs.ISSUE_TOP}")
+        c.delete("issue_ranks", row["id"])
+        return row["rank"]
+
+
+def solve_issue(store: Store, team: read.Team, issue_id: int, kind: str, text: str, *,
+                owner: str | None = None, due: date | None = None, meeting_id: int | None, actor: str,
+                now: datetime | None = None) -> int:
+    """Solve an open issue by a decision or an action: the entry is recorded (about the
+    issue's item or workflow; an action needs an owner and is due in 7 days by default) and
+    the issue names it, in one change. Returns the entry's id."""
+    now = _now(now)
+    if kind not in ("decision", "action"):
+        raise InputError(f"{kind!r} does not solve an issue (accepted: decision, action)")
+    text = _text(text, "text", required=True)
+    if kind == "action":
+        owner = inputs.check_action_owner(owner)
+        due = inputs.action_due(_local_day(now), due)
+    if owner:
+        _person(team, owner)
+    stamp = clock.stamp(now)
+    with store.change("issue.solve", actor=actor, meeting_id=meeting_id, at=now) as c:
+        if meeting_id is not None:
+            _meeting_open(store, meeting_id)
+        found = _session_issue(store, issue_id, meeting_id, "solved")
+        workflow = found.workflow
+        if found.item_id is not None and not workflow:
+            workflow = read.item(store, found.item_id).workflow
+        entry_id = c.insert("entries", {
+            "meeting_id": meeting_id, "kind": kind, "text": text, "owner": owner,
+            "due": due.isoformat() if due else None, "item_id": found.item_id, "workflow": workflow,
+            "status": "open" if kind == "action" else None, "created_at": stamp,
+        })
+        c.update("issues", issue_id, {"status": "solved", "entry_id": entry_id, "closed_meeting_id": meeting_id,
+                                      "closed_at": stamp})
+        return entry_id
+
+
+def drop_issue(store: Store, issue_id: int, reason: str, *, meeting_id: int | None, actor: str,
+               now: datetime | None = None) -> None:
+    """Drop an open issue, saying why (the team will not act on it)."""
+    reason = inputs.check_issue_drop_reason(reason)
+    with store.change("issue.drop", actor=actor, meeting_id=meeting_id, reason=reason, at=now) as c:
+        if meeting_id is not None:
+            _meeting_open(store, meeting_id)
+        _session_issue(store, issue_id, meeting_id, "dropped")
+        c.update("issues", issue_id, {"status": "dropped", "reason": reason, "closed_meeting_id": meeting_id,
+                                      "closed_at": clock.stamp(_now(now))})
+
+
 # --- undo ----------------------------------------------------------------------------
 
 
@@ -733,7 +857,7 @@ def _check_unchanged(store: Store, edit: history.Edit, words: str) -> None:
 
 def _label(edit) -> str:
     names = {"items": "item #", "handoffs": "handoff ", "entries": "entry ", "meetings": "meeting ",
-             "people": "person ", "workflows": "workflow ", "stages": "stage "}
+             "people": "person ", "workflows": "workflow ", "stages": "stage ", "issues": "issue "}
     return f"{names.get(edit.entity, edit.entity + ' ')}{edit.entity_id}"
 
 

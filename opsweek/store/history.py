@@ -224,6 +224,17 @@ def meeting_start_event(store: Store, meeting_id: int) -> int:
     return first
 
 
+def meeting_close_event(store: Store, meeting_id: int) -> int | None:
+    """Id of the first event after the session's close, as it stands (a close undone and
+    made again: the later one); later events are "since" it closed. None when no close of
+    it is recorded (it is open)."""
+    row = store.one("SELECT change_id FROM events WHERE action = 'meeting.close' AND entity = 'meetings'"
+                    " AND entity_id = ? AND undoes IS NULL ORDER BY id DESC LIMIT 1", (str(meeting_id),))
+    if row is None:
+        return None
+    return store.scalar("SELECT max(id) FROM events WHERE change_id = ?", (row["change_id"],)) + 1
+
+
 # --- an item's trail -----------------------------------------------------------------
 
 
@@ -309,6 +320,12 @@ def rows_as_of(store: Store, table: str, keys, at: str | datetime) -> dict:
     """The rows ``keys`` of ``table`` as they were at the moment ``at`` (None: not there)."""
     keys = list(keys)
     return _then(store, table, keys, edits_since(store, table, at=at, keys=keys))
+
+
+def rows_before(store: Store, table: str, keys, since_id: int) -> dict:
+    """The rows ``keys`` of ``table`` as they were before event ``since_id`` (None: not there)."""
+    keys = list(keys)
+    return _then(store, table, keys, edits_since(store, table, since_id=since_id, keys=keys))
 
 
 def _then(store: Store, table: str, keys: list, edits: list[Edit]) -> dict:
@@ -449,7 +466,8 @@ _PLURAL = {"people": ("person", "people"), "away": ("away period", "away periods
            "entries": ("entry", "entries"), "reviews": ("review", "reviews"), "settings": ("setting", "settings"),
            "feeds": ("feed", "feeds"), "recurring": ("schedule", "schedules"),
            "occurrences": ("occurrence", "occurrences"), "outcomes": ("outcome", "outcomes"),
-           "ratings": ("rating", "ratings")}
+           "ratings": ("rating", "ratings"), "issues": ("issue", "issues"),
+           "issue_ranks": ("issue rank", "issue ranks")}
 
 
 def _count(n: int, table: str) -> str:
@@ -570,6 +588,8 @@ def describe_change(store: Store, ch: ChangeRecord, *, _depth: int = 0) -> str:
         return f"changed the stage {name}: " + _fields_said(stage)
     if action == "setting.set" and (setting := first("settings")):
         return f"set {setting.entity_id} to {_quoted(field(setting, 'value'))}"
+    if action.startswith("issue."):
+        return _describe_issue(store, ch, first)
     if action.startswith("meeting."):
         return _describe_meeting(store, ch, first)
     if action.startswith("entry.") and entry:
@@ -639,6 +659,37 @@ def _describe_meeting(store: Store, ch: ChangeRecord, first) -> str:
         workflows = [(e.after or {}).get("workflow") for e in ch.edits if e.entity == "reviews"]
         return f"reviewed {', '.join(w for w in workflows if w)} in {session}"
     return f"changed {session}"
+
+
+def _describe_issue(store: Store, ch: ChangeRecord, first) -> str:
+    """A raised issue's changes in words: raised, ranked, solved, dropped."""
+    issue = first("issues")
+    action = ch.action
+    if action == "issue.raise" and issue:
+        row = issue.after or {}
+        about = (f" about #{row['item_id']}" if row.get("item_id") is not None
+                 else f" about {row['workflow']}" if row.get("workflow") else "")
+        return f"raised issue {issue.entity_id} {_quoted(row.get('text'))}{about}"
+    if action in ("issue.rank", "issue.unrank") and (ranked := first("issue_ranks")):
+        row = last_known(store, "issue_ranks", ranked.key) or ranked.before or {}
+        meeting = last_known(store, "meetings", row.get("meeting_id")) if row.get("meeting_id") else None
+        session = f"the {meeting['week']} session" if meeting else "the session"
+        if action == "issue.unrank":
+            return f"took issue {row.get('issue_id')} out of the top 3 of {session}"
+        rank = (ranked.after or {}).get("rank", row.get("rank"))
+        return f"ranked issue {row.get('issue_id')} number {rank} in {session}"
+    if action == "issue.solve" and issue:
+        entry = first("entries")
+        row = (entry.after if entry else None) or {}
+        how = f"{row.get('kind', 'entry')} {entry.entity_id} {_quoted(row.get('text'))}" if entry else "an entry"
+        if row.get("owner"):
+            how += f" for {row['owner']}"
+        if row.get("due"):
+            how += f", due {_day(row['due'])}"
+        return f"solved issue {issue.entity_id} by {how}"
+    if action == "issue.drop" and issue:
+        return f"dropped issue {issue.entity_id}"  # the reason is the change's own, shown beside it
+    return "changed an issue"
 
 
 def _describe_bulk(store: Store, ch: ChangeRecord) -> str:

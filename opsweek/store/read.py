@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 from collections import namedtuple
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from opsweek import clock, rules
 from opsweek.errors import NotFound
 from opsweek.rules import actions as action_rule
 from opsweek.rules import escalation, gaps, overdue, stuck, waiting
 from opsweek.store.db import Store
-from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Item, ListView, Meeting,
-                                    Person, Stage, Workflow)
+from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Issue, Item, ListView,
+                                    Meeting, Person, Stage, Workflow)
 from opsweek.text import unknown
 
 _ts = clock.parse_stamp
@@ -700,12 +700,37 @@ def _waiting_actions(store: Store, me: str, today: date, limit: int | None, coun
     return found
 
 
-def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | None = None) -> waiting.MyWork:
+def _waiting_opened(store: Store, me: str, since: datetime, today: date, limit: int | None, counts: dict) -> list:
+    """Items opened for ``me`` after ``since`` (rules.waiting.opened_sql), newest first,
+    each with what opened it."""
+    params = (me, clock.stamp(since), me)
+    rows = store.query(
+        "SELECT i.*, (SELECT r.key FROM occurrences o JOIN recurring r ON r.id = o.recurring_id"
+        "  WHERE o.item_id = i.id LIMIT 1) AS _schedule,"
+        " (SELECT f.workflow FROM items f WHERE f.id = i.fed_from) AS _fed_workflow,"
+        " (SELECT e.actor FROM events e WHERE e.entity = 'items' AND e.entity_id = CAST(i.id AS TEXT)"
+        "  AND e.before IS NULL ORDER BY e.id LIMIT 1) AS _by"
+        f" FROM items i WHERE {waiting.opened_sql('i')} ORDER BY i.opened_at DESC, i.id DESC"
+        + (f" LIMIT {int(limit) + 1}" if limit is not None else ""), params)
+    found, cut = _first([waiting.Opened(item_from(r), r["_schedule"], r["fed_from"], r["_fed_workflow"], r["_by"])
+                         for r in rows], limit)
+    if cut:
+        row = store.one(f"SELECT count(*), coalesce(sum(i.due IS NOT NULL AND i.due < ?), 0) FROM items i"
+                        f" WHERE {waiting.opened_sql('i')}", (today.isoformat(), *params))
+        counts["opened"] = (row[0], row[1])
+    return found
+
+
+def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | None = None,
+            looked: datetime | None = None) -> waiting.MyWork:
     """Everything waiting on ``me``: the sections of ``opsweek mine`` (rules.waiting).
 
     With ``limit``, each section holds only its ``limit`` most urgent rows (in the
     section's order) and ``counts`` has the total and overdue of every section that was
     cut, so a person with thousands of items costs a few small queries.
+
+    ``looked`` is when ``me`` last looked (``opsweek mine``): the items opened for them
+    since then are listed; without it, those of the last ``waiting.OPENED_DAYS`` days.
 
     Raises :class:`NotFound` (naming near matches) when ``me`` is not on the team.
     """
@@ -717,6 +742,8 @@ def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | N
     stage_map = {(s.workflow, s.key): s for s in stages(store)}
     counts: dict = {}
     covering = []
+    since = looked if looked is not None else now - timedelta(days=waiting.OPENED_DAYS)
+    opened = _waiting_opened(store, me, since, today, limit, counts)
     for person, away in waiting.covered_people(me, everyone, today):
         theirs: dict = {}
         covering.append(waiting.Covering(
@@ -731,7 +758,7 @@ def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | N
         stuck=_waiting_stuck(store, me, stage_map, now, today, values, limit, counts),
         actions=_waiting_actions(store, me, today, limit, counts), covering=covering,
         escalated_to_me=escalated_to(store, me), escalated_work=escalated_work_of(store, me),
-        counts=counts or None,
+        counts=counts or None, opened=opened, opened_since=since, looked=looked is not None,
     )
 
 
@@ -864,6 +891,14 @@ def meeting_entries(store: Store, meeting_id: int, kind: str | None = None) -> l
     return entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind))
 
 
+def entries_by_id(store: Store, entry_ids) -> list[Entry]:
+    """The given decisions, actions and notes, in id order."""
+    ids = sorted({int(i) for i in entry_ids if i is not None})
+    if not ids:
+        return []
+    return entries(store, "id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+
+
 def item_entries(store: Store, item_id: int, limit: int = 8) -> list[Entry]:
     """The decisions and actions linked to an item, newest first."""
     return entries(store, "item_id = ?", (item_id,), "id DESC")[:limit]
@@ -884,6 +919,71 @@ def carried_actions(store: Store, meeting_id: int | None) -> list[Entry]:
                    "kind = 'action' AND (meeting_id IS NULL OR meeting_id != ?)"
                    " AND (status = 'open' OR closed_meeting_id = ?)",
                    (meeting_id, meeting_id), "due, id")
+
+
+# --- raised issues (SPEC "Issue") -----------------------------------------------------
+
+# the first session an issue was on the list of: the one it was raised in, else the
+# first to start after it was raised (None: no session since)
+_FIRST_MEETING = ("coalesce(s.meeting_id, (SELECT m.id FROM meetings m WHERE m.started_at >= s.raised_at"
+                  " ORDER BY m.started_at, m.id LIMIT 1))")
+_ISSUE_SELECT = (f"SELECT s.*, r.rank AS rank, f.id AS first_meeting, f.week AS first_week FROM issues s"
+                 f" LEFT JOIN issue_ranks r ON r.issue_id = s.id AND r.meeting_id = ?"
+                 f" LEFT JOIN meetings f ON f.id = {_FIRST_MEETING}")
+# ranked ones first (1, 2, 3), then the oldest first
+ISSUE_ORDER = "r.rank IS NULL, r.rank, s.raised_at, s.id"
+
+
+def issue_from(row) -> Issue:
+    keys = row.keys()
+    return Issue(row["id"], row["text"], row["raised_by"], _ts(row["raised_at"]), row["meeting_id"], row["item_id"],
+                 row["workflow"], row["status"], row["entry_id"], row["reason"], row["closed_meeting_id"],
+                 _ts(row["closed_at"]), row["rank"] if "rank" in keys else None,
+                 row["first_meeting"] if "first_meeting" in keys else None,
+                 row["first_week"] if "first_week" in keys else None)
+
+
+def issue(store: Store, issue_id: int, meeting_id: int | None = None) -> Issue:
+    """One issue (with its rank in ``meeting_id``, if given)."""
+    row = store.one(f"{_ISSUE_SELECT} WHERE s.id = ?", (meeting_id, issue_id))
+    if row is None:
+        raise NotFound(f"unknown issue {issue_id} (the session's Issues step lists them)")
+    return issue_from(row)
+
+
+def session_issues(store: Store, meeting_id: int) -> list[Issue]:
+    """What the session's Issues step lists: every open issue (raised since the last
+    session, or carried from earlier ones) and those this session solved or dropped,
+    with their rank in this session: the top 3 first, then the oldest first."""
+    return [issue_from(r) for r in store.query(
+        f"{_ISSUE_SELECT} WHERE s.status = 'open' OR s.closed_meeting_id = ? ORDER BY {ISSUE_ORDER}",
+        (meeting_id, meeting_id))]
+
+
+def open_issues(store: Store) -> list[Issue]:
+    """Every open issue, oldest first (what the next session lists)."""
+    return [issue_from(r) for r in store.query(
+        f"{_ISSUE_SELECT} WHERE s.status = 'open' ORDER BY s.raised_at, s.id", (None,))]
+
+
+def open_issues_raised_by(store: Store, handle: str) -> list[Issue]:
+    """The open issues ``handle`` raised, oldest first (``opsweek mine``)."""
+    return [issue_from(r) for r in store.query(
+        f"{_ISSUE_SELECT} WHERE s.status = 'open' AND s.raised_by = ? ORDER BY s.raised_at, s.id", (None, handle))]
+
+
+def issue_counts(store: Store, meeting_id: int) -> tuple[int, int]:
+    """``(dealt with, listed)`` for the session's Issues step: the issues it solved or
+    dropped, of those plus the ones still open."""
+    row = store.one("SELECT coalesce(sum(closed_meeting_id = ?), 0), count(*) FROM issues"
+                    " WHERE status = 'open' OR closed_meeting_id = ?", (meeting_id, meeting_id))
+    return row[0], row[1]
+
+
+def issue_ranks(store: Store, meeting_id: int) -> dict[int, int]:
+    """The session's top 3: rank -> issue id."""
+    return dict(store.query("SELECT rank, issue_id FROM issue_ranks WHERE meeting_id = ? ORDER BY rank",
+                            (meeting_id,)))
 
 
 # --- the audit log -------------------------------------------------------------------

@@ -48,6 +48,11 @@ EscalatedWork = namedtuple("EscalatedWork", "escalation kind item_id title workf
 # what a session did about a row it reviewed (SPEC "Outcome"); subject_id is text (an
 # item or handoff id, or a gap's label)
 Outcome = namedtuple("Outcome", "meeting_id step subject subject_id outcome")
+# an issue raised for the weekly session (SPEC "Issue"); ``rank`` is its place in one
+# session's top 3 (None: not ranked there), ``first_meeting`` / ``first_week`` the first
+# session it was on the list of (the one it was raised in, else the next one to start)
+Issue = namedtuple("Issue", "id text raised_by raised_at meeting_id item_id workflow status entry_id reason"
+                   " closed_meeting_id closed_at rank first_meeting first_week", defaults=(None,) * 11)
 # how a screen asks for a long list (issue 14): only the rows matching ``text`` (each word
 # in the title, owner, workflow or stage), sorted by ``sort`` (a column of that list; None:
 # the list's own order), ``descending`` (that order reversed), ``group``: by workflow first

@@ -325,8 +325,46 @@ def m008_ratings(db: Database) -> None:
         db.execute(statement)
 
 
-@migrations(name="m009_lists")
-def m009_lists(db: Database) -> None:
+_ISSUES = [
+    # SPEC "Issue": raised by anyone between or during sessions (``meeting_id``: the session
+    # it was raised in, NULL between sessions), about an item or a workflow or neither;
+    # solved by the entry ``entry_id`` (a decision or an action) or dropped with ``reason``,
+    # in the session ``closed_meeting_id``. Open ones carry over to the next session.
+    """CREATE TABLE issues (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL,
+        raised_by TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        meeting_id INTEGER REFERENCES meetings(id),
+        item_id INTEGER REFERENCES items(id),
+        workflow TEXT,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'solved', 'dropped')),
+        entry_id INTEGER REFERENCES entries(id),
+        reason TEXT,
+        closed_meeting_id INTEGER REFERENCES meetings(id),
+        closed_at TEXT
+    )""",
+    "CREATE INDEX issues_status ON issues(status, raised_at)",
+    # a session's top 3 (SPEC: rank), stored with the meeting: each session ranks afresh
+    """CREATE TABLE issue_ranks (
+        id INTEGER PRIMARY KEY,
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        issue_id INTEGER NOT NULL REFERENCES issues(id),
+        rank INTEGER NOT NULL CHECK (rank BETWEEN 1 AND 3),
+        UNIQUE (meeting_id, rank),
+        UNIQUE (meeting_id, issue_id)
+    )""",
+]
+
+
+@migrations(name="m009_issues")
+def m009_issues(db: Database) -> None:
+    for statement in _ISSUES:
+        db.execute(statement)
+
+
+@migrations(name="m010_lists")
+def m010_lists(db: Database) -> None:
     # The session's lists filtered as you type (issue 14): items_open_times with the title
     # too, so a filter over the open items (title, owner, workflow, stage) and its count are
     # read from the index alone, never row by row from the table (a third of the time at

@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 
 from opsweek import clock
@@ -238,7 +239,10 @@ class OpsweekApp(App):
                 continue
             reload = getattr(screen, "reload", None)
             if callable(reload):
-                reload()
+                try:
+                    reload()
+                except NoMatches:  # the screen is being taken down (the app is closing)
+                    pass
             return
 
     # -- changes --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The weekly session: a stepper with the seven agenda steps and the current step beside it.
+"""The weekly session: a stepper with the eight agenda steps and the current step beside it.
 
 Every change is written through ``opsweek.store.changes`` the moment it is made, with
 this meeting in its audit event; the current step is stored as it changes, and the time
@@ -40,6 +40,7 @@ from opsweek.tui.screens.steps.attendance import AttendanceStep
 from opsweek.tui.screens.steps.base import About, Step
 from opsweek.tui.screens.steps.gaps import OwnershipGapsStep
 from opsweek.tui.screens.steps.handoffs import OverdueHandoffsStep
+from opsweek.tui.screens.steps.issues import IssuesStep
 from opsweek.tui.screens.steps.stuck import StuckItemsStep
 from opsweek.tui.screens.steps.workflows import WorkflowsStep
 from opsweek.tui.screens.steps.wrapup import WrapUpStep
@@ -58,8 +59,14 @@ STEP_WIDGETS = {
     "stuck": StuckItemsStep,
     "handoffs": OverdueHandoffsStep,
     "gaps": OwnershipGapsStep,
+    "issues": IssuesStep,
     "wrapup": WrapUpStep,
 }
+
+
+def _issues_count(dealt: int, listed: int) -> str:
+    """The stepper's count of the Issues step: "2/5" once some are dealt with, else how many."""
+    return f"{dealt:,}/{listed:,}" if dealt else f"{listed:,}"
 
 
 class SessionScreen(Screen):
@@ -76,6 +83,7 @@ class SessionScreen(Screen):
         Binding("a", "record('action')", "Action"),
         Binding("o", "record('note')", "Note", show=False),
         Binding("plus", "new_item", "New item", show=False),
+        Binding("i", "raise_issue", "Raise issue", show=False),
         Binding("escape", "home", "Home"),
         Binding("q", "quit_session", "Quit"),
         Binding("f", "follow", "Follow the facilitator"),
@@ -105,7 +113,7 @@ class SessionScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "follow":  # only a viewer has a facilitator to follow
             return self.read_only
-        if action in ("record", "new_item") and self.closed:  # a closed session records nothing more
+        if action in ("record", "new_item", "raise_issue") and self.closed:  # a closed session records nothing more
             return False
         return True
 
@@ -363,6 +371,7 @@ class SessionScreen(Screen):
                 "stuck": f"{read.stuck_count(store, team, now, today):,}",
                 "handoffs": f"{read.overdue_count(store, now):,}",
                 "gaps": f"{read.gaps_count(store, team, week):,}",
+                "issues": _issues_count(*read.issue_counts(store, meeting_id)),
                 "wrapup": str(meetings.entry_count(store, meeting_id)),
             }
             reviewed = read.reviewed_counts(store, team, now, today, meeting_id, week)
@@ -463,6 +472,37 @@ class SessionScreen(Screen):
                 success=lambda item_id: f"#{item_id} added to {item.workflow}"))
 
         self.app.push_screen(NewItemDialog(self.app.team, workflow=workflow, problem=problem), saved)
+
+    def action_raise_issue(self, problem: str = "", text: str = "", about: str | None = None) -> None:
+        """i: raise an issue for this session, about the highlighted row's item or workflow."""
+        if self.meeting is None:
+            return
+        if self.read_only:
+            self.notify(READ_ONLY_NOTICE, severity="warning")
+            return
+        if self.closed:
+            self.notify("this session is closed; opsweek raise TEXT raises one for the next", severity="warning")
+            return
+        from opsweek.tui.modal.issue_dialog import IssueDialog, about_text, parse_about
+
+        if about is None:
+            row = self.current_step().about()
+            about = about_text(row.item_id, row.workflow) if row else ""
+
+        def saved(values: dict | None) -> None:
+            if values is None:
+                return
+            item_id, workflow = parse_about(values["about"], self.app.team)  # the dialog checked it
+
+            def refused(error: OpsweekError) -> None:
+                self.action_raise_issue(str(error), values["text"], values["about"])
+
+            self.post_message(ChangeRequested(
+                changes.raise_issue, (self.app.team, values["text"]), dict(item_id=item_id, workflow=workflow),
+                meeting_id=self.meeting_id, refused=refused,
+                success=lambda issue_id: f"issue {issue_id} raised: the Issues step lists it"))
+
+        self.app.push_screen(IssueDialog(self.app.team, text=text, about=about, problem=problem), saved)
 
     # -- leaving -------------------------------------------------------------------------
 

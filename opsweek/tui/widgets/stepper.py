@@ -1,4 +1,4 @@
-"""The session's agenda: seven steps with their counts and time spent against target."""
+"""The session's agenda: every step with its count and the time spent against its target."""
 
 from __future__ import annotations
 

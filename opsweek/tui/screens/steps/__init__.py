@@ -1,1 +1,1 @@
-"""The seven steps of the weekly session (``opsweek.agenda``), one widget each."""
+"""The eight steps of the weekly session (``opsweek.agenda``), one widget each."""

@@ -33,7 +33,9 @@ _CHANGE_WORDS = {
     "action.carry": "carried over", "undo": "undo",
 }
 _SKIP = (*BOOKKEEPING, "meeting.start", "meeting.attendance", "meeting.rate", "meeting.close",
-         "entry.decision", "entry.action", "entry.note")
+         "entry.decision", "entry.action", "entry.note",
+         # the issues have a heading of their own
+         "issue.raise", "issue.rank", "issue.unrank", "issue.solve", "issue.drop")
 
 
 def parse_rating(text: str) -> str | None:
@@ -124,6 +126,20 @@ class WrapUpStep(Step):
                 elif e.workflow:
                     parts += [("  " + e.workflow, "dim")]
                 lines.append(join(*parts))
+
+        issues = read.session_issues(store, meeting_id)
+        heading("Issues", len(issues))
+        if not issues:
+            lines.append(Content.styled("  none raised — i raises one", "dim"))
+        solved_by = {e.id: e for e in read.entries_by_id(store, [i.entry_id for i in issues if i.entry_id])}
+        for issue in issues:
+            how = {"dropped": f"dropped: {issue.reason}", "open": "carries over"}.get(issue.status, "solved")
+            if issue.status == "solved" and issue.entry_id in solved_by:
+                entry = solved_by[issue.entry_id]
+                how = f"{entry.kind}: {entry.text}" + (f" — {entry.owner}, due {entry.due}" if entry.kind == "action"
+                                                       else "")
+            lines.append(join("  ", (f"{issue.rank}. " if issue.rank else "•  ", "bold"), issue.text,
+                              ("  — " + how, "dim" if issue.status == "open" else "")))
 
         made = self._changes(store, meeting_id)
         heading("Changes made", len(made))
