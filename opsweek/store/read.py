@@ -526,12 +526,6 @@ def attention(store: Store, team: Team, now: datetime, today: date, *, with_heal
 # --- ownership gaps (rules.gaps) -----------------------------------------------------
 
 
-def _stranded_handoffs(store: Store, team: Team, week: tuple[date, date], *, limit: int | None = None,
-                       offset: int = 0) -> list[Handoff]:
-    where, params = rules.receivers.stranded_sql(team.people, *week)
-    return handoffs(store, where, params, gaps.HANDOFF_ORDER, limit=limit, offset=offset)
-
-
 def gaps_count(store: Store, team: Team, week: tuple[date, date], *, view: ListView | None = None) -> int:
     """Ownership gaps in ``week``: the structural ones, the pending handoffs nobody can
     accept, and the open items of unusable owners (``view``: those matching its filter)."""
@@ -553,19 +547,22 @@ def _gaps_union(team: Team, week: tuple[date, date]) -> tuple[str, list, list]:
     """Every gap of ``week`` as one SQL row source ``g``: ``part`` 0 the structural gaps
     (worked out by the rule in Python, a few dozen at most, passed in as JSON), 1 the
     pending handoffs nobody can accept, 2 the items of unusable owners; ``k1``, ``k2`` the
-    rule's order within a part; ``ref`` the index, handoff id or item id), its
-    parameters, and the structural gaps."""
+    rule's order within a part; ``ref`` the index, handoff id or item id); its
+    parameters; and the structural gaps."""
     structural = gaps.structural_gaps(team.people, team.workflows, team.stages, *week)
     rows = json.dumps([[g.workflow, g.stage, g.owner] for g in structural])
     stranded, stranded_params = rules.receivers.stranded_sql(team.people, *week)
     items_where, items_params = gaps.item_sql(team.people, *week)
+    # each part in the rule's own order (gaps.HANDOFF_ORDER, gaps.ITEM_ORDER) as k1, k2
+    h1, h2 = (*gaps.HANDOFF_ORDER.split(", "), "0")[:2]
+    i1, i2 = (*gaps.ITEM_ORDER.split(", "), "0")[:2]
     sql = ("SELECT 0 AS part, CAST(j.key AS INTEGER) AS ref, CAST(j.key AS INTEGER) AS k1, 0 AS k2,"
            " json_extract(j.value, '$[0]') AS workflow, json_extract(j.value, '$[1]') AS stage,"
            " json_extract(j.value, '$[2]') AS owner, '' AS title, NULL AS id"
            " FROM json_each(?) j"
-           " UNION ALL SELECT 1, h.id, h.id, 0, i.workflow, h.to_stage, h.to_owner, i.title, h.item_id"
+           f" UNION ALL SELECT 1, h.id, {h1}, {h2}, i.workflow, h.to_stage, h.to_owner, i.title, h.item_id"
            f" FROM handoffs h JOIN items i ON i.id = h.item_id WHERE {stranded}"
-           " UNION ALL SELECT 2, i.id, i.owner, i.id, i.workflow, i.stage, i.owner, i.title, i.id"
+           f" UNION ALL SELECT 2, i.id, {i1}, {i2}, i.workflow, i.stage, i.owner, i.title, i.id"
            f" FROM items i WHERE {items_where}")
     return sql, [rows, *stranded_params, *items_params], structural
 
