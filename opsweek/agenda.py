@@ -9,6 +9,9 @@ class Step(NamedTuple):
     key: str
     title: str
     target_minutes: int
+    # a step added to the agenda later: sessions closed before it came had no such step, so
+    # their notes list it only when they spent time on it or had something on it
+    added_later: bool = False
 
 
 STEPS: tuple[Step, ...] = (
@@ -18,7 +21,7 @@ STEPS: tuple[Step, ...] = (
     Step("stuck", "Stuck items", 15),
     Step("handoffs", "Overdue handoffs", 10),
     Step("gaps", "Ownership gaps", 5),
-    Step("issues", "Issues", 10),
+    Step("issues", "Issues", 10, added_later=True),
     Step("wrapup", "Wrap-up", 5),
 )
 STEP_KEYS = tuple(step.key for step in STEPS)

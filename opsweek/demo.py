@@ -129,6 +129,11 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
                 generate(store, scale, now)
             with store.change("demo", actor=DEMO_ACTOR, at=now) as change:
                 change.insert("settings", {"key": "demo", "value": "1"})
+            # the demo's past weeks are recorded as its history tells them, at build time
+            # (SPEC: the past stays put), as a team's first tick would record them
+            from opsweek import trends
+
+            trends.freeze_ended_weeks(store, now)
             # one self-contained file to rename: the WAL folded in
             store.conn.execute("PRAGMA journal_mode = DELETE")
         finally:

@@ -30,7 +30,7 @@ SCHEMA_VERSION = 1  # of the dump format; the database schema is in "migrations"
 # Parents before children, so that foreign keys hold at every insert.
 TABLES = ("settings", "people", "away", "workflows", "feeds", "stages", "items", "recurring", "occurrences",
           "handoffs", "meetings", "attendance", "step_times", "entries", "reviews", "escalations", "outcomes", "ratings",
-          "issues", "issue_ranks", "events")
+          "issues", "issue_ranks", "week_figures", "events")
 KEYS = {**PRIMARY_KEYS, "events": "id"}
 
 # (table, columns) -> (parent table, parent columns): the schema's foreign keys, checked
@@ -213,7 +213,8 @@ _SLUGS = {
 _STAMPS = {
     "items": ("opened_at", "stage_entered_at", "last_activity_at", "closed_at"),
     "handoffs": ("sent_at", "due_at", "accepted_at", "escalated_at"),
-    "meetings": ("started_at", "closed_at"), "entries": ("created_at",), "reviews": ("at",), "outcomes": ("at",), "ratings": ("at",), "issues": ("raised_at", "closed_at"), "events": ("at",),
+    "meetings": ("started_at", "closed_at"), "entries": ("created_at",), "reviews": ("at",), "outcomes": ("at",), "ratings": ("at",), "issues": ("raised_at", "closed_at"),
+    "week_figures": ("week_end", "frozen_at"), "events": ("at",),
 }
 _DAYS = {"away": ("start", "end"), "items": ("due",), "entries": ("due",)}
 _DURATIONS = {"stages": ("handoff_sla",)}

@@ -32,6 +32,15 @@ def action_due(today: date, due: date | None = None) -> date:
     return due or today + timedelta(days=ACTION_DUE_DAYS)
 
 
+def past_due_warning(due: date, today: date) -> str | None:
+    """A due date before ``today`` is allowed (an action agreed late, written down late)
+    but is most often a slip of the keyboard: the line that says so, or None."""
+    if due >= today:
+        return None
+    ago = (today - due).days
+    return f"due {due.isoformat()} is {ago} day{'s' if ago != 1 else ''} in the past"
+
+
 def check_action_owner(owner: str | None) -> str:
     """An action needs an owner: the handle, stripped (whether it names a person is the team's to say)."""
     owner = (owner or "").strip()

@@ -155,22 +155,27 @@ def meeting_notes(store: Store, meeting_id: int, *, cap: int = LIST_CAP) -> dict
     at = meeting.started_at
     today = _local(at).date()
     since = history.meeting_start_event(store, meeting_id)
-    current = read.team(store)
+    # a closed session is told as it closed (SPEC: its notes never change afterwards): the
+    # team, the entries, the time per step and the handoffs it escalated are rewound to the
+    # end of the change that closed it, so later work, renames and carry-overs leave it be
+    until = history.meeting_close_end(store, meeting_id) if meeting.closed_at is not None else None
+    current = read.team(store) if until is None else _team_at(store, until)
     team = _team_at(store, since)
     items_then = history.touched_as_of(store, "items", since_id=since)
     outcomes = read.outcomes(store, meeting_id)
-    closed = _closed_since(store, meeting)
+    # the issues as of the close; of an open session, as they stand (up to the next event)
+    issues = _issues(store, meeting, until if until is not None else history.next_event_id(store))
 
     return {
         "schema_version": SCHEMA_VERSION,
         "meeting": _header(store, meeting, current),
-        "steps": _steps(store, meeting, current),
-        "decisions": _entries(store, meeting_id, "decision", closed),
-        "actions": _entries(store, meeting_id, "action", closed),
-        "notes": _entries(store, meeting_id, "note", closed),
-        "issues": _issues(store, meeting, closed),
+        "steps": _steps(store, meeting, current, until, with_issues=bool(issues)),
+        "decisions": _entries(store, meeting_id, "decision", until),
+        "actions": _entries(store, meeting_id, "action", until),
+        "notes": _entries(store, meeting_id, "note", until),
+        "issues": issues,
         "reassignments": _reassignments(store, meeting_id),
-        "escalations": _escalations(store, meeting_id, current),
+        "escalations": _escalations(store, meeting_id, until),
         "stuck_items": _with_outcomes(_stuck(store, team, at, today, items_then, cap), "items", outcomes,
                                       "stuck", lambda it: ("item", str(it["id"]))),
         "overdue_handoffs": _with_outcomes(
@@ -223,31 +228,31 @@ def _header(store: Store, meeting, team: read.Team) -> dict:
     }
 
 
-def _steps(store: Store, meeting, team: read.Team) -> list[dict]:
+def _steps(store: Store, meeting, team: read.Team, until: int | None = None, *, with_issues: bool = True
+           ) -> list[dict]:
+    """Time per step against its target. A closed session's time is as it closed, and a
+    step added to the agenda later (``Step.added_later``: Issues) is listed for it only when
+    it spent time on it or had issues on its list -- a session closed before the step came
+    keeps the table it closed with."""
     seconds = read.step_seconds(store, meeting.id)
+    if until is not None:  # time added after the close (a window left open) is not the session's
+        seconds = {r["step"]: r["seconds"] for r in history.table_as_of(store, "step_times", since_id=until).values()
+                   if r["meeting_id"] == meeting.id}
     targets = read.step_minutes(team.settings)
     return [{"step": s.key, "title": s.title, "seconds": int(seconds.get(s.key, 0)),
-             "target_minutes": targets.get(s.key, s.target_minutes)} for s in STEPS]
+             "target_minutes": targets.get(s.key, s.target_minutes)} for s in STEPS
+            if not (s.added_later and meeting.closed_at is not None and not seconds.get(s.key) and not with_issues)]
 
 
-def _closed_since(store: Store, meeting) -> int:
-    """The first event after the session's close: what the notes of a closed session say is
-    as it was then (the past stays put). For an open session, the next event: as it is now."""
-    since = history.meeting_close_event(store, meeting.id) if meeting.closed_at is not None else None
-    if since is None:  # open (or closed with no recorded close)
-        since = (store.scalar("SELECT max(id) FROM events") or 0) + 1
-    return since
-
-
-def _entries(store: Store, meeting_id: int, kind: str, closed: int) -> list[dict]:
-    """What the session recorded, as it stood when it closed: an action done, dropped or
-    given a new date in a later week keeps the status and due date it left the room with."""
+def _entries(store: Store, meeting_id: int, kind: str, until: int | None = None) -> list[dict]:
+    """The session's entries of ``kind``; of a closed session, as they were when it closed
+    (an action done, dropped or carried since keeps the status and due date it left with)."""
     found = []
-    now = read.entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind), "id")
-    then = history.rows_before(store, "entries", [e.id for e in now], closed)
-    for e in now:
-        if then.get(e.id) is not None:
-            e = read.entry_from(then[e.id])
+    listed = read.entries(store, "meeting_id = ? AND kind = ?", (meeting_id, kind), "id")
+    if until is not None:
+        then = history.rows_before(store, "entries", [e.id for e in listed], until)
+        listed = [read.entry_from(then[e.id]) for e in listed if then.get(e.id) is not None]
+    for e in listed:
         row = {"id": e.id, "text": e.text, "workflow": e.workflow,
                "item": _item_label(store, e.item_id) if e.item_id is not None else None}
         if kind == "action":
@@ -331,12 +336,19 @@ def _reassignments(store: Store, meeting_id: int) -> list[dict]:
     return found
 
 
-def _escalations(store: Store, meeting_id: int, team: read.Team) -> list[dict]:
+def _escalations(store: Store, meeting_id: int, until: int | None = None) -> list[dict]:
     """The session's escalations, from their records: the tier and the person they went
-    to as they were then (never today's team)."""
+    to as they were then (never today's team); a closed session's handoffs as it closed."""
     found = []
-    for e in read.meeting_escalations(store, meeting_id):
-        row = history.last_known(store, "handoffs", e.handoff_id) or {} if e.handoff_id is not None else {}
+    escalations = read.meeting_escalations(store, meeting_id)
+    closed_rows = {}
+    if until is not None:
+        closed_rows = history.rows_before(store, "handoffs", {e.handoff_id for e in escalations
+                                                             if e.handoff_id is not None}, until)
+    for e in escalations:
+        row = {}
+        if e.handoff_id is not None:
+            row = closed_rows.get(e.handoff_id) or history.last_known(store, "handoffs", e.handoff_id) or {}
         item_id = row.get("item_id") if e.handoff_id is not None else e.item_id
         item = _item_label(store, item_id) if item_id is not None else None
         found.append({"id": e.id, "at": _iso(e.at), "by": e.by, "kind": "handoff" if e.handoff_id else "item",

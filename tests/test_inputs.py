@@ -213,6 +213,7 @@ async def test_the_session_dialogs_refuse_with_the_rules_words(demo_db):
         assert isinstance(dialog, EntryDialog)
         assert str(dialog.query_one("#entry-due-shown").render()) == "→ Tue 2026-12-01"
         await type_text(pilot, "Call the candidate")
+        await press(pilot, "tab", "end", "ctrl+u")  # clear the owner the item suggested (eve)
         await press(pilot, "enter")
         assert app.screen is dialog
         assert str(dialog.query_one("#entry-problem").render()).startswith(

@@ -182,6 +182,7 @@ async def test_the_action_dialog_explains_problems_and_keeps_the_text(demo_db):
         await press(pilot, "4", "a")
         dialog = app.screen
         await type_text(pilot, "Call the candidate")
+        await press(pilot, "tab", "end", "ctrl+u")  # not eve's, whose item it is: clear the owner
         await press(pilot, "enter")  # no owner yet
         assert app.screen is dialog
         assert "needs an owner" in str(dialog.query_one("#entry-problem").render())

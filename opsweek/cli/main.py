@@ -53,6 +53,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _trend_weeks(text: str) -> int:
+    """``trends --weeks N``: 1 to 260 (five years)."""
+    try:
+        value = _number(text)
+    except argparse.ArgumentTypeError:
+        value = None
+    if value is None or not 1 <= value <= 260:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of weeks (accepted: 1 to 260)")
+    return value
+
+
 def _port(text: str) -> int:
     value = _number(text)
     if not 1 <= value <= 65535:
@@ -208,6 +219,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--reason", metavar="TEXT")
     p = command("meetings", "opsweek.cli.notes:meetings", "every session: id, week, facilitator, started, closed,"
                 " rating")
+    p.add_argument("--json", action="store_true", help="machine-readable output (stable shape)")
+    p = command("trends", "opsweek.cli.trends:trends", "stuck, overdue, escalated, on-time handoff and action"
+                " rates per week")
+    p.add_argument("--weeks", type=_trend_weeks, default=8, metavar="N",
+                   help="how many weeks, ending with this one (default 8)")
     p.add_argument("--json", action="store_true", help="machine-readable output (stable shape)")
     p = command("dump", "opsweek.cli.notes:dump", "everything as JSON (import restores it)")
     p.add_argument("-o", "--output", metavar="FILE")

@@ -41,6 +41,11 @@ def import_(ctx) -> int:
             ctx.tick(store)
             counts = import_files(store, paths, actor=ctx.actor, replace=args.replace, force=args.force,
                                   prune=args.prune)
+            # imported items bring their history: the weeks that ended before it are
+            # recorded now, as the first tick would (and not by a later, failing command)
+            from opsweek import trends
+
+            trends.freeze_ended_weeks(store)
     except BaseException:
         if created:  # leave no empty database behind a failed first import
             for suffix in ("", "-wal", "-shm"):

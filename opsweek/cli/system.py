@@ -119,6 +119,7 @@ def whatif(ctx) -> int:
             "breaches": [{"workflow": b.workflow, "stage": b.stage, "why": b.why} for b in result.breaches],
             "already_breaching": [{"workflow": b.workflow, "stage": b.stage, "why": b.why} for b in result.already],
             "load": {h: {"now": n, "then": t} for h, (n, t) in result.load.items()},
+            "moves": [{"who": m.who, "usual": m.usual, "then": m.then} for m in result.moves],
         })
         return 0
 
@@ -153,10 +154,10 @@ def whatif(ctx) -> int:
             ["ITEM", "WHERE", "OWNER", "COVERED BY"])
     section("Stages that would breach their SLA",
             [[f"{b.workflow}/{b.stage}", Cell(b.why, "red")] for b in result.breaches], ["STAGE", "WHY"])
-    changed = [(h, n, t) for h, (n, t) in result.load.items() if n != t]
-    changed.sort(key=lambda row: (-(row[2] - row[1]), row[0]))
-    section("Load that moves (open items per person)",
-            [[h, f"{n:g}", Cell(f"{t:g}", "yellow" if t > n else None)] for h, n, t in changed],
+    section("Load that moves (open items each holds this week → then)",
+            [[m.who or Cell("nobody", "red"), f"{m.usual:g}",
+              Cell(f"{m.then:g}", "red" if m.who is None else "yellow" if m.then > m.usual else None)]
+             for m in result.moves],
             ["PERSON", "NOW", "THEN"])
     nobody = len(result.to_nobody)
     if nobody:

@@ -36,6 +36,17 @@ class Breach:
 
 
 @dataclass(slots=True)
+class LoadMove:
+    """Open items one person holds this week (``usual``: those already away or inactive
+    have handed theirs to their cover) and in the scenario (``then``, × volume).
+    ``who`` None is nobody: work whose owner is gone with no one to cover it."""
+
+    who: str | None
+    usual: float
+    then: float
+
+
+@dataclass(slots=True)
 class WhatIf:
     away: list[str]
     volume: float
@@ -46,6 +57,8 @@ class WhatIf:
     breaches: list[Breach] = field(default_factory=list)
     already: list[Breach] = field(default_factory=list)  # breaching in a normal week too
     load: dict[str, tuple[float, float]] = field(default_factory=dict)  # handle -> (now, then)
+    # the load the scenario moves, biggest gain first, nobody last (see :class:`LoadMove`)
+    moves: list[LoadMove] = field(default_factory=list)
 
     @property
     def to_nobody(self) -> list[LostOwner]:
@@ -117,6 +130,7 @@ def what_if(away: Iterable[str], volume: float, people: dict, workflows: Iterabl
         handle: (float(load_now.get(handle, 0)), float(load_then.get(handle, 0)))
         for handle in sorted(set(load_now) | set(load_then))
     }
+    result.moves = load_moves(open_items, volume, people, gone, first, last)
 
     waiting = defaultdict(list)
     for item in open_items:
@@ -156,3 +170,24 @@ def what_if(away: Iterable[str], volume: float, people: dict, workflows: Iterabl
         result.already = [b for b in result.breaches if (b.workflow, b.stage) in usual]
         result.breaches = [b for b in result.breaches if (b.workflow, b.stage) not in usual]
     return result
+
+
+def load_moves(open_items: list, volume: float, people: dict, gone: set, first: date, last: date) -> list[LoadMove]:
+    """Who holds the open work this week and who would with ``gone`` away (and × ``volume``):
+    the rows that differ. Both sides hand the work of people already away or inactive to
+    their cover, so only what the scenario itself moves shows; work that would reach
+    nobody is counted under ``who=None`` rather than lost."""
+
+    def holder(owner: str | None, out: set) -> str | None:
+        if owner and (owner in out or not available(owner, people, first, last)):
+            return cover_for(owner, people, first, last, out)
+        return owner
+
+    usual: Counter = Counter()
+    then: Counter = Counter()
+    for item in open_items:
+        usual[holder(item.owner, set())] += 1
+        then[holder(item.owner, gone)] += volume
+    moves = [LoadMove(who, float(usual.get(who, 0)), float(then.get(who, 0)))
+             for who in set(usual) | set(then) if usual.get(who, 0) != then.get(who, 0)]
+    return sorted(moves, key=lambda m: (m.who is None, -(m.then - m.usual), m.who or ""))

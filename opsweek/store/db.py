@@ -24,8 +24,8 @@ MIGRATION_SET = "opsweek"
 # Names of the schema steps in opsweek.store.schema, in order. Kept here (not imported
 # from schema) so that checking the version costs one query and no sqlite-utils import.
 MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m004_team_import", "m005_escalations",
-              "m006_speed", "m007_outcomes", "m008_ratings", "m009_issues",
-              "m010_lists")
+              "m006_speed", "m007_outcomes", "m008_ratings", "m009_issues", "m010_week_figures",
+              "m011_lists")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -51,6 +51,7 @@ PRIMARY_KEYS = {
     "ratings": "id",
     "issues": "id",
     "issue_ranks": "id",
+    "week_figures": "id",
 }
 
 # The columns every table must have (a later schema step may add more, never take any
@@ -84,6 +85,8 @@ COLUMNS = {
     "issues": ("id", "text", "raised_by", "raised_at", "meeting_id", "item_id", "workflow", "status", "entry_id",
                "reason", "closed_meeting_id", "closed_at"),
     "issue_ranks": ("id", "meeting_id", "issue_id", "rank"),
+    "week_figures": ("id", "week", "week_end", "stuck", "overdue", "escalated", "handoffs_due", "handoffs_on_time",
+                     "actions_due", "actions_on_time", "rating", "frozen_at"),
     "events": ("id", "change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id", "before",
                "after", "reason", "undoes"),
 }

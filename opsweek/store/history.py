@@ -224,15 +224,20 @@ def meeting_start_event(store: Store, meeting_id: int) -> int:
     return first
 
 
-def meeting_close_event(store: Store, meeting_id: int) -> int | None:
-    """Id of the first event after the session's close, as it stands (a close undone and
-    made again: the later one); later events are "since" it closed. None when no close of
-    it is recorded (it is open)."""
-    row = store.one("SELECT change_id FROM events WHERE action = 'meeting.close' AND entity = 'meetings'"
-                    " AND entity_id = ? AND undoes IS NULL ORDER BY id DESC LIMIT 1", (str(meeting_id),))
-    if row is None:
+def next_event_id(store: Store) -> int:
+    """The id the next event will have: "as of" it is as things stand now."""
+    return (store.scalar("SELECT max(id) FROM events") or 0) + 1
+
+
+def meeting_close_end(store: Store, meeting_id: int) -> int | None:
+    """Id of the first event after the change that closed the meeting (the latest one that
+    wrote its ``closed_at``): what "as the session closed" rewinds to. None when the log
+    never recorded a close (the notes then read today's rows)."""
+    change_id = store.scalar("SELECT max(change_id) FROM events WHERE entity = 'meetings' AND entity_id = ?"
+                             " AND json_extract(after, '$.closed_at') IS NOT NULL", (str(meeting_id),))
+    if change_id is None:
         return None
-    return store.scalar("SELECT max(id) FROM events WHERE change_id = ?", (row["change_id"],)) + 1
+    return store.scalar("SELECT max(id) FROM events WHERE change_id = ?", (change_id,)) + 1
 
 
 # --- an item's trail -----------------------------------------------------------------
@@ -325,7 +330,7 @@ def rows_as_of(store: Store, table: str, keys, at: str | datetime) -> dict:
 def rows_before(store: Store, table: str, keys, since_id: int) -> dict:
     """The rows ``keys`` of ``table`` as they were before event ``since_id`` (None: not there)."""
     keys = list(keys)
-    return _then(store, table, keys, edits_since(store, table, since_id=since_id, keys=keys))
+    return _then(store, table, keys, edits_since(store, table, since_id=since_id, keys=keys)) if keys else {}
 
 
 def _then(store: Store, table: str, keys: list, edits: list[Edit]) -> dict:
@@ -401,6 +406,27 @@ def deleted_rows(store: Store, edits: list[Edit], table: str) -> list[tuple[dict
     back = {r[0] for r in store.query(f"SELECT {pk} FROM {table} WHERE {pk} IN (SELECT value FROM json_each(?))",
                                       (json.dumps(list(deleted)),))}
     return [value for key, value in deleted.items() if key not in back]
+
+
+def rows_at_moments(store: Store, table: str, keys, moments: list[str]) -> list[dict]:
+    """The rows ``keys`` of ``table`` at each of ``moments`` (UTC stamps, oldest first):
+    one dict key -> row (None: not there) per moment, rewound in one walk back through
+    the edits since the first moment (the trends' escalated work of each week)."""
+    keys = sorted(set(keys))
+    if not keys or not moments:
+        return [{} for _ in moments]
+    rows = {key: row for key, row in _then(store, table, keys, []).items() if row is not None}
+    edits = edits_since(store, table, at=moments[0], keys=keys)  # newest first
+    found: list[dict] = [{} for _ in moments]
+    position = 0
+    for k in range(len(moments) - 1, -1, -1):
+        later = []
+        while position < len(edits) and edits[position].at > moments[k]:
+            later.append(edits[position])
+            position += 1
+        rewind(rows, later)
+        found[k] = {key: (dict(rows[key]) if key in rows else None) for key in keys}
+    return found
 
 
 def latest_at(store: Store, action: str, table: str) -> dict:

@@ -6,7 +6,8 @@ occurrence), written in the same ``BEGIN IMMEDIATE`` transaction as the item it 
 after re-reading the schedule inside that transaction. Two processes ticking together
 serialise on the write lock; the second finds the schedule already advanced and opens
 nothing. When nothing is due a tick is one look at the ``recurring_next_due`` index and
-writes nothing.
+one at the recorded weeks (every ended week recorded: ``opsweek.trends``), and writes
+nothing.
 """
 
 from __future__ import annotations
@@ -228,8 +229,20 @@ def tick(store: Store, now: datetime | None = None, *, actor: str = TICK_ACTOR) 
     For each schedule, the occurrences since the last tick: ``catch_up = "all"`` opens
     each, ``"latest"`` opens the latest and records the others as skipped. A schedule of
     a paused or retired workflow records its occurrences as skipped.
+
+    The tick is also where ended weeks are noticed: the trend figures of each ended week
+    not recorded yet are frozen (:func:`opsweek.trends.freeze_ended_weeks`, one indexed
+    look when they all are).
     """
+    from opsweek import trends
+
     now = now or clock.now()
+    opened = _open_occurrences(store, now, actor)
+    trends.freeze_ended_weeks(store, now)
+    return opened
+
+
+def _open_occurrences(store: Store, now: datetime, actor: str) -> list[int]:
     if not due_now(store, now):
         return []
     opened: list[int] = []

@@ -363,8 +363,39 @@ def m009_issues(db: Database) -> None:
         db.execute(statement)
 
 
-@migrations(name="m010_lists")
-def m010_lists(db: Database) -> None:
+_WEEK_FIGURES = [
+    # SPEC "The past stays put": the trend figures of an ISO week that has ended, written
+    # once by the first process that notices the week is over (trends.freeze_ended_weeks)
+    # and never recomputed. The unique week is what makes it exactly once when several
+    # processes race (INSERT OR IGNORE under BEGIN IMMEDIATE). Not an audited change:
+    # nothing undoes a week's record.
+    """CREATE TABLE week_figures (
+        id INTEGER PRIMARY KEY,
+        week TEXT NOT NULL UNIQUE,
+        week_end TEXT NOT NULL,
+        stuck INTEGER NOT NULL,
+        overdue INTEGER NOT NULL,
+        escalated INTEGER NOT NULL,
+        handoffs_due INTEGER NOT NULL,
+        handoffs_on_time INTEGER NOT NULL,
+        actions_due INTEGER NOT NULL,
+        actions_on_time INTEGER NOT NULL,
+        rating REAL,
+        frozen_at TEXT NOT NULL,
+        CHECK (handoffs_on_time BETWEEN 0 AND handoffs_due),
+        CHECK (actions_on_time BETWEEN 0 AND actions_due)
+    )""",
+]
+
+
+@migrations(name="m010_week_figures")
+def m010_week_figures(db: Database) -> None:
+    for statement in _WEEK_FIGURES:
+        db.execute(statement)
+
+
+@migrations(name="m011_lists")
+def m011_lists(db: Database) -> None:
     # The session's lists filtered as you type (issue 14): items_open_times with the title
     # too, so a filter over the open items (title, owner, workflow, stage) and its count are
     # read from the index alone, never row by row from the table (a third of the time at

@@ -32,6 +32,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -60,6 +61,45 @@ SCREENS: dict[str, tuple[str, str]] = {
     "mine": ("opsweek.tui.screens.my_handoffs:MyHandoffsScreen", "My handoffs and work"),
     "team": ("opsweek.tui.screens.team:TeamScreen", "Team: people, covers, away periods, what each owns"),
 }
+
+
+def screen_words(title: str) -> str:
+    """What a screen is called in the palette's help line: its title's head, in a sentence
+    ("My handoffs and work: …" -> "my handoffs and work")."""
+    head = title.split(":", 1)[0].strip()
+    return head[:1].lower() + head[1:]
+
+
+def where_words(node, screen) -> str:
+    """Where a key of the palette works, in words: the session step's title ("key in Stuck
+    items"), else the screen's name from :data:`SCREENS` (never a class name)."""
+    step_title = getattr(node, "title", None) if node is not screen else None
+    if isinstance(step_title, str) and step_title:
+        return f"key in {step_title}"
+    target = f"{type(screen).__module__}:{type(screen).__name__}"
+    title = next((t for path, t in SCREENS.values() if path == target), None)
+    return f"key on {screen_words(title)}" if title else "key on this screen"
+
+
+def screenshot_directory() -> Path:
+    """Where a screenshot is saved: the current directory (where exported notes go too)
+    when it can be written, else opsweek's user data directory (created)."""
+    import os
+
+    try:
+        here = Path.cwd()
+    except OSError:  # the current directory was removed under us
+        here = None
+    if here is not None and os.access(here, os.W_OK):
+        return here
+    from platformdirs import user_data_dir
+
+    data = Path(user_data_dir("opsweek", appauthor=False))
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # the save then says why it failed
+    return data
 
 
 @dataclass
@@ -320,6 +360,32 @@ class OpsweekApp(App):
 
         self.set_timer(0.05, again)
 
+    # -- screenshots (the palette's Screenshot, Textual's own action) -----------------
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Textual saves into ~/Downloads, which many hosts lack ("Failed to save
+        screenshot"); here it goes where the notes go, a directory that exists."""
+        self.screenshot_directory = Path(path) if path is not None else screenshot_directory()
+        return super().deliver_screenshot(filename, str(self.screenshot_directory), time_format)
+
+    def on_delivery_complete(self, event: events.DeliveryComplete) -> None:
+        if event.name != "screenshot":
+            return
+        event.prevent_default()  # Textual's own notice is markup ("[$text-success]…")
+        self.notify(f"screenshot saved to {event.path}" if event.path is not None
+                    else "screenshot sent to your browser", title="Screenshot")
+
+    def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        if event.name != "screenshot":
+            return
+        event.prevent_default()
+        error = event.exception
+        why = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        where = getattr(self, "screenshot_directory", None)
+        self.notify(f"screenshot not saved{f' in {where}' if where else ''}: {why}", title="Screenshot",
+                    severity="error")
+
     def _handle_exception(self, error: Exception) -> None:
         # remembered for cli/tui.py, which exits 70 with one line (Textual would exit 0)
         if self.crash is None:
@@ -388,7 +454,7 @@ class OpsweekApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for name, (_, title) in SCREENS.items():
-            yield SystemCommand(f"Open: {title}", f"go to the {name} screen",
+            yield SystemCommand(f"Open: {title}", f"opens {screen_words(title)} (escape comes back)",
                                 lambda name=name: self.show(name))
         yield SystemCommand("Undo", "revert your last change (ctrl+z)", self.action_undo)
         # the actions of the current screen and of its focused widget (a session step's r, b, h…)
@@ -401,7 +467,7 @@ class OpsweekApp(App):
                 continue
             seen.add((id(node), binding.action))
             yield SystemCommand(f"{binding.description} ({binding.key})",
-                                f"{node.__class__.__name__} action",
+                                f"{where_words(node, screen)}: {binding.key_display or binding.key}",
                                 lambda action=binding.action, node=node: self.run_action(action, node))
 
     # -- global actions -------------------------------------------------------------

@@ -26,7 +26,7 @@ class Confirm(ModalScreen[bool]):
         with Vertical(classes="dialog confirm"):
             yield Label(plain(self.question), classes="dialog-title")
             if self.detail:
-                yield Label(plain(self.detail))
+                yield Label(plain(self.detail), classes="dialog-detail")
             yield Label("y / enter: yes · n / escape: no", classes="dialog-hint")
 
     def action_answer(self, yes: bool) -> None:

@@ -78,6 +78,7 @@ class EntryDialog(ModalScreen[NewEntry | None]):
         self.about = about
         self.week = week
         self.first_problem = problem
+        self.warned_due: str | None = None  # a past due date said once; enter again keeps it
 
     @property
     def is_action(self) -> bool:
@@ -90,7 +91,9 @@ class EntryDialog(ModalScreen[NewEntry | None]):
             yield Label(join(("Record " + kind, "bold"), *([" about ", self.about] if self.about else [])),
                         classes="dialog-title")
             yield Label(what, classes="field-label")
-            yield Input(self.draft.text, id="entry-text", max_length=TEXT_MAX,
+            # coming back to the sentence (shift+tab) must not make the next key wipe it; the
+            # owner and due fields do select: typing there replaces the suggested owner or date
+            yield Input(self.draft.text, id="entry-text", max_length=TEXT_MAX, select_on_focus=False,
                         placeholder={"action": "e.g. Call the courier about the late parcel",
                                      "note": "e.g. The courier changes its pickup time next week"}.get(
                                          self.draft.kind, "e.g. Triage moves to a 24h SLA"))
@@ -131,7 +134,8 @@ class EntryDialog(ModalScreen[NewEntry | None]):
         except OpsweekError:
             shown.update("")
             return
-        shown.update(f"→ {due:%a %Y-%m-%d}")
+        past = inputs.past_due_warning(due, clock.today())
+        shown.update(join(f"→ {due:%a %Y-%m-%d}", *([("  — in the past", "$warning")] if past else [])))
 
     @on(Input.Changed)
     def changed(self, event: Input.Changed) -> None:
@@ -166,6 +170,10 @@ class EntryDialog(ModalScreen[NewEntry | None]):
                 due = self.parse_due()
             except OpsweekError as error:
                 return None, str(error), "due"
+            past = inputs.past_due_warning(due, clock.today())
+            if past and self.warned_due != self.draft.due:
+                self.warned_due = self.draft.due
+                return None, past + ": enter again to keep it, or type another date", "due"
         return NewEntry(self.draft.kind, text, owner, due), "", ""
 
     @on(Input.Submitted)

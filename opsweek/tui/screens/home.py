@@ -138,7 +138,7 @@ class HomeScreen(Screen):
         if attention.unclosed is not None:
             u = attention.unclosed
             lines.append(join((f"{u.week}'s session was never closed", "bold $warning"),
-                              f" (started {clock.show(u.started_at)}): close it in its wrap-up, or carry on in it"))
+                              f" (started {clock.show(u.started_at)}): m offers to close it or carry on in it"))
         if attention.next_session is not None:
             lines.append(join(("next session ", "dim"), schedule.describe(attention.next_session)))
         return Content("\n").join(lines)
@@ -153,6 +153,12 @@ class HomeScreen(Screen):
                 join(f"started {clock.show(m.started_at)}", *([", facilitator ", m.facilitator]
                                                               if m.facilitator else [])),
                 join(("m", "bold $accent"), " resumes it"),
+            ])
+        if not self.app.team.people and not self.app.team.workflows:  # an empty database
+            return Content("\n").join([
+                join(("No team yet", "bold $warning"), ": import a team file"),
+                join(("opsweek import team.toml", "bold $accent"), ","),
+                join("or try it out: ", ("opsweek demo", "bold $accent")),
             ])
         closed = attention.closed_this_week
         if closed is not None:

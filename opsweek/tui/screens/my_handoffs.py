@@ -24,7 +24,7 @@ from opsweek.text import plural
 from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.modal.owner_picker import OwnerPicker
-from opsweek.tui.widgets.text import cell, join
+from opsweek.tui.widgets.text import cell, join, numbered
 
 LATE = "bold red"
 WARN = "yellow"
@@ -179,7 +179,7 @@ class MyHandoffsScreen(Screen):
         for action in mine.actions:
             overdue = mine.action_overdue(action)
             rows.append((str(action.id), [
-                cell(action.text), cell(action.due.isoformat() if action.due else "", LATE if overdue else ""),
+                numbered(action.id, action.text), cell(action.due.isoformat() if action.due else "", LATE if overdue else ""),
                 cell(action.week or ""),
             ]))
         self._refill("#mine-actions", rows)

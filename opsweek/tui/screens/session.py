@@ -52,6 +52,10 @@ from opsweek.tui.widgets.text import join
 monotonic: Callable[[], float] = time.monotonic
 FLUSH_SECONDS = 60
 
+# an empty database: what to do first (the home screen says the same)
+NO_TEAM = ("no one is on the team yet: import a team file first (opsweek import team.toml)"
+           " or try it out with opsweek demo")
+
 STEP_WIDGETS = {
     "attendance": AttendanceStep,
     "actions": ActionsStep,
@@ -143,6 +147,37 @@ class SessionScreen(Screen):
         if self.read_only:
             self.wait_for_session(week)
             return
+        from opsweek.store import recurring
+
+        earlier = recurring.unclosed_earlier_session(store, self.app.now())
+        if earlier is not None:
+            self.ask_about(earlier, week)
+            return
+        self.open_this_week(week)
+
+    def ask_about(self, earlier: Meeting, week: str) -> None:
+        """An earlier week's session was never closed: carry on in it, or close it first."""
+        from opsweek.tui.modal.choice import Choice
+
+        def answer(key: str | None) -> None:
+            if key == "c":
+                self.begin(earlier)
+            elif key == "x":
+                self.post_message(ChangeRequested(
+                    changes.close_meeting, (earlier.id,), success=f"the {earlier.week} session is closed",
+                    then=lambda _: self.open_this_week(week)))
+            else:
+                self.dismiss_session()
+
+        self.app.push_screen(Choice(
+            f"The {earlier.week} session (started {clock.show(earlier.started_at)}) was never closed.",
+            {"c": f"carry on in the {earlier.week} session",
+             "x": f"close it, then start this week's ({week})"},
+            detail="Its notes say it is still open until it is closed."), answer)
+
+    def open_this_week(self, week: str) -> None:
+        """Start this week's session, asking first when this week's was closed already."""
+        store = self.app.store
         closed = meetings.last_of_week(store, week)
         if closed is None:
             self.start()
@@ -166,17 +201,26 @@ class SessionScreen(Screen):
 
     def start(self) -> None:
         app = self.app
+        if not any(p.active for p in app.team.people.values()):
+            # a session with nobody to attend or facilitate it is no session
+            self.notify(NO_TEAM, severity="warning", timeout=10)
+            self.dismiss_session()
+            return
         facilitator = app.me if app.me in app.team.people and app.team.people[app.me].active else None
-        if app.me and facilitator is None:
-            self.notify(f"{app.me} is not an active person of the team; the session has no facilitator",
-                        severity="warning", markup=False)
-        if app.me is None and app.team.people:
-            # nobody said who they are (no --me): ask, so the session and its changes name them
+        if facilitator is None:
+            # nobody said who they are (no --me), or not someone of the team: ask, so the
+            # session and its changes name the person who runs it
             from opsweek.tui.modal.owner_picker import OwnerPicker
 
+            if app.me:
+                self.notify(f"{app.me} is not an active person of the team: who is facilitating?",
+                            severity="warning", markup=False)
+
             def picked(handle: str | None) -> None:
-                if handle:
-                    app.me = handle
+                if not handle:  # escape: no session without a facilitator
+                    self.dismiss_session()
+                    return
+                app.me = handle
                 self.create(handle)
 
             app.push_screen(OwnerPicker(app.team.people, title="Who is facilitating this session?"), picked)
@@ -425,7 +469,11 @@ class SessionScreen(Screen):
         # a decision or action on a reviewed row is its outcome (a note is not)
         outcome = step.outcome(kind, step.subject()) if kind in ("decision", "action") else None
         key = (kind, about.item_id, about.workflow)
-        draft = self.drafts.setdefault(key, EntryDraft(kind))
+        draft = self.drafts.get(key)
+        if draft is None:  # an action is for the row's owner unless the facilitator says otherwise
+            owner = about.owner if kind == "action" and about.owner else ""
+            person = self.app.team.people.get(owner)
+            draft = self.drafts[key] = EntryDraft(kind, owner=owner if person and person.active else "")
 
         def saved(entry: NewEntry | None) -> None:
             if entry is None:

@@ -56,6 +56,7 @@ class WhatIfScreen(Screen):
         last: object
         data: tuple[list, list]  # what it was computed from: kept for the next computation
         generation: int  # of the data (reload starts a new one)
+        asked: int  # which request it answers: only the newest one's result is shown
 
     def __init__(self, away: list[str] | None = None, volume: float = 1.0, **kwargs):
         super().__init__(**kwargs)
@@ -63,6 +64,10 @@ class WhatIfScreen(Screen):
         self.volume = volume
         self.data: tuple[list, list] | None = None  # open items, pending handoffs (read once)
         self.data_generation = 0
+        # every keystroke that changes the question counts up; a result of an older one (a
+        # worker finishing late) is dropped, so it never paints over a newer volume error
+        self.asked = 0
+        self.volume_problem = False
 
     def compose(self) -> ComposeResult:
         yield Label("What-if: pressure-test the team  —  nothing is written", classes="screen-title")
@@ -138,15 +143,21 @@ class WhatIfScreen(Screen):
         try:
             volume = parse_volume(event.value)
         except InputError as error:
+            self.asked += 1  # whatever is still being worked out answers an older question
+            self.volume_problem = True
             self.query_one("#whatif-summary", Label).update(join(("volume: ", LATE), (str(error), LATE)))
             return
-        if volume != self.volume:
+        if volume != self.volume or self.volume_problem:
             self.volume = volume
+            self.volume_problem = False
             self.recompute()
 
     # -- computing ----------------------------------------------------------------------
 
     def recompute(self) -> None:
+        self.asked += 1
+        if self.volume_problem:  # the error stays until the volume is one again
+            return
         if not self.away:
             self.show_summary_text(join(("Mark people away on the left (space) to see what would break. ",
                                          "dim"), ("People with no cover are the risk.", "dim")))
@@ -156,14 +167,15 @@ class WhatIfScreen(Screen):
             return
         self.show_summary_text(join(("working it out…", "dim")))
         app = self.app
-        self._compute(sorted(self.away), self.volume, app.team, app.now(), self.data, self.data_generation)
+        self._compute(sorted(self.away), self.volume, app.team, app.now(), self.data, self.data_generation,
+                      self.asked)
 
     def show_summary_text(self, content: Content) -> None:
         self.query_one("#whatif-summary", Label).update(content)
 
     @work(thread=True, exclusive=True, group="whatif", exit_on_error=False)
     def _compute(self, away: list[str], volume: float, team: read.Team, now, data: tuple[list, list] | None,
-                 generation: int) -> None:
+                 generation: int, asked: int) -> None:
         first, last = clock.week_bounds(clock.iso_week(now))
         if data is None:
             data = self._read(self.app)
@@ -173,7 +185,7 @@ class WhatIfScreen(Screen):
         result = rules.what_if(away, volume, team.people, team.workflows, team.stages, items, pending, now,
                                first, last)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.Computed(result, first, last, data, generation))
+            self.post_message(self.Computed(result, first, last, data, generation, asked))
 
     @staticmethod
     def _read(app) -> tuple[list, list]:
@@ -186,8 +198,8 @@ class WhatIfScreen(Screen):
         if message.generation == self.data_generation:
             self.data = message.data
         result = message.result
-        if sorted(self.away) != result.away or self.volume != result.volume:
-            return  # a newer computation is on its way
+        if message.asked != self.asked:
+            return  # a newer question was asked since (or the volume typed is wrong): not this answer
         names = ", ".join(result.away)
         scale = f" with ×{result.volume:g} the work" if result.volume != 1 else ""
         nobody = result.to_nobody
@@ -219,9 +231,9 @@ class WhatIfScreen(Screen):
             "breaches": [[cell(f"{b.workflow}/{b.stage}"), cell(b.why, LATE)] for b in result.breaches],
             "items": [[cell(x.label), cell(f"{x.workflow}/{x.stage}"), cell(x.owner), covered(x)]
                       for x in sorted(result.items, key=lambda x: (x.cover is not None, x.workflow, x.label))],
-            "load": [[cell(h), cell(f"{n:g}"), Text(f"{t:g}", style=WARN if t > n else "")]
-                     for h, n, t in sorted(((h, n, t) for h, (n, t) in result.load.items() if n != t),
-                                           key=lambda r: (-(r[2] - r[1]), r[0]))],
+            "load": [[cell(m.who) if m.who else cell("nobody", LATE), cell(f"{m.usual:g}"),
+                      Text(f"{m.then:g}", style=LATE if m.who is None else WARN if m.then > m.usual else "")]
+                     for m in result.moves],
         }
         for key, title in SECTIONS.items():
             table = self.query_one(f"#whatif-{key}", DataTable)
@@ -264,7 +276,7 @@ SECTIONS = {
     "breaches": "Stages that would breach their SLA",
     "workflows": "Workflows that lose their owner",
     "items": "Open items that lose their owner",
-    "load": "Load that moves (open items per person, now → then)",
+    "load": "Load that moves (open items each holds this week → then)",
 }
 COLUMNS = {
     "stages": ("Stage", "Owner", "Covered by"),

@@ -30,6 +30,13 @@ def cell(value: object, style: str = "") -> Text:
     return Text(one_line("" if value is None else str(value)), style=style, no_wrap=True, overflow="ellipsis")
 
 
+def numbered(number: int, value: object) -> Text:
+    """A cell with a record's number before its text (``5  Chase the courier``): an action's
+    number is how undo, the notes and ``opsweek action ID`` name it, so the table shows it."""
+    return Text.assemble((f"{number}  ", "dim"), one_line("" if value is None else str(value)),
+                         no_wrap=True, overflow="ellipsis")
+
+
 def _flat(value: object) -> str:
     text = clean_text("" if value is None else str(value)) or ""
     return text.replace("\n", " ").replace("\t", " ")

@@ -1,9 +1,11 @@
-"""The trend on the home screen: stuck items, overdue handoffs and actions done on time,
-week by week, as sparklines with the latest value and which way it is going.
+"""The trend on the home screen: stuck items, overdue handoffs, escalations, handoffs and
+actions on time and the session rating, week by week, as sparklines with the latest
+value and how it compares with the week before (named by its ISO week).
 
-The numbers come from :mod:`opsweek.trends` (rebuilt from the audit log and the
-sessions); they are computed in a thread worker on a connection of its own, so the
-screen paints at once and fills the trend in when it is ready.
+The numbers are :func:`opsweek.trends.recorded_trends`, the same as ``opsweek trends``:
+ended weeks as recorded (frozen once the week ended), this week live. They are read in a
+thread worker on a read-only connection of its own, so the screen paints at once and
+fills the trend in when it is ready; the app's tick (not this panel) records the weeks.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, Sparkline
 
-from opsweek.trends import Trends, weekly_trends
+from opsweek.trends import Trends, recorded_trends
 
 # series -> (label, whether a rise is bad)
 SERIES = {
     "stuck": ("Stuck items", True),
     "overdue": ("Overdue handoffs", True),
+    "escalated": ("Escalated", True),
+    "handoff_on_time_rate": ("Handoffs on time", False),
     "on_time_rate": ("Actions on time", False),
     "rating": ("Session rating", False),
 }
@@ -29,28 +33,30 @@ ARROWS = {"up": "▲", "down": "▼", "flat": "▶", "": " "}
 
 
 def describe(trends: Trends, name: str) -> str:
-    """``22  ▼ from 25`` — the latest value and the change from the week before."""
+    """``22  ▼ from 25 in W47`` — the latest value and the week it is compared with."""
     values = trends.series(name)
     latest = values[-1] if values else None
-    earlier = [v for v in values[:-1] if v is not None]
-    if name == "on_time_rate":
-        point = trends.weeks[-1] if trends.weeks else None
-        text = "no actions due" if latest is None else f"{latest:.0%} of {point.actions_due}"
-        before = f"{earlier[-1]:.0%}" if earlier else ""
+    earlier = trends.before_latest(name)
+    point = trends.weeks[-1] if trends.weeks else None
+    if name in ("on_time_rate", "handoff_on_time_rate"):
+        due = (point.actions_due if name == "on_time_rate" else point.handoffs_due) if point else 0
+        text = ("no actions due" if name == "on_time_rate" else "none due") if latest is None \
+            else f"{latest:.0%} of {due}"
+        before = f"{getattr(earlier, name):.0%}" if earlier else ""
     elif name == "rating":
         text = "not rated" if latest is None else f"{latest:g}/10"
-        before = f"{earlier[-1]:g}" if earlier else ""
+        before = f"{earlier.rating:g}" if earlier else ""
     else:
         text = str(latest if latest is not None else 0)
-        before = str(earlier[-1]) if earlier else ""
+        before = str(getattr(earlier, name)) if earlier else ""
     direction = trends.direction(name) if latest is not None else ""
     if direction and before:
-        return f"{text}  {ARROWS[direction]} from {before}"
+        return f"{text}  {ARROWS[direction]} from {before} in {earlier.week.split('-')[-1]}"
     return text
 
 
 class TrendPanel(Vertical):
-    """Four sparklines over the last 8 weeks; reads ``self.app.store``."""
+    """One sparkline per figure over the last 8 weeks, read through ``self.app.reader()``."""
 
     DEFAULT_CSS = """
     TrendPanel {
@@ -122,7 +128,7 @@ class TrendPanel(Vertical):
         try:
             # a connection of its own: the UI thread keeps using app.store meanwhile
             with self.app.reader() as store:
-                trends = weekly_trends(store, now, weeks, settings=settings)
+                trends = recorded_trends(store, now, weeks, settings=settings)
         except Exception as error:  # a trend is never worth a crash of the home screen
             self.post_message(self.Failed(f"trend unavailable: {error}"))
             return

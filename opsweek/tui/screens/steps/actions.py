@@ -12,7 +12,7 @@ from opsweek.store import changes, history, meetings, read
 from opsweek.store.records import Entry
 from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
-from opsweek.tui.widgets.text import cell
+from opsweek.tui.widgets.text import cell, numbered
 
 
 def _check_date(text: str) -> str | None:
@@ -79,7 +79,7 @@ class ActionsStep(Step):
             late = entry.status == "open" and entry.due is not None and entry.due < today
             about = f"#{entry.item_id} {titles.get(entry.item_id, '')}" if entry.item_id else entry.workflow or ""
             table.add_row(state, cell(entry.due.isoformat() if entry.due else "", LATE_STYLE if late else ""),
-                          self.owner_cell(entry.owner), cell(entry.text),
+                          self.owner_cell(entry.owner), numbered(entry.id, entry.text),
                           cell(weeks.get(entry.meeting_id, "")), cell(about), key=str(entry.id))
         keys = [str(e.id) for e in self.actions]
         if self.actions:  # stay on the same action when the list reorders (a new due date)
@@ -98,7 +98,7 @@ class ActionsStep(Step):
         entry = self.highlighted()
         if entry is None:
             return None
-        return About(f"action {entry.id}: {entry.text}", entry.item_id, entry.workflow)
+        return About(f"action {entry.id}: {entry.text}", entry.item_id, entry.workflow, entry.owner)
 
     def _usable(self) -> Entry | None:
         entry = self.highlighted()

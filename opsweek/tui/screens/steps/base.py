@@ -36,6 +36,7 @@ class About:
     label: str
     item_id: int | None = None
     workflow: str | None = None
+    owner: str | None = None  # who an action on it is for, unless the facilitator says otherwise
 
 
 class Step(Vertical):

@@ -100,7 +100,8 @@ class OwnershipGapsStep(ItemActions, Step):
         gap = self.current_gap()
         if gap is None:
             return None
-        return About(f"{gap.subject} {gap.label} ({gap.problem})", gap.item_id, gap.workflow)
+        return About(f"{gap.subject} {gap.label} ({gap.problem})", gap.item_id, gap.workflow,
+                     gap.suggestion or gap.owner)
 
     def action_assign(self) -> None:
         gap = self.current_gap()

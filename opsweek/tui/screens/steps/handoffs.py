@@ -100,7 +100,8 @@ class OverdueHandoffsStep(ItemActions, Step):
         if row is None:
             return None
         h = row.data
-        return About(f"#{h.item_id} (handoff {h.id} to {h.to_owner or 'nobody'})", h.item_id, h.workflow)
+        return About(f"#{h.item_id} (handoff {h.id} to {h.to_owner or 'nobody'})", h.item_id, h.workflow,
+                     h.to_owner)
 
     def action_reassign(self) -> None:
         h = self._usable()

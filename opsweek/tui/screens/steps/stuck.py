@@ -289,7 +289,7 @@ class StuckItemsStep(ItemActions, Step):
         row = self.query_one(PagedTable).current
         if row is None:
             return None
-        return About(f"#{row.data.id} {row.data.title}", row.data.id, row.data.workflow)
+        return About(f"#{row.data.id} {row.data.title}", row.data.id, row.data.workflow, row.data.owner)
 
     def subject(self) -> tuple[str, str] | None:
         item_id = self.current_item_id()

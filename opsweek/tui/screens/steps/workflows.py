@@ -56,7 +56,7 @@ class WorkflowsStep(Step):
         if key is None:
             return None
         wf = next((w for w in self.app.team.workflows if w.key == key), None)
-        return About(f"workflow {wf.name if wf else key}", None, key)
+        return About(f"workflow {wf.name if wf else key}", None, key, wf.owner if wf else None)
 
     @on(DataTable.RowSelected, "#workflows-table")
     def open_map(self) -> None:

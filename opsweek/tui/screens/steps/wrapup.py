@@ -118,7 +118,8 @@ class WrapUpStep(Step):
             if not chosen:
                 lines.append(Content.styled("  none yet — press " + kind[0], "dim"))
             for e in chosen:
-                parts: list = ["  • ", e.text]
+                # an action's number, as undo, the notes and ``opsweek action ID`` name it
+                parts: list = ["  • ", *([(f"{e.id}  ", "dim")] if kind == "action" else []), e.text]
                 if kind == "action":
                     parts += ["  — ", (e.owner or "", "bold"), f", due {e.due}" if e.due else ""]
                 if e.item_id:
@@ -164,7 +165,12 @@ class WrapUpStep(Step):
         before = edit.before or {}
         after = edit.after or {}
         action, entity, key = edit.action, edit.entity, edit.entity_id
-        word = _CHANGE_WORDS.get(action, action)
+        if action not in _CHANGE_WORDS:  # a change with no short word here: the history's words
+            parts: list = ["  • ", history.describe(self.app.store, edit.change_id)]
+            if edit.reason:
+                parts += [("  — ", "dim"), (edit.reason, "italic")]
+            return join(*parts)
+        word = _CHANGE_WORDS[action]
         if entity == "items":
             subject = f"#{key}"
         elif entity == "handoffs":
@@ -264,7 +270,7 @@ class WrapUpStep(Step):
             self.app.notify(f"notes not written: {error}", severity="error", markup=False)
             return
         except Exception as error:  # never a traceback in the meeting
-            self.app.notify(f"notes not written: {type(error).__name__}: {error}", severity="error", markup=False)
+            self.app.notify(f"notes not written: {error}", severity="error", markup=False)
             return
         self.app.notify(f"notes written to {path}", markup=False, timeout=10)
 
@@ -285,6 +291,25 @@ class WrapUpStep(Step):
             session.flush_time()
             self.request_change(changes.close_meeting, session.meeting_id, meeting=False,
                                 success="session closed — x exports the notes, escape goes home",
-                                then=lambda _: session.update_stepper())
+                                then=lambda _: self.offer_final_notes())
 
         self.app.push_screen(Confirm(f"Close the {session.meeting.week} session?", detail=detail), answer)
+
+    def offer_final_notes(self) -> None:
+        """Closed: offer the final notes at once (SPEC: closing offers to export again); an
+        export made before closing still says the session is open."""
+        from opsweek import notes
+
+        session = self.session
+        session.update_stepper()
+        store = self.app.store
+        name = notes.notes_filename(store, read.meeting(store, session.meeting_id))
+        earlier = (Path.cwd() / name).exists()
+        detail = (f"{name}, written before closing, still says the session is open." if earlier
+                  else "The notes have not been exported yet.") + " They will not change again."
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.action_export()
+
+        self.app.push_screen(Confirm("Export the final notes now?", detail=detail), answer)
