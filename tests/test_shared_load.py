@@ -2,7 +2,7 @@
 while two live screens stay open on the same file. Every change lands, no writer ever
 sees "database is locked", and both screens end on the final counts without a key press.
 
-The writers run for ``OPSWEEK_LOAD_SECONDS`` (20 s here; the issue's full minute with
+The writers run for ``OPSWEEK_LOAD_SECONDS`` (10 s here; the issue's full minute with
 ``OPSWEEK_LOAD_SECONDS=60``): each one adds an item, marks its previous one done, and so
 on, through ``python -m opsweek`` processes, as eight shells in a loop would.
 """
@@ -25,7 +25,7 @@ from opsweek.tui.screens.home import HomeScreen
 from opsweek.tui.widgets.health_table import HealthTable
 
 WRITERS = 8
-SECONDS = float(os.environ.get("OPSWEEK_LOAD_SECONDS", "20"))
+SECONDS = float(os.environ.get("OPSWEEK_LOAD_SECONDS", "10"))
 PEOPLE = ["ana", "ben", "carla", "dev", "eve", "fay", "hana", "ivan"]
 
 
