@@ -5,8 +5,8 @@
     python benchmarks/all.py --db /tmp/big.db
     python benchmarks/all.py --million       # also mine, home and the TUI's memory at 1,000,000 items
 
-Each script in ``benchmarks/`` (``mine.py``, ``tui_home.py``, ``tick.py``,
-``import_csv.py``) runs in a fresh process with ``--json`` and prints its figures; each
+Each script in ``benchmarks/`` (``mine.py``, ``tui_home.py``, ``tui_session.py``,
+``tick.py``, ``import_csv.py``) runs in a fresh process with ``--json`` and prints its figures; each
 figure is measured beside its reference in the same run (so both see the same load).
 This script only gathers them, prints the machine's load before and after, and exits 1
 when any figure misses its goal. See ``benchmarks/README.md`` for what each one means.
@@ -63,7 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("OPSWEEK_BENCH_DB"),
                         help="the 100,000-item database (default: one in the temp dir named by the schema)")
-    parser.add_argument("--quick", action="store_true", help="fewer runs; no session lists, no dump round trip")
+    parser.add_argument("--quick", action="store_true", help="fewer runs; no session lists or session keys, no dump round trip")
     parser.add_argument("--million", action="store_true",
                         help="also at 1,000,000 items (the demo database is built once and kept, minutes)")
     args = parser.parse_args()
@@ -75,6 +75,8 @@ def main() -> int:
     rows = []
     rows += run("mine.py", *db, "--heavy", "--runs", "8" if args.quick else "20")
     rows += run("tui_home.py", *db, "--runs", "3" if args.quick else "5", *(["--no-lists"] if args.quick else []))
+    if not args.quick:
+        rows += run("tui_session.py", *db)
     rows += run("tick.py", *db, "--runs", "100" if args.quick else "500")
     rows += run("import_csv.py", *(["--no-dump", "--runs", "1"] if args.quick else ["--runs", "3"]))
     if args.million:

@@ -262,6 +262,100 @@ def test_this_weeks_trend_is_the_live_rule(store, world):
     assert trend.latest("overdue") == read.overdue_count(store, now)
 
 
+# --- the session's lists filtered, sorted and grouped (issue 14): the rule's rows, narrowed ---
+
+FILTERS = ["", "item 1", "ana", "Ben", "wa", "s2", "#3", "2", "WB", "nothing", "cy s1", "%", "_", "item\\"]
+SORTS = {"stuck": [None, "item", "title", "owner", "in stage", "workflow"],
+         "handoffs": [None, "handoff", "item", "from → to", "late by", "stages"],
+         "gaps": [None, "what", "owner", "workflow"]}
+
+
+def _matches(text: str, fields, ids=()) -> bool:
+    """The filter as a user reads it: every word is in one of the fields (any case), or is an id."""
+    shown = [str(f).lower() for f in fields if f is not None]
+    return all(any(word in f for f in shown) or (word.lstrip("#").isdigit() and int(word.lstrip("#")) in ids)
+               for word in text.lower().split())
+
+
+def _names(team):
+    people = {h: p.name for h, p in team.people.items()}
+    stage_names = {key: s.name for key, s in team.stage_map.items()}
+    workflows = {w.key: w.name for w in team.workflows}
+    return people, stage_names, workflows
+
+
+@AGREEMENT
+@given(world=worlds(), text=st.sampled_from(FILTERS), sort=st.sampled_from(SORTS["stuck"]),
+       descending=st.booleans(), group=st.booleans())
+def test_a_filtered_stuck_list_is_the_stuck_rule_narrowed(store, world, text, sort, descending, group):
+    team = load(store, world)
+    now, today = world["now"], world["today"]
+    people, stage_names, workflows = _names(team)
+    everything, _ = _all(store)
+    expected = [it for it, _ in rules.stuck_items(everything, team.stage_map, now, today, team.settings)
+                if _matches(text, (it.title, it.owner, it.workflow, it.stage, stage_names.get((it.workflow, it.stage)),
+                                   workflows.get(it.workflow), people.get(it.owner)), (it.id,))]
+    view = read.ListView(text, sort, descending, group)
+    page = [it for it, _ in read.stuck_page(store, team, now, today, limit=1000, view=view)]
+    assert sorted(it.id for it in page) == sorted(it.id for it in expected)
+    assert read.stuck_count(store, team, now, today, view=view) == len(expected)
+    if group:
+        assert [it.workflow for it in page] == sorted(it.workflow for it in page)
+    if sort == "item" and not group:
+        assert [it.id for it in page] == sorted((it.id for it in page), reverse=descending)
+    paged = [it.id for start in range(0, len(expected) + 2, 2)
+             for it, _ in read.stuck_page(store, team, now, today, limit=2, offset=start, view=view)]
+    assert paged == [it.id for it in page]
+
+
+@AGREEMENT
+@given(world=worlds(), text=st.sampled_from(FILTERS), sort=st.sampled_from(SORTS["handoffs"]),
+       descending=st.booleans(), group=st.booleans())
+def test_a_filtered_overdue_list_is_the_overdue_rule_narrowed(store, world, text, sort, descending, group):
+    team = load(store, world)
+    now = world["now"]
+    people, stage_names, workflows = _names(team)
+    _, all_handoffs = _all(store)
+    titles = {it.id: it.title for it in read.items(store)}
+    expected = [h for h in rules.overdue_handoffs(all_handoffs, now)
+                if _matches(text, (titles[h.item_id], h.to_owner, h.from_owner, h.workflow, h.to_stage, h.from_stage,
+                                   stage_names.get((h.workflow, h.to_stage)),
+                                   stage_names.get((h.workflow, h.from_stage)), workflows.get(h.workflow),
+                                   people.get(h.to_owner), people.get(h.from_owner)), (h.id, h.item_id))]
+    view = read.ListView(text, sort, descending, group)
+    page = read.overdue_page(store, now, limit=1000, view=view)
+    assert sorted(h.id for h in page) == sorted(h.id for h in expected)
+    assert read.overdue_count(store, now, view=view) == len(expected)
+    if sort == "late by" and not group:
+        assert [h.due_at for h in page] == sorted((h.due_at for h in page), reverse=descending)
+
+
+@AGREEMENT
+@given(world=worlds(), text=st.sampled_from(FILTERS), sort=st.sampled_from(SORTS["gaps"]),
+       descending=st.booleans(), group=st.booleans())
+def test_a_filtered_gap_list_is_the_gap_rule_narrowed(store, world, text, sort, descending, group):
+    team = load(store, world)
+    week = clock.week_bounds(clock.iso_week(world["now"]))
+    people, stage_names, workflows = _names(team)
+    everything, all_handoffs = _all(store)
+    titles = {it.id: it.title for it in everything}
+    expected = [g for g in rules.ownership_gaps(team.people, team.workflows, team.stages, everything, *week,
+                                                handoffs=all_handoffs)
+                if _matches(text, (titles.get(g.item_id) if g.subject in ("item", "handoff") else None, g.owner,
+                                   g.workflow, g.stage, stage_names.get((g.workflow, g.stage)),
+                                   workflows.get(g.workflow), people.get(g.owner)), (g.item_id,) if g.item_id else ())]
+    view = read.ListView(text, sort, descending, group)
+    page = [gap for gap, _ in read.gaps_page(store, team, week, 0, 1000, view=view)]
+    assert sorted(page, key=repr) == sorted(expected, key=repr)
+    assert read.gaps_count(store, team, week, view=view) == len(expected)
+    if sort == "owner" and not group:
+        owners = [g.owner or "" for g in page]
+        assert owners == sorted(owners, reverse=descending)
+    paged = [gap for start in range(0, len(expected) + 3, 3)
+             for gap, _ in read.gaps_page(store, team, week, start, 3, view=view)]
+    assert paged == page
+
+
 def test_the_edges_by_hand(store):
     """Exactly at ``due_at`` a handoff is not overdue, a second later it is; exactly
     ``max_days`` in a stage is not stuck, a second more is."""

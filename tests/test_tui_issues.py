@@ -19,6 +19,7 @@ from opsweek.tui.modal.text_prompt import TextPrompt
 
 SIZE = (160, 45)
 NEXT_WEEK = "2026-12-01T10:00:00Z"  # Tuesday of 2026-W49
+HIRING_OWNER = "ivan"  # the demo's hiring workflow owner
 
 
 def raise_between_sessions(path) -> dict[str, int]:
@@ -89,7 +90,9 @@ async def run_this_weeks_session(pilot, raised: dict[str, int]) -> tuple[int, in
     await press(pilot, "enter")
     await cursor_to(pilot, table, str(raised["interviews"]))
     await press(pilot, "a")
+    assert app.screen.draft.owner == HIRING_OWNER  # the hiring workflow's owner is suggested
     await type_text(pilot, "Find a second interviewer")
+    await press(pilot, "tab", "end", "ctrl+u", "shift+tab")  # the team gives it to someone else: cleared
     await press(pilot, "enter")  # an action needs an owner: the dialog stays, on the owner field
     assert isinstance(app.screen, EntryDialog) and "an action needs an owner" in screen_text(app)
     await type_text(pilot, "carla")

@@ -52,6 +52,20 @@ def test_session_step(snap_compare, demo_db, step):
     assert snap_compare(make_app(demo_db, me="ivan", start="meeting"), terminal_size=SIZE, run_before=run_before)
 
 
+# every step at the smallest terminal SPEC promises (80×24: the stepper narrows to numbers
+# and counts, the key columns stay) and at a wide one (200×50: titles and reasons get the room)
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+@pytest.mark.parametrize("step", STEP_KEYS)
+def test_session_step_at_size(snap_compare, demo_db, step, size):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press(str(STEP_KEYS.index(step) + 1))
+        await settle(pilot)
+        assert pilot.app.screen.step == step
+
+    assert snap_compare(make_app(demo_db, me="ivan", start="meeting"), terminal_size=size, run_before=run_before)
+
+
 def test_issues_step_with_raised_issues(snap_compare, demo_db):
     """The Issues step with three issues raised before the session, one ranked first."""
     from opsweek.store import Store, changes, read

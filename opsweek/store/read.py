@@ -21,8 +21,8 @@ from opsweek.errors import NotFound
 from opsweek.rules import actions as action_rule
 from opsweek.rules import escalation, gaps, overdue, stuck, waiting
 from opsweek.store.db import Store
-from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Issue, Item, Meeting, Person,
-                                    Stage, Workflow)
+from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Issue, Item, ListView,
+                                    Meeting, Person, Stage, Workflow)
 from opsweek.text import unknown
 
 _ts = clock.parse_stamp
@@ -216,15 +216,24 @@ def item_titles(store: Store, item_ids) -> dict[int, str]:
         "SELECT id, title FROM items WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}
 
 
-def stage_items_page(store: Store, workflow: str, stage: str, *, limit: int, offset: int = 0) -> list[Item]:
-    """The open or blocked items waiting in one stage, longest there first."""
-    return items(store, "i.workflow = ? AND i.stage = ? AND i.status IN ('open', 'blocked')",
-                 (workflow, stage), order=stuck.ORDER, limit=limit, offset=offset)
+def stage_items_page(store: Store, workflow: str, stage: str, *, limit: int, offset: int = 0,
+                     view: ListView | None = None) -> list[Item]:
+    """The open or blocked items waiting in one stage, longest there first (``view``: those
+    matching its filter, in its order)."""
+    match, params = _stage_items_match(view)
+    return items(store, f"i.workflow = ? AND i.stage = ? AND i.status IN ('open', 'blocked') AND {match}",
+                 (workflow, stage, *params), order=order_sql(STAGE_ITEM_SORTS, view, None), limit=limit,
+                 offset=offset)
 
 
-def stage_items_count(store: Store, workflow: str, stage: str) -> int:
+def stage_items_count(store: Store, workflow: str, stage: str, *, view: ListView | None = None) -> int:
+    match, params = _stage_items_match(view)
     return store.scalar("SELECT count(*) FROM items i WHERE i.workflow = ? AND i.stage = ?"
-                        " AND i.status IN ('open', 'blocked')", (workflow, stage))
+                        f" AND i.status IN ('open', 'blocked') AND {match}", (workflow, stage, *params))
+
+
+def _stage_items_match(view: ListView | None) -> tuple[str, list]:
+    return match_sql(view.text if view else "", ("i.title", "i.owner"), ids=("i.id",), owners=("i.owner",))
 
 
 _HANDOFF_SELECT = "SELECT h.*, i.workflow AS workflow, i.title AS title FROM handoffs h JOIN items i ON i.id = h.item_id"
@@ -260,6 +269,102 @@ def pending_handoff_for(store: Store, item_id: int) -> Handoff | None:
     return found[0] if found else None
 
 
+# --- lists that scale: filtered, sorted and grouped in SQL (issue 14) ------------------
+#
+# A screen passes a ``records.ListView``; each list below turns it into an SQL condition
+# ANDed with its rule's condition (so the filtered rows are the rule's rows that match)
+# and an ORDER BY from the list's own sort columns. Nothing is loaded to be filtered.
+
+FILTER_WORDS = 8  # words of a filter that count (a pasted paragraph cannot build a huge query)
+
+
+def filter_words(text: str | None) -> list[str]:
+    """The words of a filter, lower-cased, each once, at most ``FILTER_WORDS``."""
+    return list(dict.fromkeys(word.lower()[:100] for word in (text or "").split()))[:FILTER_WORDS]
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def match_sql(text: str | None, columns, *, ids=(), workflow: str | None = None, owners=(),
+              stages=()) -> tuple[str, list]:
+    """Every word of ``text`` found (case-insensitively) in one of ``columns``, or naming a
+    workflow (``workflow``: its key column; the workflow's name counts), a person (``owners``:
+    handle columns; their name counts), a stage (``stages``: (workflow, stage key) column
+    pairs; the stage's name counts), or an id (``#42`` or ``42`` equal to one of ``ids``)."""
+    clauses, params = [], []
+    for word in filter_words(text):
+        pattern = _like(word)
+        found = [f"{column} LIKE ? ESCAPE '\\'" for column in columns]
+        found_params: list = [pattern] * len(columns)
+        if workflow:
+            found.append(f"{workflow} IN (SELECT key FROM workflows WHERE name LIKE ? ESCAPE '\\')")
+            found_params.append(pattern)
+        for column in owners:
+            found.append(f"{column} IN (SELECT handle FROM people WHERE name LIKE ? ESCAPE '\\')")
+            found_params.append(pattern)
+        for wf_column, stage_column in stages:
+            found.append(f"({wf_column}, {stage_column}) IN (SELECT workflow, key FROM stages"
+                         f" WHERE name LIKE ? ESCAPE '\\')")
+            found_params.append(pattern)
+        number = word.lstrip("#")
+        if ids and number.isdigit() and len(number) < 18:
+            found.extend(f"{column} = ?" for column in ids)
+            found_params.extend([int(number)] * len(ids))
+        clauses.append("(" + " OR ".join(found) + ")")
+        params.extend(found_params)
+    return (" AND ".join(clauses) or "1"), params
+
+
+def order_sql(sorts: dict[str | None, tuple[str, ...]], view: ListView | None, group: str | None) -> str:
+    """The ORDER BY of a list for ``view``: its sort column's terms (the list's own order
+    when it names none), each reversed when descending, after ``group`` when grouping."""
+    terms = sorts.get(view.sort if view else None) or sorts[None]
+    if view is not None and view.descending:
+        terms = tuple(f"{term} DESC" for term in terms)
+    if view is not None and view.group and group:
+        terms = (group, *terms)
+    return ", ".join(terms)
+
+
+# the sort columns of each list: column key -> ORDER BY terms (None: the rule's own order)
+STUCK_SORTS = {
+    None: tuple(stuck.ORDER.split(", ")),
+    "item": ("i.id",),
+    "title": ("i.title COLLATE NOCASE", "i.id"),
+    "owner": ("i.owner", *stuck.ORDER.split(", ")),
+    "in stage": tuple(stuck.ORDER.split(", ")),
+    "workflow": ("i.workflow", "i.stage", *stuck.ORDER.split(", ")),
+}
+OVERDUE_SORTS = {
+    None: ("h.due_at", "h.id"),
+    "handoff": ("h.id",),
+    "item": ("i.title COLLATE NOCASE", "h.id"),
+    "from → to": ("h.to_owner", "h.due_at", "h.id"),
+    "late by": ("h.due_at", "h.id"),
+    "stages": ("i.workflow", "h.to_stage", "h.due_at", "h.id"),
+}
+GAP_SORTS = {
+    None: ("g.part", "g.k1", "g.k2"),
+    "what": ("g.part", "g.k1", "g.k2"),
+    "owner": ("g.owner", "g.part", "g.k1", "g.k2"),
+    "workflow": ("g.workflow", "g.stage", "g.part", "g.k1", "g.k2"),
+}
+STAGE_ITEM_SORTS = {
+    None: tuple(stuck.ORDER.split(", ")),
+    "item": ("i.id",),
+    "title": ("i.title COLLATE NOCASE", "i.id"),
+    "owner": ("i.owner", *stuck.ORDER.split(", ")),
+    "in stage": tuple(stuck.ORDER.split(", ")),
+}
+
+
+def _stuck_match(view: ListView | None) -> tuple[str, list]:
+    return match_sql(view.text if view else "", ("i.title", "i.owner", "i.workflow", "i.stage", "s.name"),
+                     ids=("i.id",), workflow="i.workflow", owners=("i.owner",))
+
+
 # --- stuck items (rules.stuck) -------------------------------------------------------
 
 
@@ -269,20 +374,25 @@ def _max_days(stages) -> set:
 
 
 def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: str = "1",
-               params=(), limit: int = 200, offset: int = 0) -> list[tuple[Item, list[rules.Reason]]]:
-    """Stuck items with their reasons, longest in stage first, one page at a time."""
+               params=(), limit: int = 200, offset: int = 0,
+               view: ListView | None = None) -> list[tuple[Item, list[rules.Reason]]]:
+    """Stuck items with their reasons, longest in stage first, one page at a time
+    (``view``: only those matching its filter, in its order)."""
     condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
-    sql = (f"SELECT i.* FROM {stuck.FROM} WHERE {condition} AND ({where}) "
-           f"ORDER BY {stuck.ORDER} LIMIT {int(limit)} OFFSET {int(offset)}")
-    page = [item_from(r) for r in store.query(sql, [*stuck_params, *params])]
+    match, match_params = _stuck_match(view)
+    sql = (f"SELECT i.* FROM {stuck.FROM} WHERE {condition} AND ({where}) AND {match} "
+           f"ORDER BY {order_sql(STUCK_SORTS, view, 'i.workflow')} LIMIT {int(limit)} OFFSET {int(offset)}")
+    page = [item_from(r) for r in store.query(sql, [*stuck_params, *params, *match_params])]
     return [(it, rules.stuck_reasons(it, team.stage_map.get((it.workflow, it.stage)), now, today,
                                      team.settings)) for it in page]
 
 
-def stuck_count(store: Store, team: Team, now: datetime, today: date, *, where: str = "1", params=()) -> int:
+def stuck_count(store: Store, team: Team, now: datetime, today: date, *, where: str = "1", params=(),
+                view: ListView | None = None) -> int:
     condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
-    return store.scalar(f"SELECT count(*) FROM {stuck.FROM} WHERE {condition} AND ({where})",
-                        [*stuck_params, *params])
+    match, match_params = _stuck_match(view)
+    return store.scalar(f"SELECT count(*) FROM {stuck.FROM} WHERE {condition} AND ({where}) AND {match}",
+                        [*stuck_params, *params, *match_params])
 
 
 def stuck_counts(store: Store, team: Team, now: datetime, today: date, *, by: str = "workflow",
@@ -298,18 +408,28 @@ def stuck_counts(store: Store, team: Team, now: datetime, today: date, *, by: st
 # --- overdue handoffs and escalation (rules.overdue, rules.escalation) ---------------
 
 
+def _overdue_match(view: ListView | None) -> tuple[str, list]:
+    return match_sql(view.text if view else "", ("i.title", "h.to_owner", "h.from_owner", "i.workflow",
+                                                 "h.to_stage", "h.from_stage"),
+                     ids=("h.id", "h.item_id"), workflow="i.workflow", owners=("h.to_owner", "h.from_owner"),
+                     stages=(("i.workflow", "h.to_stage"), ("i.workflow", "h.from_stage")))
+
+
 def overdue_page(store: Store, now: datetime, *, where: str = "1", params=(), limit: int = 200,
-                 offset: int = 0) -> list[Handoff]:
-    """Overdue handoffs, most overdue first, one page at a time."""
+                 offset: int = 0, view: ListView | None = None) -> list[Handoff]:
+    """Overdue handoffs, most overdue first, one page at a time (``view``: only those
+    matching its filter, in its order)."""
     condition, late = overdue.sql(now)
-    return handoffs(store, f"{condition} AND ({where})", [*late, *params], order="h.due_at, h.id",
-                    limit=limit, offset=offset)
+    match, match_params = _overdue_match(view)
+    return handoffs(store, f"{condition} AND ({where}) AND {match}", [*late, *params, *match_params],
+                    order=order_sql(OVERDUE_SORTS, view, "i.workflow"), limit=limit, offset=offset)
 
 
-def overdue_count(store: Store, now: datetime, *, where: str = "1", params=()) -> int:
+def overdue_count(store: Store, now: datetime, *, where: str = "1", params=(), view: ListView | None = None) -> int:
     condition, late = overdue.sql(now)
+    match, match_params = _overdue_match(view)
     return store.scalar(f"SELECT count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
-                        f" WHERE {condition} AND ({where})", [*late, *params])
+                        f" WHERE {condition} AND ({where}) AND {match}", [*late, *params, *match_params])
 
 
 def overdue_counts(store: Store, now: datetime, *, by: str = "workflow") -> dict[str, int]:
@@ -411,15 +531,13 @@ def attention(store: Store, team: Team, now: datetime, today: date, *, with_heal
 # --- ownership gaps (rules.gaps) -----------------------------------------------------
 
 
-def _stranded_handoffs(store: Store, team: Team, week: tuple[date, date], *, limit: int | None = None,
-                       offset: int = 0) -> list[Handoff]:
-    where, params = rules.receivers.stranded_sql(team.people, *week)
-    return handoffs(store, where, params, gaps.HANDOFF_ORDER, limit=limit, offset=offset)
-
-
-def gaps_count(store: Store, team: Team, week: tuple[date, date]) -> int:
+def gaps_count(store: Store, team: Team, week: tuple[date, date], *, view: ListView | None = None) -> int:
     """Ownership gaps in ``week``: the structural ones, the pending handoffs nobody can
-    accept, and the open items of unusable owners."""
+    accept, and the open items of unusable owners (``view``: those matching its filter)."""
+    if view is not None and filter_words(view.text):
+        sql, params, _ = _gaps_union(team, week)
+        match, match_params = _gaps_match(view)
+        return store.scalar(f"SELECT count(*) FROM ({sql}) g WHERE {match}", [*params, *match_params])
     # open items per owner (a scan of the owner/status index), then the owners with a problem
     bad = set(rules.availability.unavailable(team.people, *week))
     per_owner = store.query("SELECT owner, count(*) AS n FROM items WHERE status IN ('open', 'blocked')"
@@ -430,24 +548,56 @@ def gaps_count(store: Store, team: Team, week: tuple[date, date]) -> int:
     return len(gaps.structural_gaps(team.people, team.workflows, team.stages, *week)) + count
 
 
-def gaps_page(store: Store, team: Team, week: tuple[date, date], offset: int, limit: int) -> list[tuple]:
-    """``(gap, title)`` rows: workflows and stages first, then the pending handoffs nobody
-    can accept, then items by owner."""
+def _gaps_union(team: Team, week: tuple[date, date]) -> tuple[str, list, list]:
+    """Every gap of ``week`` as one SQL row source ``g``: ``part`` 0 the structural gaps
+    (worked out by the rule in Python, a few dozen at most, passed in as JSON), 1 the
+    pending handoffs nobody can accept, 2 the items of unusable owners; ``k1``, ``k2`` the
+    rule's order within a part; ``ref`` the index, handoff id or item id); its
+    parameters; and the structural gaps."""
     structural = gaps.structural_gaps(team.people, team.workflows, team.stages, *week)
-    found = [(gap, None) for gap in structural[offset:offset + limit]]
-    position = max(0, offset - len(structural))  # where the page starts among handoffs, then items
-    left = limit - len(found)
-    if left > 0:
-        where, params = rules.receivers.stranded_sql(team.people, *week)
-        stranded = store.scalar(f"SELECT count(*) FROM handoffs h WHERE {where}", params)
-        if position < stranded:
-            page = _stranded_handoffs(store, team, week, limit=left, offset=position)
-            found.extend((gaps.handoff_gap(h, team.people, *week), h.title) for h in page)
-            left -= len(page)
-        if left > 0:
-            where, params = gaps.item_sql(team.people, *week)
-            page = items(store, where, params, gaps.ITEM_ORDER, limit=left, offset=max(0, position - stranded))
-            found.extend((gaps.item_gap(it, team.people, *week), it.title) for it in page)
+    rows = json.dumps([[g.workflow, g.stage, g.owner] for g in structural])
+    stranded, stranded_params = rules.receivers.stranded_sql(team.people, *week)
+    items_where, items_params = gaps.item_sql(team.people, *week)
+    # each part in the rule's own order (gaps.HANDOFF_ORDER, gaps.ITEM_ORDER) as k1, k2
+    h1, h2 = (*gaps.HANDOFF_ORDER.split(", "), "0")[:2]
+    i1, i2 = (*gaps.ITEM_ORDER.split(", "), "0")[:2]
+    sql = ("SELECT 0 AS part, CAST(j.key AS INTEGER) AS ref, CAST(j.key AS INTEGER) AS k1, 0 AS k2,"
+           " json_extract(j.value, '$[0]') AS workflow, json_extract(j.value, '$[1]') AS stage,"
+           " json_extract(j.value, '$[2]') AS owner, '' AS title, NULL AS id"
+           " FROM json_each(?) j"
+           f" UNION ALL SELECT 1, h.id, {h1}, {h2}, i.workflow, h.to_stage, h.to_owner, i.title, h.item_id"
+           f" FROM handoffs h JOIN items i ON i.id = h.item_id WHERE {stranded}"
+           f" UNION ALL SELECT 2, i.id, {i1}, {i2}, i.workflow, i.stage, i.owner, i.title, i.id"
+           f" FROM items i WHERE {items_where}")
+    return sql, [rows, *stranded_params, *items_params], structural
+
+
+def _gaps_match(view: ListView | None) -> tuple[str, list]:
+    return match_sql(view.text if view else "", ("g.title", "g.owner", "g.workflow", "g.stage"),
+                     ids=("g.id",), workflow="g.workflow", owners=("g.owner",), stages=(("g.workflow", "g.stage"),))
+
+
+def gaps_page(store: Store, team: Team, week: tuple[date, date], offset: int, limit: int, *,
+              view: ListView | None = None) -> list[tuple]:
+    """``(gap, title)`` rows: workflows and stages first, then the pending handoffs nobody
+    can accept, then items by owner (``view``: only the gaps matching its filter, in its
+    order), one page read in SQL."""
+    sql, params, structural = _gaps_union(team, week)
+    match, match_params = _gaps_match(view)
+    page = store.query(f"SELECT g.part, g.ref, g.title FROM ({sql}) g WHERE {match}"
+                       f" ORDER BY {order_sql(GAP_SORTS, view, 'g.workflow')} LIMIT ? OFFSET ?",
+                       [*params, *match_params, int(limit), int(offset)])
+    by_handoff = {h.id: h for h in handoffs(store, "h.id IN (SELECT value FROM json_each(?))",
+                                            (json.dumps([r["ref"] for r in page if r["part"] == 1]),))}
+    by_item = {it.id: it for it in items_by_id(store, [r["ref"] for r in page if r["part"] == 2])}
+    found = []
+    for row in page:
+        if row["part"] == 0:
+            found.append((structural[row["ref"]], None))
+        elif row["part"] == 1:
+            found.append((gaps.handoff_gap(by_handoff[row["ref"]], team.people, *week), row["title"]))
+        else:
+            found.append((gaps.item_gap(by_item[row["ref"]], team.people, *week), row["title"]))
     return found
 
 

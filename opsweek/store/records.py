@@ -53,3 +53,7 @@ Outcome = namedtuple("Outcome", "meeting_id step subject subject_id outcome")
 # session it was on the list of (the one it was raised in, else the next one to start)
 Issue = namedtuple("Issue", "id text raised_by raised_at meeting_id item_id workflow status entry_id reason"
                    " closed_meeting_id closed_at rank first_meeting first_week", defaults=(None,) * 11)
+# how a screen asks for a long list (issue 14): only the rows matching ``text`` (each word
+# in the title, owner, workflow or stage), sorted by ``sort`` (a column of that list; None:
+# the list's own order), ``descending`` (that order reversed), ``group``: by workflow first
+ListView = namedtuple("ListView", "text sort descending group", defaults=("", None, False, False))

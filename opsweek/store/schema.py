@@ -394,6 +394,18 @@ def m010_week_figures(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="m011_lists")
+def m011_lists(db: Database) -> None:
+    # The session's lists filtered as you type (issue 14): items_open_times with the title
+    # too, so a filter over the open items (title, owner, workflow, stage) and its count are
+    # read from the index alone, never row by row from the table (a third of the time at
+    # 100,000 items). It begins with every column of items_open_times, which it replaces
+    # (one index to keep up on import, not two).
+    db.execute("CREATE INDEX items_open_find ON items(status, workflow, stage, stage_entered_at,"
+               " last_activity_at, due, owner, title)")
+    db.execute("DROP INDEX IF EXISTS items_open_times")
+
+
 assert [m.name for m in migrations._migrations] == list(MIGRATIONS), "keep MIGRATIONS in step"
 
 

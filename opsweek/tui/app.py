@@ -185,6 +185,8 @@ class OpsweekApp(App):
     # session screens (opsweek.tcss) and the system screens: map, audit, what-if (system.tcss)
     CSS_PATH = ["opsweek.tcss", "system.tcss"]
     TITLE = "opsweek"
+    # a short terminal (24 rows): dialogs drop their spacing so the error line and keys show
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("question_mark", "toggle_keys", "Keys", key_display="?"),
         Binding("ctrl+z", "undo", "Undo", show=False),

@@ -76,6 +76,10 @@ def _issues_count(dealt: int, listed: int) -> str:
 class SessionScreen(Screen):
     """This ISO week's session: resumes the open one, else starts one (``app.me`` facilitates)."""
 
+    # under 110 columns the stepper narrows to numbers and counts (the step keeps its key
+    # columns at 80×24); from 160 the lists' long text gets the room (their grow columns)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (160, "-wide")]
+
     BINDINGS = [
         Binding("n", "next_step", "Next step"),
         Binding("p", "previous_step", "Previous step"),
@@ -366,6 +370,13 @@ class SessionScreen(Screen):
 
     def tick(self) -> None:
         self.update_stepper()
+
+    def on_resize(self, event) -> None:
+        stepper = self.query_one("#stepper", Stepper)
+        compact = self.size.width < 110
+        if compact != stepper.compact:
+            stepper.compact = compact
+            self.update_stepper()
 
     def update_stepper(self) -> None:
         if self.meeting is None:

@@ -29,7 +29,7 @@ from opsweek.store import read
 from opsweek.text import one_line, plural
 from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
-from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
+from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell, join
 
 LATE = "bold red"
@@ -223,7 +223,12 @@ class WorkflowMapScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#map-items", PagedTable)
-        table.add_columns("#", "Item", "Owner", "In stage", "Last activity", "Due", "Why stuck")
+        # / filters the stage's items, > < sort them (read.stage_items_page); the title and the
+        # reasons share a wide terminal
+        table.set_columns([Column("item", "#", sort=True), Column("title", "Item", grow=0.3, min_width=14, sort=True),
+                           Column("owner", "Owner", sort=True), Column("in stage", "In stage", sort=True),
+                           Column("activity", "Last activity"), Column("due", "Due"),
+                           Column("why", "Why stuck", grow=0.25, min_width=12)])
         keys = self.workflow_keys
         if not keys:
             self.query_one("#map-about", Label).update("no workflows yet: import a team file (opsweek import team.toml)")
@@ -304,10 +309,13 @@ class WorkflowMapScreen(Screen):
 
     def list_items(self, stage: Stage) -> None:
         app = self.app
-        store, team = app.store, app.team
+        team = app.team
         now, today = app.now(), app.today()
-        def page(offset: int, limit: int) -> list[Row]:
-            items = read.stage_items_page(store, stage.workflow, stage.key, limit=limit, offset=offset)
+
+        def page(offset: int, limit: int, view=None) -> list[Row]:
+            # app.store in the worker is its own connection (app.reader())
+            items = read.stage_items_page(app.store, stage.workflow, stage.key, limit=limit, offset=offset,
+                                          view=view)
             rows = []
             for it in items:
                 reasons = rules.stuck_reasons(it, stage, now, today, team.settings)
@@ -320,13 +328,13 @@ class WorkflowMapScreen(Screen):
                 ], it.id))
             return rows
 
-        def count() -> int:
-            return read.stage_items_count(store, stage.workflow, stage.key)
+        def count(view=None) -> int:
+            return read.stage_items_count(app.store, stage.workflow, stage.key, view=view)
 
         table = self.query_one("#map-items", PagedTable)
         same = getattr(self, "_listed", None) == (stage.workflow, stage.key)
         self._listed = (stage.workflow, stage.key)
-        table.source = Source(page, count)
+        table.source = Source(page, count, filtered=True)
         if same:  # the same stage read again (a change here or elsewhere): keep the cursor's row
             table.reload()
         else:

@@ -24,9 +24,18 @@ def minutes(seconds: int) -> str:
 
 
 class Stepper(Static):
-    """Renders the agenda; the session screen feeds it with :meth:`show_steps`."""
+    """Renders the agenda; the session screen feeds it with :meth:`show_steps`.
+
+    ``compact`` (a narrow terminal): numbers and counts only, one line a step ("3 Stuck
+    7/22" becomes "3 7/22"), the time over target still marked, so the step gets the room.
+    """
+
+    compact = False
 
     def show_steps(self, lines: list[StepLine], total_seconds: int, total_target: int) -> None:
+        if self.compact:
+            self.update(self.compact_lines(lines, total_seconds, total_target))
+            return
         parts: list = []
         for line in lines:
             over = line.seconds > line.target_minutes * 60
@@ -46,3 +55,17 @@ class Stepper(Static):
         parts.append((minutes(total_seconds), "bold $error" if over else "bold"))
         parts.append((f" / {total_target}m", "dim"))
         self.update(Content.assemble(*parts))
+
+    @staticmethod
+    def compact_lines(lines: list[StepLine], total_seconds: int, total_target: int) -> Content:
+        parts: list = []
+        for line in lines:
+            over = line.seconds > line.target_minutes * 60
+            parts.append((f"{'▶' if line.current else ' '}{line.number}", "bold reverse" if line.current else "dim"))
+            parts.append((f" {line.count:<9}"[:10], "bold $accent" if line.count not in ("", "0") else "dim"))
+            parts.append(("!" if over else " ", "bold $error"))
+            parts.append("\n")
+        over = total_seconds > total_target * 60
+        parts.append(("\n" + minutes(total_seconds), "bold $error" if over else "bold"))
+        parts.append((f"/{total_target}m", "dim"))
+        return Content.assemble(*parts)

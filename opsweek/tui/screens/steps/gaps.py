@@ -15,7 +15,7 @@ from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.screens.navigation import open_screen
 from opsweek.tui.screens.steps.base import About, Step
 from opsweek.tui.screens.steps.stuck import ItemActions
-from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
+from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell
 
 
@@ -35,23 +35,28 @@ class OwnershipGapsStep(ItemActions, Step):
         Binding("h", "hand_off", "Hand off", show=False),
     ]
 
+    COLUMNS = [
+        Column("what", "what", sort=True),
+        Column("owner", "owner", sort=True),
+        Column("problem", "problem"),
+        Column("suggested", "suggested"),
+        Column("workflow", "", grow=0.3, min_width=14, sort=True),
+    ]
+
     def body(self) -> ComposeResult:
         table = PagedTable(id="gaps-table")
-        table.add_columns("what", "owner", "problem", "suggested")
-        table.add_column("", width=34)
+        table.source = Source(self.page, self.count, filtered=True, group=lambda gap: gap.workflow or "")
+        table.set_columns(self.COLUMNS)
         yield table
 
-    def on_mount(self) -> None:
-        self.query_one(PagedTable).source = Source(self.page, self.count)
+    def count(self, view=None) -> int:
+        return read.gaps_count(self.app.store, self.app.team, self.session.week, view=view)
 
-    def count(self) -> int:
-        return read.gaps_count(self.app.store, self.app.team, self.session.week)
-
-    def page(self, offset: int, limit: int) -> list[Row]:
+    def page(self, offset: int, limit: int, view=None) -> list[Row]:
         team = self.app.team
         names = {w.key: w.name for w in team.workflows}
         rows = []
-        for gap, title in read.gaps_page(self.app.store, team, self.session.week, offset, limit):
+        for gap, title in read.gaps_page(self.app.store, team, self.session.week, offset, limit, view=view):
             what = Text.assemble((f"{gap.subject} ", "dim"), (gap.label, "bold"))
             if gap.subject in ("item", "handoff"):
                 detail = title
@@ -62,8 +67,12 @@ class OwnershipGapsStep(ItemActions, Step):
                 detail = f"{stage.name if stage else gap.stage} ({names.get(gap.workflow, gap.workflow)})"
             else:
                 detail = names.get(gap.workflow, gap.workflow)
+            # a workflow or stage nobody can own is the worst (red); an item of an away owner,
+            # with a cover to suggest, is routine (plain)
+            severity = "bold red" if gap.subject in ("workflow", "stage") else \
+                "" if gap.subject == "item" and gap.suggestion else "yellow"
             rows.append(Row(f"{gap.subject}:{gap.label}", (
-                what, self.owner_cell(gap.owner), cell(gap.problem, "yellow"),
+                what, self.owner_cell(gap.owner), cell(gap.problem, severity),
                 cell(gap.suggestion or "", "bold green"), cell(detail)), gap))
         return rows
 

@@ -12,9 +12,9 @@ from opsweek import clock, rules
 from opsweek.store import changes, meetings, read
 from opsweek.store.records import Handoff
 from opsweek.tui.modal.item_details import ItemDetails
-from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
-from opsweek.tui.screens.steps.stuck import ItemActions, escalate, escalation_cell
-from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
+from opsweek.tui.screens.steps.base import About, Step
+from opsweek.tui.screens.steps.stuck import WARN_STYLE, WORST_STYLE, ItemActions, escalate, escalation_cell
+from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell
 
 
@@ -33,34 +33,44 @@ class OverdueHandoffsStep(ItemActions, Step):
         Binding("u", "due", "Due date", show=False),
     ]
 
+    # the key columns first: which handoff, late by, to whom; the item's title takes a
+    # share of a wide terminal
+    COLUMNS = [
+        Column("handoff", "handoff", sort=True),
+        Column("late by", "late by", sort=True),
+        Column("item", "item", grow=0.3, min_width=16, sort=True),
+        Column("from → to", "from → to", sort=True),
+        Column("escalation", "escalation"),
+        Column("stages", "stages", grow=0.2, min_width=12, sort=True),
+    ]
+
     def body(self) -> ComposeResult:
         table = PagedTable(id="handoffs-table")
-        table.add_column("handoff")
-        table.add_column("item", width=28)
-        table.add_columns("from → to", "late by", "escalation", "stages")
+        table.source = Source(self.page, self.count, filtered=True, group=lambda h: h.workflow or "")
+        table.set_columns(self.COLUMNS)
         yield table
 
-    def on_mount(self) -> None:
-        self.query_one(PagedTable).source = Source(self.page, self.count)
+    def count(self, view=None) -> int:
+        return read.overdue_count(self.app.store, self.app.now(), view=view)
 
-    def count(self) -> int:
-        return read.overdue_count(self.app.store, self.app.now())
-
-    def page(self, offset: int, limit: int) -> list[Row]:
+    def page(self, offset: int, limit: int, view=None) -> list[Row]:
         app = self.app
         now = app.now()
-        handoffs = read.overdue_page(app.store, now, limit=limit, offset=offset)
+        handoffs = read.overdue_page(app.store, now, limit=limit, offset=offset, view=view)
         titles = read.item_titles(app.store, [h.item_id for h in handoffs])
         states = read.handoff_escalation_states(app.store, app.team, handoffs, now)
         rows = []
         for h in handoffs:
-            state = escalation_cell(states.get(h.id))
+            state = states.get(h.id)
+            # the worst stand out: red when due for escalation now, yellow when only late
+            worst = state is not None and state.due is not None
             who = Text.assemble(self.owner_cell(h.from_owner), " → ", self.owner_cell(h.to_owner))
             rows.append(Row(str(h.id), (
                 Text(str(h.id), style="bold"),
-                Text.assemble((f"#{h.item_id} ", "bold"), cell(titles.get(h.item_id, ""))), who,
-                cell(clock.humanize(rules.lateness(h, now)), LATE_STYLE), state,
-                cell(f"{h.workflow}: {h.from_stage} → {h.to_stage}")), h))
+                cell(clock.humanize(rules.lateness(h, now)), WORST_STYLE if worst else WARN_STYLE),
+                Text.assemble((f"#{h.item_id} ", "bold"), cell(titles.get(h.item_id, "")),
+                              no_wrap=True, overflow="ellipsis"), who,
+                escalation_cell(state), cell(f"{h.workflow}: {h.from_stage} → {h.to_stage}")), h))
         return rows
 
     def load(self) -> None:

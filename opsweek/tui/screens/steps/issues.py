@@ -144,7 +144,9 @@ class IssuesStep(Step):
             return
         session = self.session
         key = ("issue", issue.id, kind)
-        draft = session.drafts.setdefault(key, EntryDraft(kind))
+        draft = session.drafts.get(key)
+        if draft is None:  # an action is for whoever owns what the issue is about, when they can take it
+            draft = session.drafts[key] = EntryDraft(kind, owner=self.issue_owner(issue) if kind == "action" else "")
 
         def saved(entry: NewEntry | None) -> None:
             if entry is None:
@@ -163,6 +165,18 @@ class IssuesStep(Step):
 
         self.app.push_screen(EntryDialog(draft, self.app.team.people, about=f"issue {issue.id}: {issue.text}",
                                          week=session.week, problem=problem), saved)
+
+    def issue_owner(self, issue: Issue) -> str:
+        """The owner of the issue's item, else of its workflow, if that person is active."""
+        team = self.app.team
+        owner = None
+        if issue.item_id is not None:
+            found = read.items_by_id(self.app.store, [issue.item_id])
+            owner = found[0].owner if found else None
+        elif issue.workflow is not None:
+            owner = next((w.owner for w in team.workflows if w.key == issue.workflow), None)
+        person = team.people.get(owner) if owner else None
+        return owner if person is not None and person.active else ""
 
     def action_drop(self) -> None:
         """x: the team will not act on it; why goes into the notes."""

@@ -14,11 +14,15 @@ from opsweek.store import changes, read
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.modal.stage_picker import StagePicker
 from opsweek.tui.modal.text_prompt import TextPrompt
-from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
-from opsweek.tui.widgets.paged_table import PagedTable, Row, Source
+from opsweek.tui.screens.steps.base import About, Step
+from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell
 
-REASON_STYLES = {"blocked": "bold red", "in_stage": "yellow", "stale": "magenta", "past_due": "red"}
+# colour marks severity, so the worst rows stand out: red for what is due for escalation
+# (and blocked work), yellow for past its limit; the rest of a stuck list stays plain
+REASON_STYLES = {"blocked": "red"}
+WORST_STYLE = "bold red"
+WARN_STYLE = "yellow"
 
 
 class ItemActions:
@@ -228,40 +232,49 @@ class StuckItemsStep(ItemActions, Step):
         Binding("e", "escalate", "Escalate", show=False),
     ]
 
+    # the key columns first (at 80 columns the last ones leave the screen); titles and
+    # reasons take a share of a wide terminal
+    COLUMNS = [
+        Column("item", "item", sort=True),
+        Column("title", "title", grow=0.24, min_width=12, sort=True),
+        Column("owner", "owner", sort=True),
+        Column("in stage", "in stage", sort=True),
+        Column("why", "why stuck", grow=0.3, min_width=18),
+        Column("escalation", "escalation"),
+        Column("workflow", "workflow / stage", sort=True),
+    ]
+
     def body(self) -> ComposeResult:
         table = PagedTable(id="stuck-table")
-        table.add_column("item")
-        table.add_column("title", width=26)
-        table.add_columns("owner", "in stage", "escalation", "why stuck", "workflow / stage")
+        table.source = Source(self.page, self.count, filtered=True, group=lambda it: it.workflow)
+        table.set_columns(self.COLUMNS)
         yield table
-
-    def on_mount(self) -> None:
-        self.query_one(PagedTable).source = Source(self.page, self.count)
 
     # -- the list, read in a worker thread ------------------------------------------------
 
-    def count(self) -> int:
+    def count(self, view=None) -> int:
         app = self.app
-        return read.stuck_count(app.store, app.team, app.now(), app.today())
+        return read.stuck_count(app.store, app.team, app.now(), app.today(), view=view)
 
-    def page(self, offset: int, limit: int) -> list[Row]:
+    def page(self, offset: int, limit: int, view=None) -> list[Row]:
         app = self.app
         now = app.now()
         rows = []
-        page = read.stuck_page(app.store, app.team, now, app.today(), limit=limit, offset=offset)
+        page = read.stuck_page(app.store, app.team, now, app.today(), limit=limit, offset=offset, view=view)
         states = read.item_escalation_states(app.store, app.team, [it for it, _ in page], now)
         for it, reasons in page:
-            why = Text()
+            why = Text(no_wrap=True, overflow="ellipsis")
             for index, reason in enumerate(reasons):
                 if index:
                     why.append("; ")
                 why.append(rules_text(reason), style=REASON_STYLES.get(reason.kind, ""))
+            late = any(r.kind == "in_stage" for r in reasons)
+            state = states.get(it.id) if late else None
+            worst = state is not None and state.due is not None  # due for escalation now
             rows.append(Row(str(it.id), (
                 Text(f"#{it.id}", style="bold"), cell(it.title), self.owner_cell(it.owner),
-                cell(clock.humanize(now - it.stage_entered_at),
-                     LATE_STYLE if any(r.kind == "in_stage" for r in reasons) else ""),
-                escalation_cell(states.get(it.id) if any(r.kind == "in_stage" for r in reasons) else None),
-                why, cell(f"{it.workflow} / {it.stage}")), it))
+                cell(clock.humanize(now - it.stage_entered_at), WORST_STYLE if worst else WARN_STYLE if late else ""),
+                why, escalation_cell(state), cell(f"{it.workflow} / {it.stage}")), it))
         return rows
 
     def load(self) -> None:
