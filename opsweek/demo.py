@@ -74,6 +74,7 @@ def _check_not_in_use(path: Path) -> None:
 
 
 IN_USE_WAIT_S = 0.5
+BUILD_CACHE_KIB = 256 * 1024  # SQLite's page cache while building (its default is 2 MiB)
 
 
 def _building_path(path: Path) -> Path:
@@ -123,10 +124,22 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
     try:
         store = Store.open(building, create=True)
         try:
+            # a new file nobody else opens: a rollback journal writes each new page once
+            # (WAL writes it twice: to the log, then to the file), and a larger page cache
+            # keeps the bulk insert and the index builds of --scale off the disk
+            store.conn.execute("PRAGMA journal_mode = DELETE")
+            store.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
+            store.conn.execute("PRAGMA temp_store = MEMORY")
             if scale is None:
                 _build_sample(store, now)
             else:
+                # the generated rows refer only to the workflows, stages and items made with
+                # them (tests/test_import.py runs foreign_key_check on a scale demo): not
+                # looking each reference up again saves a lookup per row at 1,000,000
+                store.conn.execute("PRAGMA foreign_keys = OFF")
+                store.conn.execute("PRAGMA threads = 2")  # the index builds sort in two threads
                 generate(store, scale, now)
+                store.conn.execute("PRAGMA foreign_keys = ON")
             with store.change("demo", actor=DEMO_ACTOR, at=now) as change:
                 change.insert("settings", {"key": "demo", "value": "1"})
             # the demo's past weeks are recorded as its history tells them, at build time
@@ -229,67 +242,152 @@ def generate(store: Store, n: int, now: datetime, seed: int = 7) -> dict[str, in
                 "sop": None if (w % 5 == 2 and s == count - 1) else f"https://wiki.example.com/sop/{key}/{_STAGE_NAMES[s]}",
                 "max_days": float(rng.choice([2, 3, 5, 7, 10])), "handoff_sla": rng.choice(["24h", "48h", "2bd", None]),
             })
-    stage_lists: dict[str, list[dict]] = {}
-    for stage in stages:
-        stage_lists.setdefault(stage["workflow"], []).append(stage)
-    items, handoffs = [], []
-    for i in range(1, n + 1):
-        wf = workflows[rng.randrange(n_workflows)]
-        ordered = stage_lists[wf["key"]]
-        position = rng.randrange(len(ordered))
-        stage = ordered[position]
-        opened = now - timedelta(hours=rng.randint(2, 24 * 70))
-        roll = rng.random()
-        status = "open" if roll < 0.33 else "blocked" if roll < 0.37 else "done" if roll < 0.94 else "dropped"
-        if status in ("open", "blocked"):
-            # live work: mostly recent, a tail of it stuck (too long in stage, or gone quiet)
-            entered = max(opened, now - timedelta(days=rng.uniform(0, stage["max_days"] * 1.5)))
-            activity = max(entered, now - timedelta(days=rng.uniform(0, 9)))
-        else:
-            entered = opened + (now - opened) * rng.random() * 0.8
-            activity = entered + (now - entered) * rng.random()
-        owner = stage["owner"] or handles[rng.randrange(n_people)]
-        due = (today + timedelta(days=rng.randint(-10, 30))).isoformat() if rng.random() < 0.3 else None
-        closed = clock.stamp(activity) if status in ("done", "dropped") else None
-        items.append({
-            "id": i, "workflow": wf["key"], "stage": stage["key"],
-            "title": f"{rng.choice(_VERBS)} {rng.choice(_NOUNS)} {i}", "owner": owner, "status": status,
-            "opened_at": clock.stamp(opened), "stage_entered_at": clock.stamp(entered),
-            "last_activity_at": clock.stamp(activity), "due": due, "ref": f"T-{i}",
-            "blocked_reason": "Waiting on a decision" if status == "blocked" else None, "closed_at": closed,
-        })
-        if position > 0:  # it got here by an accepted handoff
-            previous = ordered[position - 1]
-            sent = entered - timedelta(hours=rng.randint(1, 60))
-            handoffs.append({
-                "item_id": i, "from_stage": previous["key"], "from_owner": previous["owner"],
-                "to_stage": stage["key"], "to_owner": owner, "sent_at": clock.stamp(sent),
-                "due_at": clock.stamp(rules.handoff_due_at(sent, stage["handoff_sla"])),
-                "accepted_at": clock.stamp(entered), "accepted_by": owner, "note": None, "escalated_at": None,
-            })
-        if status == "open" and position + 1 < len(ordered) and rng.random() < 0.25:
-            target = ordered[position + 1]
-            sent = now - timedelta(hours=rng.randint(1, 24 * 6))
-            handoffs.append({
-                "item_id": i, "from_stage": stage["key"], "from_owner": owner, "to_stage": target["key"],
-                "to_owner": target["owner"], "sent_at": clock.stamp(sent),
-                "due_at": clock.stamp(rules.handoff_due_at(sent, target["handoff_sla"])),
-                "accepted_at": None, "accepted_by": None, "note": None, "escalated_at": None,
-            })
     with store.change("demo.generate", actor=DEMO_ACTOR, reason=f"synthetic team of {n} items", at=now) as change:
         change.insert_many("people", people)
         change.insert_many("away", away)
         change.insert_many("workflows", workflows)
         change.insert_many("stages", stages)
-        # each event at the time its row appeared, so the trends see real history
-        change.insert_many("items", items, at_column="opened_at")
-        change.insert_many("handoffs", handoffs, at_column="sent_at")
-    _past_meetings(store, rng, now, handles, [w["key"] for w in workflows], items)
-    return {"people": n_people, "workflows": n_workflows, "items": n, "handoffs": len(handoffs)}
+        n_handoffs = _generate_work(change, rng, n, now, today, handles, workflows, stages)
+    _past_meetings(store, rng, now, handles, [w["key"] for w in workflows], n)
+    return {"people": n_people, "workflows": n_workflows, "items": n, "handoffs": n_handoffs}
+
+
+# Rows go in this many at a time: a chunk's tuples are all that is held in memory.
+_CHUNK = 20_000
+_STAMP_SQL = "strftime('%Y-%m-%dT%H:%M:%SZ', CAST({} AS INTEGER), 'unixepoch')"  # clock.stamp, in SQLite
+_ITEM_COLUMNS = ("id", "workflow", "stage", "title", "owner", "status", "opened_at", "stage_entered_at",
+                 "last_activity_at", "due", "ref", "blocked_reason", "closed_at")
+_HANDOFF_COLUMNS = ("id", "item_id", "from_stage", "from_owner", "to_stage", "to_owner", "sent_at", "due_at",
+                    "accepted_at", "accepted_by", "note", "escalated_at")
+_ITEM_SQL = (
+    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    + ", ".join(_STAMP_SQL.format(f"?{k}") for k in (7, 8, 9))
+    + ", ?10, 'T-' || ?1, CASE ?6 WHEN 'blocked' THEN 'Waiting on a decision' END,"
+    " CASE WHEN ?6 IN ('done', 'dropped') THEN " + _STAMP_SQL.format("?9") + " END)")
+_HANDOFF_SQL = (
+    f"INSERT INTO handoffs ({', '.join(_HANDOFF_COLUMNS)}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    + ", ".join(_STAMP_SQL.format(f"?{k}") for k in (7, 8))
+    + ", CASE WHEN ?9 IS NOT NULL THEN " + _STAMP_SQL.format("?9") + " END, ?10, NULL, NULL)")
+
+
+def _generate_work(change, rng: random.Random, n: int, now: datetime, today, handles: list[str],
+                   workflows: list[dict], stages: list[dict]) -> int:
+    """The ``n`` items and their handoffs, streamed in chunks of tuples; returns the handoffs.
+
+    Times are epoch seconds here and become storage strings in SQLite (``_STAMP_SQL``,
+    the same text as ``clock.stamp``), so no Python ``datetime`` is made per row. Every
+    row still gets its own event, written by SQLite from the stored rows afterwards
+    (``Change.record_inserted``), each at the time its row appeared so the trends see
+    real history; the tables' indexes (and the events') are built once at the end, in
+    this same transaction.
+    """
+    from opsweek.store.db import defer_indexes
+
+    conn = change.store.conn
+    random_ = rng.random
+    n_people = len(handles)
+    n_workflows = len(workflows)
+    now_s = now.timestamp()
+    hour, day = 3600.0, 86400.0
+    due_after = _handoff_due(now)
+    stage_lists: dict[str, list[tuple]] = {}
+    for stage in stages:
+        sla = clock.parse_duration(stage["handoff_sla"] or rules.DEFAULT_SETTINGS["handoff_sla"])
+        # the handoff's due time: a fixed number of seconds after sending, or business days
+        due = (lambda sent, length=sla.timedelta().total_seconds(): sent + length) if sla.unit != "bd" \
+            else (lambda sent, sla=sla: due_after(sent, sla))
+        stage_lists.setdefault(stage["workflow"], []).append((stage["key"], stage["owner"], stage["max_days"], due))
+    flows = [(w["key"], stage_lists[w["key"]]) for w in workflows]
+    dues = [(today + timedelta(days=d)).isoformat() for d in range(-10, 31)]
+    n_verbs, n_nouns = len(_VERBS), len(_NOUNS)
+    rebuild = [*defer_indexes(conn, "items", n), *defer_indexes(conn, "handoffs", n // 2),
+               *defer_indexes(conn, "events", n)]
+    first_handoff = handoff_id = (change.store.scalar("SELECT max(id) FROM handoffs") or 0) + 1
+    for chunk_start in range(1, n + 1, _CHUNK):
+        items, handoffs = [], []
+        add_item, add_handoff = items.append, handoffs.append
+        for i in range(chunk_start, min(n, chunk_start + _CHUNK - 1) + 1):
+            key, ordered = flows[int(random_() * n_workflows)]
+            position = int(random_() * len(ordered))
+            stage_key, stage_owner, max_days, _ = ordered[position]
+            opened = now_s - hour * (2 + int(random_() * (24 * 70 - 1)))
+            roll = random_()
+            status = "open" if roll < 0.33 else "blocked" if roll < 0.37 else "done" if roll < 0.94 else "dropped"
+            if roll < 0.37:
+                # live work: mostly recent, a tail of it stuck (too long in stage, or gone quiet)
+                entered = max(opened, now_s - day * random_() * max_days * 1.5)
+                activity = max(entered, now_s - day * 9 * random_())
+            else:
+                entered = opened + (now_s - opened) * random_() * 0.8
+                activity = entered + (now_s - entered) * random_()
+            owner = stage_owner or handles[int(random_() * n_people)]
+            due = dues[int(random_() * 41)] if random_() < 0.3 else None
+            add_item((i, key, stage_key, f"{_VERBS[int(random_() * n_verbs)]} {_NOUNS[int(random_() * n_nouns)]} {i}",
+                      owner, status, opened, entered, activity, due))
+            if position > 0:  # it got here by an accepted handoff
+                previous = ordered[position - 1]
+                sent = entered - hour * (1 + int(random_() * 60))
+                add_handoff((handoff_id, i, previous[0], previous[1], stage_key, owner, sent,
+                             ordered[position][3](sent), entered, owner))
+                handoff_id += 1
+            if roll < 0.33 and position + 1 < len(ordered) and random_() < 0.25:
+                target = ordered[position + 1]
+                sent = now_s - hour * (1 + int(random_() * 24 * 6))
+                add_handoff((handoff_id, i, stage_key, owner, target[0], target[1], sent,
+                             target[3](sent), None, None))
+                handoff_id += 1
+        conn.executemany(_ITEM_SQL, items)
+        conn.executemany(_HANDOFF_SQL, handoffs)
+        del items, handoffs
+    change.record_inserted("items", list(_ITEM_COLUMNS), 1, n, at_column="opened_at")
+    if handoff_id > first_handoff:
+        change.record_inserted("handoffs", list(_HANDOFF_COLUMNS), first_handoff, handoff_id - 1, at_column="sent_at")
+    for sql in rebuild:
+        conn.execute(sql)
+    return handoff_id - first_handoff
+
+
+def _handoff_due(now: datetime):
+    """``due(sent, sla)``: ``sla.after(sent)`` (rules.handoff_due_at) on epoch seconds.
+
+    Hours are added as seconds; business days are counted on the calendar of ``now``'s
+    fixed UTC offset (the clock's now is UTC), as ``clock.add_business_days`` counts them.
+    """
+    offset = now.utcoffset().total_seconds() if now.utcoffset() is not None else 0.0
+    fixed = now.tzinfo is None or now.tzinfo.utcoffset(None) is not None
+
+    def due(sent: float, sla) -> float:
+        if sla.unit != "bd":
+            return sent + sla.timedelta().total_seconds()
+        if not fixed:  # a zone with daylight saving: the datetime rule itself
+            start = datetime.fromtimestamp(sent, now.tzinfo)
+            return sla.after(start).timestamp()
+        return _add_business_days(sent + offset, sla.amount) - offset
+
+    return due
+
+
+def _add_business_days(local: float, amount: float) -> float:
+    """``clock.add_business_days`` on local epoch seconds (1970-01-01 was a Thursday)."""
+    day = 86400.0
+    if (local // day + 3) % 7 >= 5:
+        days = local // day
+        local = (days + 7 - (days + 3) % 7) * day
+    whole, added = int(amount), 0
+    while added < whole:
+        local += day
+        if (local // day + 3) % 7 < 5:
+            added += 1
+    rest = amount - whole
+    if rest:
+        local += rest * day
+        while (local // day + 3) % 7 >= 5:
+            local += day
+    return local
 
 
 def _past_meetings(store: Store, rng: random.Random, now: datetime, handles: list[str],
-                   workflow_keys: list[str], items: list[dict]) -> None:
+                   workflow_keys: list[str], n_items: int) -> None:
     team = read.team(store)
     for weeks_ago in range(8, 0, -1):
         started = now - timedelta(days=7 * weeks_ago)
@@ -304,7 +402,7 @@ def _past_meetings(store: Store, rng: random.Random, now: datetime, handles: lis
             kind = ("decision", "action", "action", "note", "action", "decision")[k]
             owner = handles[rng.randrange(len(handles))] if kind == "action" else None
             due = (started + timedelta(days=rng.randint(3, 10))).date() if kind == "action" else None
-            item_id = items[rng.randrange(len(items))]["id"] if items and k == 2 else None
+            item_id = 1 + rng.randrange(n_items) if n_items and k == 2 else None  # items are 1..n
             entry_id = changes.record_entry(store, team, kind, f"{kind.title()} {k + 1} of week {clock.iso_week(started)}",
                                             meeting_id=meeting_id, owner=owner, due=due, item_id=item_id,
                                             actor=facilitator, now=started)
@@ -327,10 +425,23 @@ def summary(store: Store, now: datetime | None = None) -> list[str]:
     stuck = read.stuck_count(store, team, now, today)
     overdue = read.overdue_count(store, now)
     first, last = clock.week_bounds(clock.iso_week(now))
-    gaps = rules.ownership_gaps(team.people, team.workflows, team.stages,
-                                read.items(store, "status IN ('open','blocked')"), first, last)
+    gaps = _gaps_count(store, team, first, last)
     actions = store.scalar("SELECT count(*) FROM entries WHERE kind = 'action' AND status = 'open'")
     lines.append("")
     lines.append(f"needs attention: {stuck} stuck items, {overdue} overdue handoffs, "
-                 f"{len(gaps)} ownership gaps, {actions} open actions")
+                 f"{gaps} ownership gaps, {actions} open actions")
     return lines
+
+
+def _gaps_count(store: Store, team, first, last) -> int:
+    """``len(rules.ownership_gaps(...))`` over the open items (no handoffs), counted per
+    owner in SQL rather than over every open item in Python (370,000 at --scale 1000000):
+    the structural gaps, plus the open items whose owner is away, inactive or not on the
+    team (``rules.gaps.item_has_gap``)."""
+    from opsweek.rules import availability, gaps
+
+    bad = set(availability.unavailable(team.people, first, last))
+    per_owner = store.query("SELECT owner, count(*) FROM items WHERE status IN ('open', 'blocked')"
+                            " AND owner IS NOT NULL AND owner != '' GROUP BY owner")
+    items = sum(n for owner, n in per_owner if owner in bad or owner not in team.people)
+    return len(gaps.structural_gaps(team.people, team.workflows, team.stages, first, last)) + items

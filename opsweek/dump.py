@@ -20,6 +20,7 @@ import math
 import operator
 import re
 import sqlite3
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -556,7 +557,7 @@ def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[
 
         stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
         counts.backup = store.backup(store.path.with_name(f"{store.path.name}.before-import-{stamp}.bak"))
-    with store.transaction():
+    with store.bulk() if sum(map(len, tables.values())) >= 10_000 else nullcontext(), store.transaction():
         present = holds_data(store)
         if present and not replace:
             shown = sorted(present, key=lambda t: (t not in ("people", "items", "meetings", "events"), TABLES.index(t)))

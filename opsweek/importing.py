@@ -13,6 +13,7 @@ import json
 import operator
 import re
 import tomllib
+from contextlib import nullcontext
 from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -747,7 +748,9 @@ def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime |
 
         return dump.restore_file(store, team_files, replace=replace)
     counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0, "changes": 0}
-    with store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds), at=now) as change:
+    bulk = store.bulk() if sum(len(items) for _, (items, _) in item_batches) >= 10_000 else nullcontext()
+    with bulk, store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds),
+                            at=now) as change:
         for path, tf in team_files:
             # planned inside the write: what the plan compares with cannot change underneath
             plan = plan_team(store, tf, prune=prune, path=path)

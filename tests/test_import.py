@@ -748,3 +748,26 @@ def test_a_large_import_keeps_every_index_records_every_row_and_undoes_whole(tmp
     assert conn.execute("SELECT count(*) FROM items").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM handoffs").fetchone()[0] == 0
     conn.close()
+
+
+def test_demo_scale_rows_refer_only_to_what_exists(tmp_path, capsys, frozen_now):
+    # the scale demo loads its rows without SQLite looking up each reference; every item
+    # still names a real workflow and stage, every handoff a real item
+    db = tmp_path / "scaled.db"
+    assert run(capsys, "--db", db, "demo", "--no-tui", "--scale", "12000")[0] == 0
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("SELECT count(*) FROM events WHERE entity = 'items'").fetchone()[0] == 12000
+    assert conn.execute("SELECT count(*) FROM handoffs").fetchone()[0] == \
+        conn.execute("SELECT count(*) FROM events WHERE entity = 'handoffs'").fetchone()[0] > 0
+    # the indexes dropped for the load are all built again, as the schema makes them
+    fresh = sqlite3.connect(_fresh_schema(tmp_path / "fresh.db"))
+    indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    assert conn.execute(indexes).fetchall() == fresh.execute(indexes).fetchall()
+
+
+def _fresh_schema(path):
+    from opsweek.store import Store
+
+    Store.open(path, create=True).close()
+    return path

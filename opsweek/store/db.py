@@ -495,6 +495,19 @@ class Store:
             raise _unusable(self.path, error) from None
 
     @contextmanager
+    def bulk(self, cache_kib: int = 128 * 1024):
+        """A larger page cache on this connection for a bulk load (an import of 100,000
+        rows and more): the rows, and the indexes built once after them, sort in memory
+        instead of spilling to temporary files. The old size comes back afterwards; the
+        setting touches nothing stored (SQLite keeps it per connection)."""
+        old = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        self.conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+        try:
+            yield self
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {int(old)}")
+
+    @contextmanager
     def change(self, action: str, *, actor: str, reason: str | None = None,
                meeting_id: int | None = None, undoes: int | None = None, at: datetime | None = None):
         """One change: a write transaction whose every row edit is recorded as an Event.
@@ -604,14 +617,7 @@ class Change:
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
         del values
         if consecutive:
-            fields = ", ".join(f"'{c}', {c}" for c in sorted(columns))
-            conn.execute(
-                "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
-                " before, after, reason, undoes)"
-                f" SELECT ?, {at_column or '?'}, ?, ?, ?, ?, CAST({pk} AS TEXT), NULL, json_object({fields}), ?, ?"
-                f" FROM {table} WHERE {pk} BETWEEN ? AND ? ORDER BY {pk}",
-                (self.id, *(() if at_column else (self.at,)), self.actor, self.meeting_id, self.action, table,
-                 self.reason, self.undoes, keys[0], keys[-1]))
+            self._record_range(table, columns, keys[0], keys[-1], at_column)
             for sql in rebuild:
                 conn.execute(sql)
         else:
@@ -627,6 +633,29 @@ class Change:
             )
         self.events += len(rows)
         return keys
+
+    def record_inserted(self, table: str, columns: list[str], first: int, last: int, *,
+                        at_column: str | None = None) -> int:
+        """The events of rows ``first``..``last`` (integer keys) that this change wrote into
+        ``table`` itself (the demo's generated rows, streamed in with ``executemany``): one
+        per row, exactly as :meth:`insert_many` records rows of ``columns`` (the row as
+        stored, its keys sorted), at ``at_column``'s time or the change's. Returns how
+        many rows it recorded."""
+        count = self._record_range(table, columns, first, last, at_column)
+        self.events += count
+        return count
+
+    def _record_range(self, table: str, columns: list[str], first: int, last: int,
+                      at_column: str | None) -> int:
+        pk = PRIMARY_KEYS[table]
+        fields = ", ".join(f"'{c}', {c}" for c in sorted(columns))
+        return self.store.conn.execute(
+            "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
+            " before, after, reason, undoes)"
+            f" SELECT ?, {at_column or '?'}, ?, ?, ?, ?, CAST({pk} AS TEXT), NULL, json_object({fields}), ?, ?"
+            f" FROM {table} WHERE {pk} BETWEEN ? AND ? ORDER BY {pk}",
+            (self.id, *(() if at_column else (self.at,)), self.actor, self.meeting_id, self.action, table,
+             self.reason, self.undoes, first, last)).rowcount
 
     def update(self, table: str, key, changes: dict) -> dict:
         """Set ``changes`` on the row; records only the fields that really changed."""
