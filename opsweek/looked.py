@@ -51,13 +51,13 @@ def last_looked(db_path: Path | str, handle: str) -> datetime | None:
         return None
 
 
-def mark_looked(db_path: Path | str, handle: str, at: datetime) -> None:
-    """Record that ``handle`` looked at ``at``; a later look never goes back in time. A
-    state directory that cannot be written loses only this convenience, silently."""
-    path = _path(db_path, handle)
-    before = last_looked(db_path, handle)
+def mark_looked(db_path: Path | str, handle: str, at: datetime, before: datetime | None) -> None:
+    """Record that ``handle`` looked at ``at``; ``before`` is the mark as the caller read it
+    (:func:`last_looked`), so a look never moves it back in time. A state directory that
+    cannot be written loses only this convenience, silently."""
     if before is not None and before >= at:
         return
+    path = _path(db_path, handle)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = path.with_name(f".{path.name}.{os.getpid()}")

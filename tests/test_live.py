@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
-from tui_support import cursor_to, press, screen_text, settle
+from tui_support import cursor_to, press, screen_text, settle, within
 
 from opsweek.store import Store
 from opsweek.tui.app import make_app
@@ -23,16 +22,6 @@ def opsweek(db, me: str, *args: str) -> str:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-async def within(pilot, seconds: float, condition) -> float:
-    """Wait (no key pressed) until ``condition()`` holds; returns how long it took."""
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < seconds, f"not shown within {seconds} s"
-        await pilot.pause(0.05)
-    await settle(pilot)
-    return time.monotonic() - start
 
 
 def rows(table) -> list[str]:

@@ -16,8 +16,7 @@ import sys
 import threading
 import time
 
-from tui_support import settle
-from test_live import within
+from tui_support import settle, within
 
 from opsweek.store import Store
 from opsweek.tui.app import make_app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 from rich.console import Console
 
@@ -31,6 +32,16 @@ async def type_text(pilot, text: str) -> None:
     assert isinstance(focused, Input), f"typing into {focused!r}"
     focused.insert_text_at_cursor(text[1:])
     await settle(pilot)
+
+
+async def within(pilot, seconds: float, condition) -> float:
+    """Wait (no key pressed) until ``condition()`` holds; returns how long it took."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < seconds, f"not shown within {seconds} s"
+        await pilot.pause(0.05)
+    await settle(pilot)
+    return time.monotonic() - start
 
 
 def screen_text(app) -> str:

@@ -380,7 +380,8 @@ def mine(ctx) -> int:
     store = ctx.open_store()
     try:
         limit = None if ctx.args.json or getattr(ctx.args, "all", False) else SHOWN
-        result = read.my_work(store, me, now, today, limit=limit, looked=looked.last_looked(ctx.db_path, me))
+        seen = looked.last_looked(ctx.db_path, me)
+        result = read.my_work(store, me, now, today, limit=limit, looked=seen)
         # only the listing shows them (the JSON's keys stay as docs/mine-json.md pins them)
         raised = read.open_issues_raised_by(store, me) if not (ctx.args.json or ctx.args.check) else None
     finally:
@@ -395,5 +396,5 @@ def mine(ctx) -> int:
             Printer().line(check_line(result, overdue))
     else:
         render(result, Printer(), raised)
-        looked.mark_looked(ctx.db_path, me, now)  # a person looked: next time, what opened since
+        looked.mark_looked(ctx.db_path, me, now, seen)  # a person looked: next time, what opened since
     return 1 if ctx.args.check and overdue["total"] else 0

@@ -220,7 +220,7 @@ def meeting_start_event(store: Store, meeting_id: int) -> int:
     if first is None:
         first = store.scalar("SELECT min(id) FROM events WHERE meeting_id = ?", (meeting_id,))
     if first is None:
-        first = (store.scalar("SELECT max(id) FROM events") or 0) + 1
+        first = next_event_id(store)
     return first
 
 

@@ -37,7 +37,7 @@ from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
 from opsweek.tui.screens.steps.actions import ActionsStep, to_decide
 from opsweek.tui.screens.steps.attendance import AttendanceStep
-from opsweek.tui.screens.steps.base import About, Step
+from opsweek.tui.screens.steps.base import About, Step, active_owner
 from opsweek.tui.screens.steps.gaps import OwnershipGapsStep
 from opsweek.tui.screens.steps.handoffs import OverdueHandoffsStep
 from opsweek.tui.screens.steps.issues import IssuesStep
@@ -471,9 +471,8 @@ class SessionScreen(Screen):
         key = (kind, about.item_id, about.workflow)
         draft = self.drafts.get(key)
         if draft is None:  # an action is for the row's owner unless the facilitator says otherwise
-            owner = about.owner if kind == "action" and about.owner else ""
-            person = self.app.team.people.get(owner)
-            draft = self.drafts[key] = EntryDraft(kind, owner=owner if person and person.active else "")
+            owner = active_owner(self.app.team.people, about.owner) if kind == "action" else ""
+            draft = self.drafts[key] = EntryDraft(kind, owner=owner)
 
         def saved(entry: NewEntry | None) -> None:
             if entry is None:

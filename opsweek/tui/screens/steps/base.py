@@ -39,6 +39,13 @@ class About:
     owner: str | None = None  # who an action on it is for, unless the facilitator says otherwise
 
 
+def active_owner(people: dict, handle: str | None) -> str:
+    """``handle`` when that person is on the team and active, else "": whom an action on a
+    row is suggested for (the facilitator can always say otherwise)."""
+    person = people.get(handle) if handle else None
+    return handle if person is not None and person.active else ""
+
+
 class Step(Vertical):
     """One agenda step: a title line, a hint with its keys, and its body."""
 

@@ -19,7 +19,7 @@ from opsweek.store.records import Entry, Issue
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
 from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.app import ChangeRequested
-from opsweek.tui.screens.steps.base import About, Step
+from opsweek.tui.screens.steps.base import About, Step, active_owner
 from opsweek.tui.widgets.text import cell
 
 RANK_STYLE = "bold $accent"
@@ -108,7 +108,7 @@ class IssuesStep(Step):
         issue = self.highlighted()
         if issue is None:
             return None
-        return About(f"issue {issue.id}: {issue.text}", issue.item_id, issue.workflow)
+        return About(f"issue {issue.id}: {issue.text}", issue.item_id, issue.workflow, self.issue_owner(issue))
 
     def _open_issue(self) -> Issue | None:
         """The highlighted issue, if the session takes changes and it is still open."""
@@ -146,7 +146,8 @@ class IssuesStep(Step):
         key = ("issue", issue.id, kind)
         draft = session.drafts.get(key)
         if draft is None:  # an action is for whoever owns what the issue is about, when they can take it
-            draft = session.drafts[key] = EntryDraft(kind, owner=self.issue_owner(issue) if kind == "action" else "")
+            owner = active_owner(self.app.team.people, self.issue_owner(issue)) if kind == "action" else ""
+            draft = session.drafts[key] = EntryDraft(kind, owner=owner)
 
         def saved(entry: NewEntry | None) -> None:
             if entry is None:
@@ -166,17 +167,14 @@ class IssuesStep(Step):
         self.app.push_screen(EntryDialog(draft, self.app.team.people, about=f"issue {issue.id}: {issue.text}",
                                          week=session.week, problem=problem), saved)
 
-    def issue_owner(self, issue: Issue) -> str:
-        """The owner of the issue's item, else of its workflow, if that person is active."""
-        team = self.app.team
-        owner = None
+    def issue_owner(self, issue: Issue) -> str | None:
+        """Who owns what the issue is about: its item's owner, else its workflow's."""
         if issue.item_id is not None:
             found = read.items_by_id(self.app.store, [issue.item_id])
-            owner = found[0].owner if found else None
-        elif issue.workflow is not None:
-            owner = next((w.owner for w in team.workflows if w.key == issue.workflow), None)
-        person = team.people.get(owner) if owner else None
-        return owner if person is not None and person.active else ""
+            return found[0].owner if found else None
+        if issue.workflow is not None:
+            return next((w.owner for w in self.app.team.workflows if w.key == issue.workflow), None)
+        return None
 
     def action_drop(self) -> None:
         """x: the team will not act on it; why goes into the notes."""
