@@ -373,6 +373,13 @@ def _max_days(stages) -> set:
     return {s.max_days for s in stages}
 
 
+# stuck.FROM read through the index of open items by age (schema m012_stuck_order); its
+# partial condition (status open or blocked) is the first term of stuck.sql
+_STUCK_BY_AGE = stuck.FROM.replace("items i", "items i INDEXED BY items_open_age", 1)
+_AGE_ORDERS = (stuck.ORDER, ", ".join(f"{term} DESC" for term in stuck.ORDER.split(", ")))
+assert _STUCK_BY_AGE != stuck.FROM and stuck.ORDER == "i.stage_entered_at, i.id"
+
+
 def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: str = "1",
                params=(), limit: int = 200, offset: int = 0,
                view: ListView | None = None) -> list[tuple[Item, list[rules.Reason]]]:
@@ -380,8 +387,12 @@ def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: s
     (``view``: only those matching its filter, in its order)."""
     condition, stuck_params = stuck.sql(team.settings, now, today, _max_days(team.stages))
     match, match_params = _stuck_match(view)
-    sql = (f"SELECT i.* FROM {stuck.FROM} WHERE {condition} AND ({where}) AND {match} "
-           f"ORDER BY {order_sql(STUCK_SORTS, view, 'i.workflow')} LIMIT {int(limit)} OFFSET {int(offset)}")
+    order = order_sql(STUCK_SORTS, view, 'i.workflow')
+    # in the rule's order (or its reverse) the page walks the open items by age and stops at
+    # its last row; SQLite, without statistics, would sort every open item first
+    source = _STUCK_BY_AGE if order in _AGE_ORDERS else stuck.FROM
+    sql = (f"SELECT i.* FROM {source} WHERE {condition} AND ({where}) AND {match} "
+           f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}")
     page = [item_from(r) for r in store.query(sql, [*stuck_params, *params, *match_params])]
     return [(it, rules.stuck_reasons(it, team.stage_map.get((it.workflow, it.stage)), now, today,
                                      team.settings)) for it in page]

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from opsweek import clock, inputs, rules
 from opsweek.store import changes, read
@@ -23,6 +23,7 @@ from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.modal.text_prompt import TextPrompt
+from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.text import cell, join
 
 LATE = "bold red"
@@ -69,7 +70,7 @@ class AuditScreen(Screen):
         yield DataTable(id="audit-scores", cursor_type="row", zebra_stripes=True)
         yield Label("What is missing  —  enter (or f) on a row fixes it now", classes="section-title")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         scores = self.query_one("#audit-scores", DataTable)

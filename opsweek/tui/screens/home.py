@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from opsweek import clock, schedule
 from opsweek.agenda import STEPS
@@ -23,6 +23,7 @@ from opsweek.errors import OpsweekError
 from opsweek.tui import attention as needs
 from opsweek.tui.attention import Attention
 from opsweek.tui.screens.navigation import open_screen
+from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.health_table import HealthTable
 from opsweek.tui.widgets.text import join
 from opsweek.tui.widgets.trends import TrendPanel
@@ -63,7 +64,7 @@ class HomeScreen(Screen):
                 yield Static("", id="session-state")
         yield Label("Workflow health  —  enter opens a workflow's stages", classes="panel-title", id="health-title")
         yield HealthTable(id="home-health")
-        yield Footer()
+        yield KeysFooter()
 
     def title_line(self) -> Content:
         app = self.app
@@ -145,7 +146,7 @@ class HomeScreen(Screen):
 
     def _mount_trend(self) -> None:
         if not self.query(TrendPanel):
-            self.mount(TrendPanel(id="home-trend"), before=self.query_one(Footer))
+            self.mount(TrendPanel(id="home-trend"), before=self.query_one(KeysFooter))
 
     def session_state(self, attention: Attention) -> Content:
         lines = [self._session_now(attention)]

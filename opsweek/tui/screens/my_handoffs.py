@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from opsweek import clock, rules
 from opsweek.errors import OpsweekError
@@ -24,6 +24,7 @@ from opsweek.text import plural
 from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.modal.owner_picker import OwnerPicker
+from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.text import cell, join, numbered
 
 LATE = "bold red"
@@ -58,7 +59,7 @@ class MyHandoffsScreen(Screen):
             yield DataTable(id="mine-stuck", classes="mine-table", cursor_type="row")
             yield Label("My open actions", classes="section-title", id="mine-actions-title")
             yield DataTable(id="mine-actions", classes="mine-table", cursor_type="row")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#mine-incoming", DataTable).add_columns("Handoff", "Item", "From", "Into", "Due", "Late", "SOP")

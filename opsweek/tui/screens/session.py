@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Label
+from textual.widgets import ContentSwitcher, Label
 from textual.worker import get_current_worker
 
 from opsweek import clock
@@ -44,6 +44,7 @@ from opsweek.tui.screens.steps.issues import IssuesStep
 from opsweek.tui.screens.steps.stuck import StuckItemsStep
 from opsweek.tui.screens.steps.workflows import WorkflowsStep
 from opsweek.tui.screens.steps.wrapup import WrapUpStep
+from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.stepper import Stepper, StepLine
 from opsweek.tui.widgets.text import join
 
@@ -131,7 +132,7 @@ class SessionScreen(Screen):
             with ContentSwitcher(id="steps", initial=None):
                 for widget in STEP_WIDGETS.values():
                     yield widget()
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.following = self.read_only
@@ -295,11 +296,12 @@ class SessionScreen(Screen):
     # -- moving between steps ----------------------------------------------------------
 
     def show_step(self, key: str) -> None:
-        self.query_one("#steps", ContentSwitcher).current = f"step-{key}"
-        step = self.current_step()
-        step.load()
-        step.focus_main()
-        self.update_stepper()
+        with self.app.batch_update():  # one frame for the switch, the focus and the stepper
+            self.query_one("#steps", ContentSwitcher).current = f"step-{key}"
+            step = self.current_step()
+            step.load()
+            step.focus_main()
+            self.update_stepper()
 
     def go(self, key: str) -> None:
         if self.meeting is None or key == self.step:

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from opsweek import inputs
 from opsweek.errors import OpsweekError
@@ -22,6 +22,7 @@ from opsweek.store.records import Owns, Person
 from opsweek.tui.modal.away_dialog import AwayDialog, away_period
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.person_dialog import PersonDialog
+from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.text import cell, join
 
 LATE = "bold red"
@@ -86,7 +87,7 @@ class TeamScreen(Screen):
         yield Label("Team: who owns what, who covers, who is away", classes="screen-title")
         yield Label("", id="team-summary")
         yield DataTable(id="team-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#team-table", DataTable)

@@ -18,13 +18,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, SelectionList
+from textual.widgets import DataTable, Input, Label, SelectionList
 from textual.widgets.selection_list import Selection
 from textual.worker import get_current_worker
 
 from opsweek import clock, inputs, rules
 from opsweek.errors import InputError
 from opsweek.store import read
+from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.text import FIELD_MAX, cell, join
 
 SHOWN = 200  # rows per section; the count says how many there are in all
@@ -84,7 +85,7 @@ class WhatIfScreen(Screen):
                 for key, title in SECTIONS.items():
                     yield Label(title, classes="section-title", id=f"whatif-{key}-title")
                     yield DataTable(id=f"whatif-{key}", classes="whatif-table", cursor_type="row")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for key, columns in COLUMNS.items():

@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Label, Select, Static
+from textual.widgets import DataTable, Label, Select, Static
 
 from opsweek import clock, rules
 from opsweek.rules.bottleneck import StageLoad, WorkflowLoad
@@ -29,6 +29,7 @@ from opsweek.store import read
 from opsweek.text import one_line, plural
 from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
+from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell, join
 
@@ -219,7 +220,7 @@ class WorkflowMapScreen(Screen):
         with Vertical(id="map-detail"):
             yield Label("", id="map-stage", markup=False)
             yield PagedTable(id="map-items")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#map-items", PagedTable)

@@ -23,6 +23,8 @@ from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input
+
+from opsweek.tui.widgets.fast_table import FastTable
 from textual.worker import get_current_worker
 
 from opsweek.store.records import ListView
@@ -107,7 +109,7 @@ class ListFilter(Input):
         self.table.focus()
 
 
-class PagedTable(DataTable):
+class PagedTable(FastTable):
     """A paged, read-in-the-background list. Set ``source`` then call :meth:`reload`."""
 
     DEFAULT_CSS = """

@@ -31,10 +31,18 @@ class Stepper(Static):
     """
 
     compact = False
+    lines_shown = -1  # how many lines the stepper has (a new layout only when that changes)
+
+    def show(self, content: Content) -> None:
+        """Draw ``content``; its column has a fixed width, so the screen is laid out again
+        only when the number of lines changes (the clock ticks every second)."""
+        lines = content.plain.count("\n")
+        self.update(content, layout=lines != self.lines_shown)
+        self.lines_shown = lines
 
     def show_steps(self, lines: list[StepLine], total_seconds: int, total_target: int) -> None:
         if self.compact:
-            self.update(self.compact_lines(lines, total_seconds, total_target))
+            self.show(self.compact_lines(lines, total_seconds, total_target))
             return
         parts: list = []
         for line in lines:
@@ -54,7 +62,7 @@ class Stepper(Static):
         parts.append(("\n  total ", "dim"))
         parts.append((minutes(total_seconds), "bold $error" if over else "bold"))
         parts.append((f" / {total_target}m", "dim"))
-        self.update(Content.assemble(*parts))
+        self.show(Content.assemble(*parts))
 
     @staticmethod
     def compact_lines(lines: list[StepLine], total_seconds: int, total_target: int) -> Content:

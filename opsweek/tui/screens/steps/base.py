@@ -154,7 +154,8 @@ class Step(Vertical):
                                          week=self.session.week), picked)
 
     def show_position(self, text: str) -> None:
-        self.query_one(f"#{self.key}-position", Label).update(text)
+        # one line of a fixed width (the step's head): no new layout of the screen for it
+        self.query_one(f"#{self.key}-position", Label).update(text, layout=False)
 
     def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
         self.page_position = message.table.page_position

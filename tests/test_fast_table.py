@@ -1,0 +1,104 @@
+"""The session's lists draw their cells directly (opsweek.tui.widgets.fast_table): the same
+segments and the same column widths as Textual's DataTable, cell by cell."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.text import Text
+from textual.app import App
+from textual.strip import Strip
+from textual.widgets import DataTable
+
+from opsweek.tui.app import make_app
+from opsweek.tui.widgets.fast_table import FastTable
+from opsweek.tui.widgets.paged_table import PagedTable
+from tui_support import press, settle
+
+
+def drawn(lines) -> list[list[tuple[str, object]]]:
+    """A cell's lines as (text, style) runs, adjacent runs of one style joined."""
+    return [[(s.text, s.style) for s in Strip([s for s in line if s.text]).simplify()] for line in lines]
+
+
+def both_ways(table: FastTable, row: int, column: int, width: int, cursor: bool, hover: bool):
+    table._cell_render_cache.clear()
+    fast = table._render_cell(row, column, table.rich_style, width, cursor, hover)
+    table._cell_render_cache.clear()
+    rich = DataTable._render_cell(table, row, column, table.rich_style, width, cursor, hover)
+    table._cell_render_cache.clear()
+    return drawn(fast), drawn(rich)
+
+
+def assert_same_cells(table: FastTable) -> int:
+    checked = 0
+    for row in range(table.row_count):
+        for column_index, column in enumerate(table.ordered_columns):
+            for width in {column.get_render_width(table), 3, 7}:
+                for cursor, hover in ((False, False), (True, False), (False, True)):
+                    fast, rich = both_ways(table, row, column_index, width, cursor, hover)
+                    assert fast == rich, (row, column_index, width, cursor, hover)
+                    checked += 1
+    return checked
+
+
+class Cells(App):
+    """One FastTable of awkward cells: wide characters, styles in spans, long and empty text."""
+
+    CELLS = [
+        Text("plain"),
+        Text(""),
+        Text("a title far longer than any column it is shown in, cut with an ellipsis", overflow="ellipsis"),
+        Text("cropped without an ellipsis because its overflow is crop", overflow="crop"),
+        Text("folded by default: no overflow said at all, longer than the column"),
+        Text.assemble(("late ", "bold red"), ("by 3d", "yellow"), " · ", ("escalated", "reverse")),
+        Text("日本語のタイトル、とても長い", overflow="ellipsis"),
+        Text("emoji 🚀 in a title 🚀🚀", style="italic", overflow="ellipsis"),
+        Text("right", justify="right"),
+        Text("two\nlines"),
+        "a [b]markup[/b] string",
+        42,
+    ]
+
+    def compose(self):
+        table = FastTable(cursor_type="row", zebra_stripes=True)
+        table.add_column("narrow", width=6)
+        table.add_column("auto")
+        table.add_column("wide", width=30)
+        yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one(FastTable)
+        for n, cell in enumerate(self.CELLS):
+            table.add_row(cell, cell, cell, key=str(n))
+
+
+async def test_awkward_cells_draw_as_datatable_draws_them():
+    async with Cells().run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = pilot.app.query_one(FastTable)
+        assert assert_same_cells(table) >= len(Cells.CELLS) * 3 * 3
+
+
+async def test_the_column_widths_are_datatables():
+    async with Cells().run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = pilot.app.query_one(FastTable)
+        fast = [column.content_width for column in table.ordered_columns]
+        for column in table.ordered_columns:
+            column.content_width = 0
+        DataTable._update_dimensions(table, list(table.rows))
+        assert [column.content_width for column in table.ordered_columns] == fast
+        assert fast[1] == len("a title far longer than any column it is shown in, cut with an ellipsis")
+
+
+async def test_the_session_lists_draw_as_datatable_draws_them(demo_db):
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        checked = 0
+        for key, table_id in (("4", "#stuck-table"), ("5", "#handoffs-table"), ("6", "#gaps-table")):
+            await press(pilot, key)
+            table = app.screen.query_one(table_id, PagedTable)
+            assert table.row_count
+            checked += assert_same_cells(table)
+        assert checked > 300
