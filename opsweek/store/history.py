@@ -128,8 +128,10 @@ def edit_count(store: Store, change_id: int, *, item_id: int | None = None) -> i
 def undone_changes(store: Store) -> frozenset[int]:
     """Ids of the changes reverted by a live undo (see the module doc: an undo undone
     does not count, and what it reverted is live again)."""
+    # "+change_id": sorting the few undo rows found through the partial index events_undoes;
+    # ordered by the bare column, SQLite walks every event by change (130 ms at 100,000 items)
     pairs = store.query("SELECT DISTINCT change_id, undoes FROM events WHERE undoes IS NOT NULL"
-                        " ORDER BY change_id DESC")
+                        " ORDER BY +change_id DESC")
     return frozenset(_undone(pairs))
 
 

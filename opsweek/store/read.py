@@ -886,7 +886,11 @@ def reviewed_counts(store: Store, team: Team, now: datetime, today: date, meetin
         where, params = _live_outcomes(store, "meeting_id = ? AND step = ?", [meeting_id, step])
         ids = [r[0] for r in store.query(f"SELECT DISTINCT subject_id FROM outcomes WHERE {where}", params)]
         alias = "i" if step == "stuck" else "h"
-        left = count(f"CAST({alias}.id AS TEXT) NOT IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+        # the rows still listed and not reviewed: all listed rows less the reviewed ones still
+        # listed (those few looked up by key; a NOT IN tested every row, 400 ms at 100,000 items)
+        still_listed = count(f"{alias}.id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+                             (json.dumps(ids),)) if ids else 0
+        left = count("1", ()) - still_listed
         found[step] = (len(ids), len(ids) + left)
     where, params = _live_outcomes(store, "meeting_id = ? AND step = 'gaps'", [meeting_id])
     rows = store.query("SELECT subject, subject_id, max(outcome IN (%s)) AS fixed FROM outcomes"

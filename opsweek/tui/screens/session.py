@@ -297,7 +297,10 @@ class SessionScreen(Screen):
 
     def show_step(self, key: str) -> None:
         with self.app.batch_update():  # one frame for the switch, the focus and the stepper
-            self.query_one("#steps", ContentSwitcher).current = f"step-{key}"
+            switcher = self.query_one("#steps", ContentSwitcher)
+            if switcher.current and switcher.current != f"step-{key}":
+                switcher.query_one(f"#{switcher.current}", Step).leave()
+            switcher.current = f"step-{key}"
             step = self.current_step()
             step.load()
             step.focus_main()

@@ -313,12 +313,27 @@ class PagedTable(FastTable):
 
     # -- loading ------------------------------------------------------------------------
 
+    def blank(self) -> None:
+        """Empty the table as it leaves the screen (its step is left), remembering where its
+        cursor was: shown again, it draws no stale rows in its first frame (a whole screen of
+        cells for nothing) and :meth:`reload` puts the cursor back on the same row."""
+        current = self.current
+        if current is not None:
+            self.left_at = (self.cursor_row, current.key)
+        self.rows_data = []
+        self.clear()
+
+    left_at: tuple[int, str] | None = None
+
     def reload(self, *, keep_cursor: bool = True, count: bool = True) -> None:
         """Read the current page again (after a change), keeping the cursor where it was."""
         cursor = self.cursor_row if keep_cursor else 0
         offset = self.page_offset if keep_cursor else 0
         current = self.current
         self.keep_key = current.key if keep_cursor and current else None
+        if keep_cursor and current is None and self.left_at is not None:  # shown again after blank()
+            cursor, self.keep_key = self.left_at
+        self.left_at = None
         self.generation += 1  # pages read before the change are stale
         self.cache.clear()
         self.load(offset, max(cursor, 0), count=count)
@@ -444,8 +459,9 @@ class PagedTable(FastTable):
         # read the pages on either side now, so that crossing into them is immediate
         ahead = [o for o in (offset + self.page_size, offset - self.page_size)
                  if 0 <= o < total and o not in self.cache]
-        if ahead and self.source is not None:
-            self._read_ahead(self.source, ahead, self.total, self.page_size, self.generation, self.view)
+        if ahead and self.source is not None:  # once this page is drawn, not against its drawing
+            self.call_after_refresh(self._read_ahead, self.source, ahead, self.total, self.page_size,
+                                    self.generation, self.view)
         for stale in [o for o in self.cache if abs(o - offset) > 2 * self.page_size]:
             del self.cache[stale]
 

@@ -78,6 +78,12 @@ class Step(Vertical):
     def load(self) -> None:
         """Read the step's data again (when it is shown, and after every change)."""
 
+    def leave(self) -> None:
+        """The session moves to another step: its paged lists empty themselves (see
+        :meth:`PagedTable.blank`), so that showing this step again draws no stale rows."""
+        for table in self.query(PagedTable):
+            table.blank()
+
     def focus_main(self) -> None:
         for widget in self.query("DataTable"):
             widget.focus()
