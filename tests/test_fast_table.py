@@ -102,3 +102,52 @@ async def test_the_session_lists_draw_as_datatable_draws_them(demo_db):
             assert table.row_count
             checked += assert_same_cells(table)
         assert checked > 300
+
+
+class Twins(App):
+    """The same rows in a FastTable and in Textual's DataTable, side by side, as wide."""
+
+    CSS = "Horizontal > * { width: 1fr; height: 1fr; }"
+
+    def compose(self):
+        from textual.containers import Horizontal
+
+        with Horizontal():
+            yield FastTable(id="fast", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="rich", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        for table in self.query(DataTable):
+            table.add_column("#", width=4)
+            table.add_column("title")
+            table.add_column("why", width=14)
+            for n, cell in enumerate(Cells.CELLS[:9] * 3):
+                table.add_row(Text(f"#{n}", style="bold"), cell, Text.assemble(("late", "bold red"), " 3d"),
+                              key=str(n))
+
+
+def lines(table: DataTable) -> list[list[tuple[str, object]]]:
+    from textual.geometry import Region
+
+    table._clear_caches()
+    return [[(s.text, s.style) for s in strip.simplify()]
+            for strip in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
+
+
+async def test_whole_rows_draw_as_datatable_draws_them_wherever_the_cursor_is():
+    async with Twins().run_test(size=(150, 24)) as pilot:
+        await settle(pilot)
+        fast, rich = pilot.app.query_one("#fast", FastTable), pilot.app.query_one("#rich", DataTable)
+        assert fast.size == rich.size
+        for row in (0, 3, 8, 20):
+            fast.move_cursor(row=row)
+            rich.move_cursor(row=row)
+            drawn = {}
+            for focused in (fast, rich):  # each table focused, then not (the cursor's colours change)
+                focused.focus()
+                await settle(pilot)
+                drawn[focused.id, "focused"] = lines(focused)
+                drawn[(rich if focused is fast else fast).id, "not focused"] = lines(rich if focused is fast else fast)
+            assert drawn["fast", "focused"] == drawn["rich", "focused"], row
+            assert drawn["fast", "not focused"] == drawn["rich", "not focused"], row
+            assert drawn["fast", "focused"] != drawn["fast", "not focused"]

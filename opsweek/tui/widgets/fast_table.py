@@ -43,6 +43,97 @@ def one_line(cell: object) -> Text | None:
 class FastTable(DataTable):
     """A DataTable whose one-line text cells are measured and drawn directly."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._component_rich: dict[tuple[str, object], Style] = {}
+        self._meta_styles: dict[tuple[int, int], Style] = {}
+
+    # -- the styles of the table's parts, worked out once per state, not once per row ------
+
+    _drawing_style: Style | None = None
+
+    @property
+    def rich_style(self) -> Style:
+        """The widget's style; while a screen of lines is drawn, worked out once for all of
+        them (DataTable asks for it again for every line)."""
+        if self._drawing_style is not None:
+            return self._drawing_style
+        return super().rich_style
+
+    def render_lines(self, crop):
+        self._drawing_style = None
+        self._drawing_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing_style = None
+
+    def component_rich(self, name: str) -> Style:
+        """``get_component_styles(name).rich_style``, kept until the styles change (working
+        it out walks the widget's ancestors: a third of drawing a row)."""
+        key = (name, self._pseudo_class_state)
+        style = self._component_rich.get(key)
+        if style is None:
+            style = self._component_rich[key] = self.get_component_styles(name).rich_style
+        return style
+
+    def notify_style_update(self) -> None:
+        self._component_rich = {}
+        super().notify_style_update()
+
+    def _clear_caches(self) -> None:
+        self._component_rich = {}
+        super()._clear_caches()
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        if row_index < 0 or row_index < self.fixed_rows or not self.zebra_stripes:
+            return super()._get_row_style(row_index, base_style)
+        return self.component_rich("datatable--odd-row" if row_index % 2 else "datatable--even-row")
+
+    def _meta(self, row_index: int, column_index: int) -> Style:
+        """The mouse's metadata of a cell (which row and column a click is on)."""
+        key = (row_index, column_index)
+        style = self._meta_styles.get(key)
+        if style is None:
+            if len(self._meta_styles) > 20000:
+                self._meta_styles.clear()
+            style = self._meta_styles[key] = Style.from_meta({"row": row_index, "column": column_index})
+        return style
+
+    def _render_line_in_row(self, row_key, line_no: int, base_style: Style, cursor_location, hover_location):
+        """A body row of a row-cursor table without fixed columns or labels, drawn as
+        DataTable draws it, with the row's styles worked out once for all its cells."""
+        if (row_key is self._header_row_key or self.fixed_columns or self.cursor_type != "row"
+                or (self._labelled_row_exists and self.show_row_labels) or row_key not in self._row_locations):
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        show_cursor = self.show_cursor
+        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, "row", show_cursor,
+                     self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        cached = self._row_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        row_index = self._row_locations.get(row_key)
+        row_style = self._get_row_style(row_index, base_style)
+        cursor = row_index == cursor_location.row
+        hover = row_index == hover_location.row
+        render_cell = self._render_cell
+        scrollable_row = []
+        table_width = self._row_label_column_width
+        for column_index, column in enumerate(self.ordered_columns):
+            width = column.get_render_width(self)
+            table_width += width
+            scrollable_row.append(render_cell(row_index, column_index, row_style, width, cursor=cursor,
+                                              hover=hover)[line_no])
+        remaining_space = max(0, self.size.width - table_width)
+        extend_style, _ = self._get_styles_to_render_cell(False, False, False, hover, cursor, show_cursor,
+                                                          self._show_hover_cursor, False, False)
+        extend_style = row_style + extend_style + Style.from_meta(
+            {"row": row_index, "column": 0, "out_of_bounds": True})
+        scrollable_row.append([Segment(" " * remaining_space, extend_style)])
+        row_pair = ([], scrollable_row)
+        self._row_render_cache[cache_key] = row_pair
+        return row_pair
+
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False):
         if row_index < 0 or column_index < 0 or row_index < self.fixed_rows or column_index < self.fixed_columns:
@@ -65,7 +156,11 @@ class FastTable(DataTable):
         component_style, post_style = self._get_styles_to_render_cell(
             False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        # Rich lays pre (with the cell's metadata), the text's styles and post over each other;
+        # the metadata sets no colour, so adding it last gives the same styles, and the rest
+        # repeats from row to row (Rich's cache of added styles answers it)
+        pre_style = base_style + component_style
+        meta = self._meta(row_index, column_index)
         if text.cell_len > inner:  # cut to the column, as Rich's no-wrap line does
             text = text.copy()
             text.truncate(inner, overflow=text.overflow or "fold")
@@ -82,7 +177,8 @@ class FastTable(DataTable):
             segments.append(Segment(" " * fill, _NULL))
         if padding:
             segments.append(Segment(" " * padding, _NULL))
-        line = list(Segment.apply_style(segments, style=pre_style, post_style=post_style))
+        line = [Segment(text, pre_style + style + post_style + meta if style else pre_style + post_style + meta)
+                for text, style, _ in segments]
         lines = [line]
         cache[cache_key] = lines
         return lines

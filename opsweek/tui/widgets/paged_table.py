@@ -153,6 +153,7 @@ class PagedTable(FastTable):
         if page_size:
             self.page_size = page_size
         self.counting = False  # the first page is shown, its rows are being counted
+        self.count_asked = -1  # the generation whose rows are being counted
         self.view = ListView()
         self.column_specs: list[Column] = []
         self.laid_out_width = 0
@@ -379,9 +380,7 @@ class PagedTable(FastTable):
                         self._post_fetched(self.Fetched(rows, 0, cursor, len(rows), generation))
                         return
                     self._post_fetched(self.Fetched(rows, 0, cursor, -1, generation))
-                    if not get_current_worker().is_cancelled:  # a newer keystroke: its count instead
-                        self._post_fetched(self.Counted(source.count(*extra), generation))
-                    return
+                    return  # counted once the page is drawn (_fill), not against its drawing
                 if count:
                     total = source.count(*extra)
                 if offset >= total and total:
@@ -391,6 +390,17 @@ class PagedTable(FastTable):
             self.post_message(self.FetchFailed(str(error)))
             return
         self._post_fetched(self.Fetched(rows, offset, cursor, total, generation))
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False)
+    def _count(self, source: Source, generation: int, view: ListView) -> None:
+        """Count the list whose first page is shown (a newer keystroke cancels it)."""
+        try:
+            with self.app.reader():
+                total = source.count(*((view,) if source.filtered else ()))
+        except Exception as error:  # a locked or broken database: say so, keep the page
+            self.post_message(self.FetchFailed(str(error)))
+            return
+        self._post_fetched(self.Counted(total, generation))
 
     def _post_fetched(self, message: Message) -> None:
         if not get_current_worker().is_cancelled:
@@ -456,6 +466,9 @@ class PagedTable(FastTable):
         if rows:
             self.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=True)
         self.post_message(self.PageLoaded(self, offset, total))
+        if self.counting and self.source is not None and self.count_asked != self.generation:
+            self.count_asked = self.generation  # the first page is drawn: count the rows now
+            self.call_after_refresh(self._count, self.source, self.generation, self.view)
         # read the pages on either side now, so that crossing into them is immediate
         ahead = [o for o in (offset + self.page_size, offset - self.page_size)
                  if 0 <= o < total and o not in self.cache]
