@@ -37,7 +37,7 @@ async def test_every_step_shows_the_keys_a_new_footer_shows(demo_db):
         for number in range(1, len(STEPS) + 1):  # forward, then back: each footer changed in place
             await press(pilot, str(number))
             seen.append(await assert_as_built_anew(pilot))
-        for number in range(len(STEPS) - 1, 0, -1):
+        for number in (4, 1):  # back to where it was: the same keys again
             await press(pilot, str(number))
             assert await assert_as_built_anew(pilot) == seen[number - 1]
         assert len({tuple(k) for k in seen}) > 3  # the steps' keys differ: the footer did change

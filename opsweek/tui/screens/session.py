@@ -45,6 +45,7 @@ from opsweek.tui.screens.steps.stuck import StuckItemsStep
 from opsweek.tui.screens.steps.workflows import WorkflowsStep
 from opsweek.tui.screens.steps.wrapup import WrapUpStep
 from opsweek.tui.widgets.footer import KeysFooter
+from opsweek.tui.widgets.paged_table import PagedTable
 from opsweek.tui.widgets.stepper import Stepper, StepLine
 from opsweek.tui.widgets.text import join
 
@@ -295,16 +296,38 @@ class SessionScreen(Screen):
 
     # -- moving between steps ----------------------------------------------------------
 
+    # a step with a paged list is shown when its first page is in, or after this long
+    SWITCH_WAIT = 0.3
+    showing: str | None = None  # the step being read, to be shown when its first page is in
+
     def show_step(self, key: str) -> None:
+        """Show step ``key``. One with a paged list reads its first page while hidden and is
+        shown when it is in: one frame with its rows, where switching first drew the step
+        empty (a whole screen laid out and drawn) and then drew it again with its rows."""
+        step = self.query_one(f"#step-{key}", Step)
+        self.showing = key
+        step.load()
+        if self.meeting is not None and step.query(PagedTable):
+            self.set_timer(self.SWITCH_WAIT, lambda: self.switch_to(key))
+            return  # shown by on_paged_table_page_loaded, or by the timer
+        self.switch_to(key)
+
+    def switch_to(self, key: str) -> None:
+        if self.showing != key:  # already shown, or a newer move is being read
+            return
+        self.showing = None
         with self.app.batch_update():  # one frame for the switch, the focus and the stepper
             switcher = self.query_one("#steps", ContentSwitcher)
             if switcher.current and switcher.current != f"step-{key}":
                 switcher.query_one(f"#{switcher.current}", Step).leave()
             switcher.current = f"step-{key}"
-            step = self.current_step()
-            step.load()
+            step = self.query_one(f"#step-{key}", Step)
             step.focus_main()
             self.update_stepper()
+
+    def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
+        if self.showing is not None and self.query_one(f"#step-{self.showing}", Step) in message.table.ancestors:
+            self.switch_to(self.showing)
 
     def go(self, key: str) -> None:
         if self.meeting is None or key == self.step:
