@@ -328,6 +328,9 @@ class SessionScreen(Screen):
     def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
         if self.showing is not None and self.query_one(f"#step-{self.showing}", Step) in message.table.ancestors:
             self.switch_to(self.showing)
+        if self.counts_after_list:
+            self.counts_after_list = False
+            self.call_after_refresh(self.refresh_counts)
 
     def go(self, key: str) -> None:
         if self.meeting is None or key == self.step:
@@ -478,8 +481,18 @@ class SessionScreen(Screen):
         else:
             self.current_step().load()
         self.update_stepper()
-        self.refresh_counts()
+        self.refresh_counts_after_list()
         self.refresh_bindings()  # closed: the changing keys leave the footer
+
+    counts_after_list = False  # the stepper's counts wait for the step's list (see below)
+
+    def refresh_counts_after_list(self) -> None:
+        """The stepper's counts, read once the step's list has its page again: reading them
+        (a moment at 100,000 items) beside the page delays the row that just changed."""
+        if any(table.loading_page for table in self.current_step().query(PagedTable)):
+            self.counts_after_list = True
+        else:
+            self.refresh_counts()
 
     # -- decisions and actions, from any step ---------------------------------------------
 

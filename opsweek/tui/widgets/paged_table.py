@@ -372,17 +372,17 @@ class PagedTable(FastTable):
         extra = (view,) if source.filtered else ()
         try:
             with self.app.reader():
-                if count and offset == 0:
-                    # the first page (a new filter, sort or step) is shown before it is counted:
-                    # a keystroke repaints the rows, the count follows ("rows 1–100 of …")
-                    rows = source.page(0, page_size, *extra)
-                    if len(rows) < page_size:  # all of them: nothing left to count
+                if count:
+                    # the page (after a new filter, sort, step or change) is shown before the
+                    # list is counted: the rows repaint, the count follows ("rows 1–100 of …")
+                    rows = source.page(offset, page_size, *extra)
+                    if offset == 0 and len(rows) < page_size:  # all of them: nothing left to count
                         self._post_fetched(self.Fetched(rows, 0, cursor, len(rows), generation))
                         return
-                    self._post_fetched(self.Fetched(rows, 0, cursor, -1, generation))
-                    return  # counted once the page is drawn (_fill), not against its drawing
-                if count:
-                    total = source.count(*extra)
+                    if rows:
+                        self._post_fetched(self.Fetched(rows, offset, cursor, -1, generation))
+                        return  # counted once the page is drawn (_fill), not against its drawing
+                    total = source.count(*extra)  # the list shrank under this page: its last page
                 if offset >= total and total:
                     offset = max(0, (total - 1) // page_size * page_size)
                 rows = source.page(offset, page_size, *extra)
