@@ -21,8 +21,8 @@ from opsweek.errors import NotFound
 from opsweek.rules import actions as action_rule
 from opsweek.rules import escalation, gaps, overdue, stuck, waiting
 from opsweek.store.db import Store
-from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Issue, Item, ListView,
-                                    Meeting, Person, Stage, Workflow)
+from opsweek.store.records import (Away, CarriedAction, Entry, EscalatedWork, Escalation, Event, Handoff, Issue,
+                                    Item, ListView, Meeting, Person, Stage, Workflow)
 from opsweek.text import unknown
 
 _ts = clock.parse_stamp
@@ -921,6 +921,53 @@ def carried_actions(store: Store, meeting_id: int | None) -> list[Entry]:
                    "kind = 'action' AND (meeting_id IS NULL OR meeting_id != ?)"
                    " AND (status = 'open' OR closed_meeting_id = ?)",
                    (meeting_id, meeting_id), "due, id")
+
+
+def _carried_where(meeting_id: int | None) -> tuple[str, list]:
+    """:func:`carried_actions`' condition, on ``entries e``."""
+    if meeting_id is None:
+        return "e.kind = 'action' AND e.status = 'open'", []
+    return ("e.kind = 'action' AND (e.meeting_id IS NULL OR e.meeting_id != ?)"
+            " AND (e.status = 'open' OR e.closed_meeting_id = ?)", [meeting_id, meeting_id])
+
+
+_CARRIED_FROM = ("entries e LEFT JOIN items i ON i.id = e.item_id LEFT JOIN meetings m ON m.id = e.meeting_id")
+_CARRIED_WORKFLOW = "coalesce(e.workflow, i.workflow)"
+# the sort columns of "Last week's actions" (None: carried_actions' own order, due then id)
+CARRIED_SORTS = {
+    None: ("e.due", "e.id"),
+    "due": ("e.due", "e.id"),
+    "owner": ("e.owner", "e.due", "e.id"),
+    "action": ("e.text COLLATE NOCASE", "e.id"),
+    "from": ("m.week", "e.due", "e.id"),
+    "about": (_CARRIED_WORKFLOW, "i.title COLLATE NOCASE", "e.id"),
+}
+
+
+def _carried_match(view: ListView | None) -> tuple[str, list]:
+    return match_sql(view.text if view else "", ("e.text", "e.owner", _CARRIED_WORKFLOW, "i.title", "i.stage"),
+                     ids=("e.id", "e.item_id"), workflow=_CARRIED_WORKFLOW, owners=("e.owner",),
+                     stages=(("i.workflow", "i.stage"),))
+
+
+def carried_actions_page(store: Store, meeting_id: int | None, *, limit: int, offset: int = 0,
+                         view: ListView | None = None) -> list[CarriedAction]:
+    """:func:`carried_actions` one page at a time, each with its item's title and its
+    workflow (``view``: only those whose text, owner, item, workflow or stage match its
+    filter, in its order)."""
+    where, params = _carried_where(meeting_id)
+    match, match_params = _carried_match(view)
+    rows = store.query(
+        f"SELECT e.*, m.week AS week, i.title AS _title, {_CARRIED_WORKFLOW} AS _workflow FROM {_CARRIED_FROM}"
+        f" WHERE {where} AND {match} ORDER BY {order_sql(CARRIED_SORTS, view, _CARRIED_WORKFLOW)}"
+        f" LIMIT {int(limit)} OFFSET {int(offset)}", [*params, *match_params])
+    return [CarriedAction(entry_from(r), r["_title"], r["_workflow"]) for r in rows]
+
+
+def carried_actions_count(store: Store, meeting_id: int | None, *, view: ListView | None = None) -> int:
+    where, params = _carried_where(meeting_id)
+    match, match_params = _carried_match(view)
+    return store.scalar(f"SELECT count(*) FROM {_CARRIED_FROM} WHERE {where} AND {match}", [*params, *match_params])
 
 
 # --- raised issues (SPEC "Issue") -----------------------------------------------------
