@@ -22,7 +22,7 @@ from opsweek.rules import actions as action_rule
 from opsweek.rules import escalation, gaps, overdue, stuck, waiting
 from opsweek.store.db import Store
 from opsweek.store.records import (Away, CarriedAction, Entry, EscalatedWork, Escalation, Event, Handoff, Issue,
-                                    Item, ListView, Meeting, Person, Stage, Workflow)
+                                    Item, ListView, Meeting, Member, Owns, Person, Stage, Workflow)
 from opsweek.text import unknown
 
 _ts = clock.parse_stamp
@@ -1073,6 +1073,60 @@ def ownership(store: Store) -> dict[str, "Owns"]:
         for handle, n in store.query(sql):
             counts.setdefault(handle, [0, 0, 0, 0])[column] = n
     return {handle: Owns(*values) for handle, values in counts.items()}
+
+
+# what each person owns, as columns of ``people p`` (read.ownership counts the same rows)
+_OWNS_COLUMNS = (
+    "(SELECT count(*) FROM workflows w WHERE w.owner = p.handle AND w.status != 'retired') AS _workflows,"
+    " (SELECT count(*) FROM stages s WHERE s.owner = p.handle AND NOT s.retired) AS _stages,"
+    " (SELECT count(*) FROM items i WHERE i.owner = p.handle AND i.status IN ('open', 'blocked')) AS _items,"
+    " (SELECT count(*) FROM handoffs h WHERE h.to_owner = p.handle AND h.accepted_at IS NULL) AS _handoffs")
+# the workflows and stages a person owns, as text a filter word can be found in
+_OWNED_WORDS = (
+    "(SELECT group_concat(w.key || ' ' || w.name, ' ') FROM workflows w"
+    " WHERE w.owner = p.handle AND w.status != 'retired')",
+    "(SELECT group_concat(s.workflow || '/' || s.key || ' ' || s.name, ' ') FROM stages s"
+    " WHERE s.owner = p.handle AND NOT s.retired)",
+)
+# the sort columns of the Team screen (None: by handle, as read.people)
+TEAM_SORTS = {
+    None: ("p.handle",),
+    "handle": ("p.handle",),
+    "name": ("p.name COLLATE NOCASE", "p.handle"),
+    "active": ("p.active", "p.handle"),
+    "cover": ("p.cover", "p.handle"),
+    "workflows": ("_workflows", "p.handle"),
+    "stages": ("_stages", "p.handle"),
+    "items": ("_items", "p.handle"),
+    "handoffs": ("_handoffs", "p.handle"),
+    "role": ("p.role COLLATE NOCASE", "p.handle"),
+}
+
+
+def _team_match(view: ListView | None) -> tuple[str, list]:
+    return match_sql(view.text if view else "", ("p.handle", "p.name", "p.role", "p.cover", *_OWNED_WORDS),
+                     owners=("p.cover",))
+
+
+def team_page(store: Store, *, limit: int, offset: int = 0, view: ListView | None = None) -> list[Member]:
+    """People with what each owns (``records.Member``), by handle, one page at a time
+    (``view``: those whose handle, name, role, cover or owned workflows and stages match
+    its filter, in its order)."""
+    match, params = _team_match(view)
+    rows = store.query(f"SELECT p.*, {_OWNS_COLUMNS} FROM people p WHERE {match}"
+                       f" ORDER BY {order_sql(TEAM_SORTS, view, None)} LIMIT {int(limit)} OFFSET {int(offset)}",
+                       params)
+    away: dict[str, list[Away]] = {}
+    for row in store.query("SELECT handle, start, end FROM away WHERE handle IN (SELECT value FROM json_each(?))"
+                           " ORDER BY handle, start", (json.dumps([r["handle"] for r in rows]),)):
+        away.setdefault(row["handle"], []).append(Away(_day(row["start"]), _day(row["end"])))
+    return [Member(person_from(r, away.get(r["handle"], [])),
+                   Owns(r["_workflows"], r["_stages"], r["_items"], r["_handoffs"])) for r in rows]
+
+
+def team_count(store: Store, *, view: ListView | None = None) -> int:
+    match, params = _team_match(view)
+    return store.scalar(f"SELECT count(*) FROM people p WHERE {match}", params)
 
 
 def all_stages(store: Store) -> list[Stage]:

@@ -61,3 +61,5 @@ ListView = namedtuple("ListView", "text sort descending group", defaults=("", No
 # session that recorded it), the title of the item it is on (None: on no item), and the
 # workflow it belongs to (its own, else its item's)
 CarriedAction = namedtuple("CarriedAction", "entry title workflow")
+# a row of the Team screen: the person and what they own (``Owns``)
+Member = namedtuple("Member", "person owns")
