@@ -100,7 +100,7 @@ class TeamScreen(Screen):
         yield Label("Team: who owns what, who covers, who is away", classes="screen-title")
         with Horizontal(id="team-head"):
             yield Label("", id="team-summary")
-            yield Label("", id="team-position", classes="step-position")
+            yield Label("", id="team-position")
         table = PagedTable(id="team-table")
         table.source = Source(self.page, self.count, filtered=True)  # people have no workflow to group by
         table.set_columns(self.COLUMNS)
