@@ -723,6 +723,99 @@ def _waiting_opened(store: Store, me: str, since: datetime, today: date, limit: 
     return found
 
 
+# --- My handoffs, one list at a time (issue 14): what my_work holds, paged and filtered ---
+#
+# The TUI's My handoffs shows my_work's four lists as paged lists that a filter narrows;
+# each is the rule's condition (rules.waiting) ANDed with the view's filter, in SQL.
+
+# the sort columns of the handoff lists (None: earliest due first, which puts the overdue,
+# most overdue first, at the top)
+MY_HANDOFF_SORTS = {
+    None: ("h.due_at", "h.id"),
+    "handoff": ("h.id",),
+    "item": ("i.title COLLATE NOCASE", "h.id"),
+    "from": ("h.from_owner", "h.due_at", "h.id"),
+    "to": ("h.to_owner", "h.due_at", "h.id"),
+    "into": ("i.workflow", "h.to_stage", "h.due_at", "h.id"),
+    "due": ("h.due_at", "h.id"),
+}
+MY_ACTION_SORTS = {
+    None: tuple(action_rule.ORDER.split(", ")),
+    "action": ("e.text COLLATE NOCASE", "e.id"),
+    "due": tuple(action_rule.ORDER.split(", ")),
+    "from": ("m.week", *action_rule.ORDER.split(", ")),
+}
+
+
+def _incoming_where(store: Store, me: str, today: date) -> tuple[str, list]:
+    """Handoffs waiting for ``me`` to accept, and for the people ``me`` covers for."""
+    handles = [me, *(person.handle for person, _ in waiting.covered_people(me, people(store), today))]
+    return ("h.accepted_at IS NULL AND h.to_owner IN (SELECT value FROM json_each(?))", [json.dumps(handles)])
+
+
+def my_incoming_page(store: Store, me: str, today: date, *, limit: int, offset: int = 0,
+                     view: ListView | None = None) -> list[Handoff]:
+    """What My handoffs lists as waiting for ``me`` to accept (``to_owner`` is someone else
+    for a person I cover for), overdue first, one page at a time (``view``: only those
+    matching its filter, in its order)."""
+    where, params = _incoming_where(store, me, today)
+    match, match_params = _overdue_match(view)
+    return handoffs(store, f"{where} AND {match}", [*params, *match_params],
+                    order=order_sql(MY_HANDOFF_SORTS, view, "i.workflow"), limit=limit, offset=offset)
+
+
+def my_incoming_count(store: Store, me: str, today: date, *, view: ListView | None = None) -> int:
+    where, params = _incoming_where(store, me, today)
+    match, match_params = _overdue_match(view)
+    return store.scalar(f"SELECT count(*) FROM handoffs h JOIN items i ON i.id = h.item_id WHERE {where}"
+                        f" AND {match}", [*params, *match_params])
+
+
+def my_sent_page(store: Store, me: str, *, limit: int, offset: int = 0, view: ListView | None = None) -> list[Handoff]:
+    """Handoffs ``me`` sent that still wait on someone else (rules.waiting.sent_sql), earliest
+    due first, one page at a time (``view``: only those matching its filter, in its order)."""
+    match, match_params = _overdue_match(view)
+    return handoffs(store, f"{waiting.sent_sql()} AND {match}", [me, *match_params],
+                    order=order_sql(MY_HANDOFF_SORTS, view, "i.workflow"), limit=limit, offset=offset)
+
+
+def my_sent_count(store: Store, me: str, *, view: ListView | None = None) -> int:
+    match, match_params = _overdue_match(view)
+    return store.scalar(f"SELECT count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
+                        f" WHERE {waiting.sent_sql()} AND {match}", [me, *match_params])
+
+
+def my_stuck_page(store: Store, team: Team, me: str, now: datetime, today: date, *, limit: int, offset: int = 0,
+                  view: ListView | None = None) -> list[tuple[Item, list[rules.Reason]]]:
+    """``me``'s stuck items with their reasons (the stuck list narrowed to their open items)."""
+    return stuck_page(store, team, now, today, where=waiting.owned_open_sql("i"), params=(me,), limit=limit,
+                      offset=offset, view=view)
+
+
+def my_stuck_count(store: Store, team: Team, me: str, now: datetime, today: date, *,
+                   view: ListView | None = None) -> int:
+    return stuck_count(store, team, now, today, where=waiting.owned_open_sql("i"), params=(me,), view=view)
+
+
+def my_actions_page(store: Store, me: str, *, limit: int, offset: int = 0,
+                    view: ListView | None = None) -> list[CarriedAction]:
+    """``me``'s open actions (rules.actions), earliest due first, each with its item's title
+    and workflow, one page at a time (``view``: those matching its filter, in its order)."""
+    match, match_params = _carried_match(view)
+    rows = store.query(
+        f"SELECT e.*, m.week AS week, i.title AS _title, {_CARRIED_WORKFLOW} AS _workflow FROM {_CARRIED_FROM}"
+        f" WHERE e.owner = ? AND {action_rule.open_sql()} AND {match}"
+        f" ORDER BY {order_sql(MY_ACTION_SORTS, view, _CARRIED_WORKFLOW)} LIMIT {int(limit)} OFFSET {int(offset)}",
+        [me, *match_params])
+    return [CarriedAction(entry_from(r), r["_title"], r["_workflow"]) for r in rows]
+
+
+def my_actions_count(store: Store, me: str, *, view: ListView | None = None) -> int:
+    match, match_params = _carried_match(view)
+    return store.scalar(f"SELECT count(*) FROM {_CARRIED_FROM} WHERE e.owner = ? AND {action_rule.open_sql()}"
+                        f" AND {match}", [me, *match_params])
+
+
 def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | None = None,
             looked: datetime | None = None) -> waiting.MyWork:
     """Everything waiting on ``me``: the sections of ``opsweek mine`` (rules.waiting).
