@@ -45,7 +45,7 @@ class MyHandoffsScreen(Screen):
         Binding("r", "reload", "Refresh", show=False),
     ]
 
-    # (table id, title, hint, columns)
+    # table id -> (its title, the hint beside it, its columns)
     LISTS = {
         "mine-incoming": ("Waiting for me to accept", "a accepts, enter shows the item", [
             Column("handoff", "Handoff", sort=True), Column("item", "Item", sort=True),
