@@ -225,10 +225,10 @@ def test_undo_reverts_and_walks_back(demo_db, capsys):
     run(demo_db, capsys, "block", "31", "--reason", "courier")
     run(demo_db, capsys, "reassign", "31", "--to", "ana")
     code, out, _ = run(demo_db, capsys, "undo")
-    assert code == 0 and "undid item.reassign" in out
+    assert code == 0 and "undid: reassigned #31 from ben to ana (change " in out
     assert row(demo_db, "SELECT owner, status FROM items WHERE id = 31") == {"owner": "ben", "status": "blocked"}
     code, out, _ = run(demo_db, capsys, "undo")
-    assert code == 0 and "undid item.block" in out
+    assert code == 0 and "undid: blocked #31 — courier (change " in out
     assert row(demo_db, "SELECT owner, status FROM items WHERE id = 31") == {"owner": "ben", "status": "open"}
     assert last_event(demo_db)["action"] == "undo"  # the undo is recorded
     _, log, _ = run(demo_db, capsys, "log", "--limit", "1")

@@ -46,7 +46,7 @@ def test_an_undone_change_is_not_live_and_undo_walks_past_it(demo_db):
         blocked = last_change(store)
         assert history.latest_undoable(store, actor="ivan").id == blocked
 
-        assert changes.undo(store, actor="ivan") == "undid item.block: blocked #13"
+        assert changes.undo(store, actor="ivan") == f"undid: blocked #13 — waiting for legal (change {blocked})"
         assert not history.is_live(store, blocked) and history.is_live(store, reassigned)
         # the undo itself is never what the next undo reverts: it walks further back
         assert history.latest_undoable(store, actor="ivan").id == reassigned

@@ -171,7 +171,7 @@ def test_undo_leaves_an_opened_occurrence_alone(tmp_path):
     friday = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
     [opened_id] = recurring.tick(store, friday)
     changes.add_item(store, read.team(store), "complaints", "Typed by hand", actor="ana", now=friday)
-    assert changes.undo(store, actor="ana", mine_only=False).startswith("undid item.add")
+    assert changes.undo(store, actor="ana", mine_only=False).startswith("undid: added #")
     with pytest.raises(InputError, match="cannot undo"):  # next is the import, which the tick built on
         changes.undo(store, actor="ana", mine_only=False)
     assert store.scalar("SELECT count(*) FROM occurrences") == 1 and read.item(store, opened_id).status == "open"

@@ -356,6 +356,161 @@ def test_a_filtered_gap_list_is_the_gap_rule_narrowed(store, world, text, sort, 
     assert paged == page
 
 
+# --- the other lists (issue 14 part 5): last week's actions, the team, my handoffs ------
+
+SORTS.update({"carried": [None, "due", "owner", "action", "from", "about"],
+              "team": [None, "handle", "name", "active", "cover", "workflows", "stages", "items", "handoffs", "role"],
+              "my handoffs": [None, "handoff", "item", "from", "to", "into", "due"],
+              "my actions": [None, "action", "due", "from"]})
+
+
+def _actions_on_items(store, world) -> None:
+    """Give the world's actions what the session's actions carry: some are on an item
+    (whose title, workflow and stage a filter finds), some on a workflow, some on neither."""
+    item_ids = [it[0] for it in world["items"]]
+    with store.transaction():
+        for n, *_ in world["actions"]:
+            if n % 3 == 1 and item_ids:
+                store.conn.execute("UPDATE entries SET item_id = ? WHERE id = ?", (item_ids[n % len(item_ids)], n))
+            elif n % 3 == 2:
+                store.conn.execute("UPDATE entries SET workflow = ? WHERE id = ?", (WORKFLOWS[n % 2], n))
+
+
+def _action_fields(entry, items, names):
+    people, stage_names, workflows = names
+    item = items.get(entry.item_id)
+    workflow = entry.workflow or (item.workflow if item else None)
+    return (entry.text, entry.owner, people.get(entry.owner), workflow, workflows.get(workflow),
+            item.title if item else None, item.stage if item else None,
+            stage_names.get((item.workflow, item.stage)) if item else None)
+
+
+@AGREEMENT
+@given(world=worlds(), text=st.sampled_from(FILTERS), sort=st.sampled_from(SORTS["carried"]),
+       descending=st.booleans(), group=st.booleans(), meeting_id=st.sampled_from([None, 999]))
+def test_a_filtered_list_of_last_weeks_actions_is_the_carried_actions_narrowed(store, world, text, sort, descending,
+                                                                               group, meeting_id):
+    team = load(store, world)
+    _actions_on_items(store, world)
+    items = {it.id: it for it in read.items(store)}
+    names = _names(team)
+    expected = [e for e in read.carried_actions(store, meeting_id)
+                if _matches(text, _action_fields(e, items, names), (e.id, e.item_id))]
+    view = read.ListView(text, sort, descending, group)
+    page = read.carried_actions_page(store, meeting_id, limit=1000, view=view)
+    assert sorted(a.entry.id for a in page) == sorted(e.id for e in expected)
+    assert read.carried_actions_count(store, meeting_id, view=view) == len(expected)
+    for action in page:  # its item's title, and the workflow it belongs to
+        item = items.get(action.entry.item_id)
+        assert action.title == (item.title if item else None)
+        assert action.workflow == (action.entry.workflow or (item.workflow if item else None))
+    if (sort, descending, group) == (None, False, False):  # the step's own order, as before
+        assert [a.entry for a in page] == [e._replace(week=None) for e in expected]
+    if group:
+        assert [a.workflow or "" for a in page] == sorted(a.workflow or "" for a in page)
+    paged = [a.entry.id for start in range(0, len(expected) + 2, 2)
+             for a in read.carried_actions_page(store, meeting_id, limit=2, offset=start, view=view)]
+    assert paged == [a.entry.id for a in page]
+
+
+@AGREEMENT
+@given(world=worlds(), text=st.sampled_from(FILTERS + ["Ana", "s3", "wa/s2"]), sort=st.sampled_from(SORTS["team"]),
+       descending=st.booleans())
+def test_a_filtered_team_is_the_people_narrowed_with_what_each_owns(store, world, text, sort, descending):
+    team = load(store, world)
+    owns = read.ownership(store)
+    stages = read.all_stages(store)
+
+    def fields(person):
+        cover = team.people.get(person.cover)
+        return (person.handle, person.name, person.role, person.cover, cover.name if cover else None,
+                *(f"{w.key} {w.name}" for w in team.workflows if w.owner == person.handle and w.status != "retired"),
+                *(f"{s.workflow}/{s.key} {s.name}" for s in stages if s.owner == person.handle and not s.retired))
+
+    expected = [p for p in team.people.values() if _matches(text, fields(p))]
+    view = read.ListView(text, sort, descending)
+    page = read.team_page(store, limit=1000, view=view)
+    assert sorted(m.person.handle for m in page) == sorted(p.handle for p in expected)
+    assert read.team_count(store, view=view) == len(expected)
+    for member in page:  # the person as read.people reads them, owning what read.ownership counts
+        assert member.person == team.people[member.person.handle]
+        assert member.owns == owns.get(member.person.handle, read.Owns())
+    if sort is None and not descending:
+        assert [m.person.handle for m in page] == sorted(p.handle for p in expected)
+    if sort == "items":
+        counts = [m.owns.items for m in page]
+        assert counts == sorted(counts, reverse=descending)
+    paged = [m.person.handle for start in range(0, len(expected) + 3, 3)
+             for m in read.team_page(store, limit=3, offset=start, view=view)]
+    assert paged == [m.person.handle for m in page]
+
+
+@AGREEMENT
+@given(world=worlds(), me=st.sampled_from(HANDLES), text=st.sampled_from(FILTERS),
+       sort=st.sampled_from(SORTS["my handoffs"]), descending=st.booleans(), group=st.booleans())
+def test_my_handoffs_filtered_are_what_waits_on_me_narrowed(store, world, me, text, sort, descending, group):
+    team = load(store, world)
+    _actions_on_items(store, world)
+    now, today = world["now"], world["today"]
+    names = _names(team)
+    people, stage_names, workflows = names
+    items = {it.id: it for it in read.items(store)}
+    work = read.my_work(store, me, now, today)
+
+    def handoff_fields(h):
+        return (items[h.item_id].title, h.to_owner, h.from_owner, h.workflow, h.to_stage, h.from_stage,
+                stage_names.get((h.workflow, h.to_stage)), stage_names.get((h.workflow, h.from_stage)),
+                workflows.get(h.workflow), people.get(h.to_owner), people.get(h.from_owner))
+
+    view = read.ListView(text, sort, descending, group)
+    own_order = (sort, descending, group) == (None, False, False)
+    # waiting for me to accept: mine and those of the people I cover for, overdue first
+    incoming = sorted([*work.incoming, *(h for c in work.covering for h in c.incoming)],
+                      key=lambda h: (not rules.is_overdue(h, now), h.due_at, h.id))
+    expected = [h for h in incoming if _matches(text, handoff_fields(h), (h.id, h.item_id))]
+    page = read.my_incoming_page(store, me, today, limit=1000, view=view)
+    assert sorted(h.id for h in page) == sorted(h.id for h in expected)
+    assert read.my_incoming_count(store, me, today, view=view) == len(expected)
+    if own_order:
+        assert [h.id for h in page] == [h.id for h in expected]
+    # sent and waiting
+    expected = [h for h in work.sent if _matches(text, handoff_fields(h), (h.id, h.item_id))]
+    page = read.my_sent_page(store, me, limit=1000, view=view)
+    assert sorted(h.id for h in page) == sorted(h.id for h in expected)
+    assert read.my_sent_count(store, me, view=view) == len(expected)
+    if own_order:
+        assert [h.id for h in page] == [h.id for h in expected]
+    if sort == "due" and not group:
+        assert [h.due_at for h in page] == sorted((h.due_at for h in page), reverse=descending)
+    # my stuck items, with the reasons the rule gives
+    expected = [(it, r) for it, r in work.stuck if _matches(
+        text, (it.title, it.owner, it.workflow, it.stage, stage_names.get((it.workflow, it.stage)),
+               workflows.get(it.workflow), people.get(it.owner)), (it.id,))]
+    page = read.my_stuck_page(store, team, me, now, today, limit=1000, view=view)
+    assert sorted(it.id for it, _ in page) == sorted(it.id for it, _ in expected)
+    assert dict((it.id, r) for it, r in page) == dict((it.id, r) for it, r in expected)
+    assert read.my_stuck_count(store, team, me, now, today, view=view) == len(expected)
+
+
+@AGREEMENT
+@given(world=worlds(), me=st.sampled_from(HANDLES), text=st.sampled_from(FILTERS),
+       sort=st.sampled_from(SORTS["my actions"]), descending=st.booleans(), group=st.booleans())
+def test_my_open_actions_filtered_are_the_action_rule_narrowed(store, world, me, text, sort, descending, group):
+    team = load(store, world)
+    _actions_on_items(store, world)
+    items = {it.id: it for it in read.items(store)}
+    work = read.my_work(store, me, world["now"], world["today"])
+    expected = [e for e in work.actions if _matches(text, _action_fields(e, items, _names(team)), (e.id, e.item_id))]
+    view = read.ListView(text, sort, descending, group)
+    page = read.my_actions_page(store, me, limit=1000, view=view)
+    assert sorted(a.entry.id for a in page) == sorted(e.id for e in expected)
+    assert read.my_actions_count(store, me, view=view) == len(expected)
+    if (sort, descending, group) == (None, False, False):
+        assert [a.entry for a in page] == expected
+    if group:
+        assert [a.workflow or "" for a in page] == sorted(a.workflow or "" for a in page)
+
+
 def test_the_edges_by_hand(store):
     """Exactly at ``due_at`` a handoff is not overdue, a second later it is; exactly
     ``max_days`` in a stage is not stuck, a second more is."""

@@ -285,7 +285,7 @@ def test_undo_reverts_and_records_itself(store, frozen_now):
     changes.reassign_item(store, team, item_id, "ana", actor="carla")
     change_id = store.scalar("SELECT max(change_id) FROM events")
     message = changes.undo(store, actor="carla")
-    assert "item.reassign" in message
+    assert message == f"undid: reassigned #{item_id} from ben to ana (change {change_id})"
     assert dict(store.one("SELECT * FROM items WHERE id = ?", (item_id,))) == before
     undo_event = store.one("SELECT * FROM events WHERE id = (SELECT max(id) FROM events)")
     assert (undo_event["action"], undo_event["actor"], undo_event["undoes"]) == ("undo", "carla", change_id)

@@ -6,9 +6,10 @@ of 22"); PgDn crosses into the next page, read from the database."""
 from __future__ import annotations
 
 import pytest
-
+from textual.widgets import Input
 from tui_support import press, screen_text, settle, type_text
 
+from opsweek.store import Store, read
 from opsweek.tui.app import make_app
 from opsweek.tui.widgets.paged_table import ListFilter, PagedTable
 
@@ -145,3 +146,128 @@ async def test_overdue_handoffs_and_gaps_filter_too(demo_db, step, table_id, tex
         assert 0 < len(narrowed) < len(everything)
         assert {row.key for row in narrowed} <= {row.key for row in everything}
         assert f'filter "{text}"' in screen_text(app)
+
+
+# --- the other lists: last week's actions, the team, my handoffs --------------------------
+
+
+def label(app, widget_id: str) -> str:
+    return app.screen.query_one(widget_id).render().plain
+
+
+async def test_last_weeks_actions_filter_sort_and_group_and_space_still_marks_the_row_done(demo_db):
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await press(pilot, "2")
+        table = app.screen.query_one("#actions-table", PagedTable)
+        assert ids(table) == ["5", "3", "6", "4"]  # due first, as the step always listed them
+        assert label(app, "#actions-position") == "4 rows · 4 to decide of 4"
+
+        await press(pilot, "slash")
+        await type_text(pilot, "courier")  # the action's own words
+        assert ids(table) == ["5"] and label(app, "#actions-position") == '1 row · filter "courier" · 4 to decide of 4'
+        await press(pilot, "escape")
+        await press(pilot, "slash")
+        await type_text(pilot, "Carla")  # its owner, by name
+        assert ids(table) == ["3"]
+        await press(pilot, "escape")
+        await press(pilot, "slash")
+        await type_text(pilot, "hiring")  # the workflow it is about
+        assert ids(table) == ["6"]
+        await press(pilot, "enter")  # back on the list, the filter kept: its keys work on the row
+        await press(pilot, "space")
+        with Store.open(demo_db) as store:
+            assert read.entry(store, 6).status == "done"
+        assert ids(table) == ["6"] and "3 to decide of 4" in label(app, "#actions-position")
+        await press(pilot, "escape")
+        assert len(ids(table)) == 4 and app.focused is table
+
+        await press(pilot, "greater_than_sign", "greater_than_sign")  # due, then owner
+        owners = [row.data.entry.owner for row in table.rows_data]
+        assert owners == sorted(owners) and "owner ▲" in screen_text(app)
+        assert "sorted by owner" in label(app, "#actions-position")
+        await press(pilot, "less_than_sign")
+        assert [row.data.entry.owner for row in table.rows_data] == sorted(owners, reverse=True)
+        await press(pilot, "g")
+        first_cells = [table.get_row_at(n)[0].plain for n in range(table.row_count)]
+        # the groups in workflow order, the actions within each reversed by owner
+        assert [c for c in first_cells if c] == ["client-delivery", "complaints", "content", "hiring"]
+        assert "by workflow" in label(app, "#actions-position")
+
+
+async def test_the_team_filters_by_name_cover_and_what_they_own_and_sorts_by_a_column(demo_db):
+    app = make_app(demo_db, me="ivan", start="team")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#team-table", PagedTable)
+        assert len(ids(table)) == 10 and label(app, "#team-position") == "10 rows"
+
+        await press(pilot, "slash")
+        await type_text(pilot, "Jensen")  # carla by name, and the two she covers for
+        assert ids(table) == ["carla", "dev", "ivan"]
+        assert label(app, "#team-position") == '3 rows · filter "Jensen"'
+        await press(pilot, "escape")
+        await press(pilot, "slash")
+        await type_text(pilot, "hiring")  # who owns the hiring workflow or one of its stages
+        assert ids(table) == ["eve", "ivan"]
+        await press(pilot, "enter")  # back on the list: e edits the highlighted person as before
+        await press(pilot, "down", "e")
+        assert app.screen.query_one("#form-handle", Input).value == "ivan"  # the second of the two
+        await press(pilot, "escape")
+        await press(pilot, "escape")  # clears the filter
+        assert len(ids(table)) == 10
+        await press(pilot, "escape")  # nothing to clear: back where the team was opened from
+        assert app.screen.__class__.__name__ == "HomeScreen"
+
+
+async def test_the_team_sorts_by_what_each_owns_and_has_no_workflows_to_group_by(demo_db):
+    app = make_app(demo_db, me="ivan", start="team")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#team-table", PagedTable)
+        for _ in range(7):  # handle, name, active, cover, workflows, stages, items
+            await press(pilot, "greater_than_sign")
+        items = [row.data.owns.items for row in table.rows_data]
+        assert items == sorted(items) and "Items ▲" in screen_text(app)
+        await press(pilot, "less_than_sign")
+        assert [row.data.owns.items for row in table.rows_data] == sorted(items, reverse=True)
+        assert label(app, "#team-position") == "10 rows · sorted by Items, reversed"
+        await press(pilot, "g")
+        assert "this list has no workflows to group by" in [str(n.message) for n in app._notifications]
+
+
+async def test_my_handoffs_each_list_filters_and_sorts_and_says_where_it_is(demo_db, monkeypatch):
+    monkeypatch.setattr(PagedTable, "page_size", 2)  # ben's four stuck items: two pages
+    app = make_app(demo_db, me="ben", start="mine")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        stuck = app.screen.query_one("#mine-stuck", PagedTable)
+        assert ids(stuck) == ["38", "40"]
+        assert "My stuck items (4)  —  rows 1–2 of 4" in label(app, "#mine-stuck-title")
+        assert "4 stuck" in label(app, "#mine-summary")  # the summary counts them all
+        stuck.focus()
+        await press(pilot, "pagedown", "pagedown")  # across into the second page
+        assert ids(stuck) == ["31", "33"] and "rows 3–4 of 4" in label(app, "#mine-stuck-title")
+
+        await press(pilot, "slash")
+        await type_text(pilot, "triage")  # the stage
+        assert ids(stuck) == ["31", "33"]
+        assert label(app, "#mine-stuck-title") == 'My stuck items (2)  —  2 rows · filter "triage"'
+        await press(pilot, "escape")
+        await press(pilot, "greater_than_sign")  # by title
+        assert ids(stuck) == ["33", "40"] and "Item ▲" in screen_text(app)  # "Delivery…", "Late…"
+        assert "sorted by Item" in label(app, "#mine-stuck-title")
+
+        # a filter that matches nothing keeps the list (and its filter line) on screen
+        incoming = app.screen.query_one("#mine-incoming", PagedTable)
+        incoming.focus()
+        await press(pilot, "slash")
+        await type_text(pilot, "nonesuch")
+        assert ids(incoming) == [] and incoming.display
+        assert 'no rows match · filter "nonesuch"' in label(app, "#mine-incoming-title")
+        await press(pilot, "escape")  # cleared: ben's handoff is back, and a accepts it
+        assert ids(incoming) == ["10"]
+        await press(pilot, "a")
+        assert ids(incoming) == [] and not incoming.display
+        assert "Waiting for me to accept (0)" in label(app, "#mine-incoming-title")

@@ -346,3 +346,34 @@ async def test_someone_not_on_the_team_is_asked_who_facilitates(demo_db):
         await press(pilot, "enter")
         meeting = app.screen.meeting
         assert meeting.facilitator == "fay"
+
+
+# a key's own name where its character belongs: "right_square_bracket", "greater_than_sign"
+RAW_KEY = re.compile(r"\((?:[a-z]+_[a-z_]+|plus|slash|minus|comma|full_stop)\)|: (?:[a-z]+_[a-z_]+|plus|slash)$")
+
+
+async def test_every_key_the_palette_and_footer_show_reads_as_a_key(demo_db):
+    """The palette said "Next workflow (right_square_bracket)"; on every screen, and in
+    every session step, it names keys as the footer does: "]", "+", "/"."""
+    app = make_app(demo_db, me="ivan")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        seen: dict[str, str] = {}
+        for name in ("home", "workflows", "audit", "whatif", "mine", "team", "meeting"):
+            app.show(name)
+            await settle(pilot)
+            steps = [str(n) for n in range(1, 10)] if name == "meeting" else [""]
+            for step in steps:
+                if step:
+                    await press(pilot, step)
+                for command in app.get_system_commands(app.screen):
+                    seen[command.title] = command.help
+                for binding in (active.binding for active in app.screen.active_bindings.values()):
+                    if binding.show:
+                        seen[f"footer {binding.description}"] = f"({app.get_key_display(binding)})"
+            await press(pilot, "escape")
+        assert seen["Next workflow (])"] == "key on workflow map: ]"
+        assert seen["Add person (+)"].endswith(": +")
+        assert seen["Filter (/)"].endswith(": /")
+        raw = {title: help for title, help in seen.items() if RAW_KEY.search(title) or RAW_KEY.search(help)}
+        assert raw == {}

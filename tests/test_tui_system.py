@@ -262,7 +262,7 @@ async def test_the_home_trend_shows_more_than_one_week(demo_db):
 
 
 @pytest.mark.parametrize("name, key", [("audit", "Fix owner (o)"), ("mine", "Accept handoff (a)"),
-                                       ("workflows", "Next workflow (right_square_bracket)")])
+                                       ("workflows", "Next workflow (])")])
 async def test_the_palette_reaches_each_screens_actions(demo_db, name, key):
     app = make_app(demo_db, me="ana")
     async with app.run_test(size=SIZE) as pilot:

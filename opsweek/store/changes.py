@@ -20,7 +20,7 @@ from opsweek.errors import InputError, NotFound
 from opsweek.store import history, read
 from opsweek.store.db import Store
 from opsweek.store.records import Outcome
-from opsweek.text import clean_text, is_slug, unknown
+from opsweek.text import clean_text, is_slug, one_line, unknown
 
 # Bookkeeping of a running session: recorded, but not what ctrl+z / undo should revert.
 # A tick's openings are not undone either: undoing one would let the next tick open that
@@ -836,11 +836,14 @@ def undo_last(store: Store, *, actor: str, meeting_id: int | None = None,
 
 
 def undo(store: Store, *, actor: str, meeting_id: int | None = None, mine_only: bool = True) -> str:
-    """:func:`undo_last`, returning one line saying what was undone: the action's name
-    (which scripts match on) and then, in words, what it had done, and by whom if not ``actor``."""
+    """:func:`undo_last`, returning one line saying what was undone, in words as the TUI
+    and the wrap-up say it ("undid: blocked #13 — waiting on legal (change 38)"): what it
+    had done, its reason, by whom if not ``actor``, and the change's number (``opsweek
+    log`` lists it, with the action's name for scripts)."""
     target = undo_last(store, actor=actor, meeting_id=meeting_id, mine_only=mine_only)
     by = "" if target.actor == actor else f" by {target.actor}"
-    return f"undid {target.action}: {history.describe_change(store, target)}{by}"
+    why = f" — {one_line(target.reason)}" if target.reason and target.undoes is None else ""
+    return f"undid: {history.describe_change(store, target)}{why}{by} (change {target.id})"
 
 
 def _check_unchanged(store: Store, edit: history.Edit, words: str) -> None:

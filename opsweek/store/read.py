@@ -21,8 +21,8 @@ from opsweek.errors import NotFound
 from opsweek.rules import actions as action_rule
 from opsweek.rules import escalation, gaps, overdue, stuck, waiting
 from opsweek.store.db import Store
-from opsweek.store.records import (Away, Entry, EscalatedWork, Escalation, Event, Handoff, Issue, Item, ListView,
-                                    Meeting, Person, Stage, Workflow)
+from opsweek.store.records import (Away, CarriedAction, Entry, EscalatedWork, Escalation, Event, Handoff, Issue,
+                                    Item, ListView, Meeting, Member, Owns, Person, Stage, Workflow)
 from opsweek.text import unknown
 
 _ts = clock.parse_stamp
@@ -734,6 +734,99 @@ def _waiting_opened(store: Store, me: str, since: datetime, today: date, limit: 
     return found
 
 
+# --- My handoffs, one list at a time (issue 14): what my_work holds, paged and filtered ---
+#
+# The TUI's My handoffs shows my_work's four lists as paged lists that a filter narrows;
+# each is the rule's condition (rules.waiting) ANDed with the view's filter, in SQL.
+
+# the sort columns of the handoff lists (None: earliest due first, which puts the overdue,
+# most overdue first, at the top)
+MY_HANDOFF_SORTS = {
+    None: ("h.due_at", "h.id"),
+    "handoff": ("h.id",),
+    "item": ("i.title COLLATE NOCASE", "h.id"),
+    "from": ("h.from_owner", "h.due_at", "h.id"),
+    "to": ("h.to_owner", "h.due_at", "h.id"),
+    "into": ("i.workflow", "h.to_stage", "h.due_at", "h.id"),
+    "due": ("h.due_at", "h.id"),
+}
+MY_ACTION_SORTS = {
+    None: tuple(action_rule.ORDER.split(", ")),
+    "action": ("e.text COLLATE NOCASE", "e.id"),
+    "due": tuple(action_rule.ORDER.split(", ")),
+    "from": ("m.week", *action_rule.ORDER.split(", ")),
+}
+
+
+def _incoming_where(store: Store, me: str, today: date) -> tuple[str, list]:
+    """Handoffs waiting for ``me`` to accept, and for the people ``me`` covers for."""
+    handles = [me, *(person.handle for person, _ in waiting.covered_people(me, people(store), today))]
+    return ("h.accepted_at IS NULL AND h.to_owner IN (SELECT value FROM json_each(?))", [json.dumps(handles)])
+
+
+def my_incoming_page(store: Store, me: str, today: date, *, limit: int, offset: int = 0,
+                     view: ListView | None = None) -> list[Handoff]:
+    """What My handoffs lists as waiting for ``me`` to accept (``to_owner`` is someone else
+    for a person I cover for), overdue first, one page at a time (``view``: only those
+    matching its filter, in its order)."""
+    where, params = _incoming_where(store, me, today)
+    match, match_params = _overdue_match(view)
+    return handoffs(store, f"{where} AND {match}", [*params, *match_params],
+                    order=order_sql(MY_HANDOFF_SORTS, view, "i.workflow"), limit=limit, offset=offset)
+
+
+def my_incoming_count(store: Store, me: str, today: date, *, view: ListView | None = None) -> int:
+    where, params = _incoming_where(store, me, today)
+    match, match_params = _overdue_match(view)
+    return store.scalar(f"SELECT count(*) FROM handoffs h JOIN items i ON i.id = h.item_id WHERE {where}"
+                        f" AND {match}", [*params, *match_params])
+
+
+def my_sent_page(store: Store, me: str, *, limit: int, offset: int = 0, view: ListView | None = None) -> list[Handoff]:
+    """Handoffs ``me`` sent that still wait on someone else (rules.waiting.sent_sql), earliest
+    due first, one page at a time (``view``: only those matching its filter, in its order)."""
+    match, match_params = _overdue_match(view)
+    return handoffs(store, f"{waiting.sent_sql()} AND {match}", [me, *match_params],
+                    order=order_sql(MY_HANDOFF_SORTS, view, "i.workflow"), limit=limit, offset=offset)
+
+
+def my_sent_count(store: Store, me: str, *, view: ListView | None = None) -> int:
+    match, match_params = _overdue_match(view)
+    return store.scalar(f"SELECT count(*) FROM handoffs h JOIN items i ON i.id = h.item_id"
+                        f" WHERE {waiting.sent_sql()} AND {match}", [me, *match_params])
+
+
+def my_stuck_page(store: Store, team: Team, me: str, now: datetime, today: date, *, limit: int, offset: int = 0,
+                  view: ListView | None = None) -> list[tuple[Item, list[rules.Reason]]]:
+    """``me``'s stuck items with their reasons (the stuck list narrowed to their open items)."""
+    return stuck_page(store, team, now, today, where=waiting.owned_open_sql("i"), params=(me,), limit=limit,
+                      offset=offset, view=view)
+
+
+def my_stuck_count(store: Store, team: Team, me: str, now: datetime, today: date, *,
+                   view: ListView | None = None) -> int:
+    return stuck_count(store, team, now, today, where=waiting.owned_open_sql("i"), params=(me,), view=view)
+
+
+def my_actions_page(store: Store, me: str, *, limit: int, offset: int = 0,
+                    view: ListView | None = None) -> list[CarriedAction]:
+    """``me``'s open actions (rules.actions), earliest due first, each with its item's title
+    and workflow, one page at a time (``view``: those matching its filter, in its order)."""
+    match, match_params = _carried_match(view)
+    rows = store.query(
+        f"SELECT e.*, m.week AS week, i.title AS _title, {_CARRIED_WORKFLOW} AS _workflow FROM {_CARRIED_FROM}"
+        f" WHERE e.owner = ? AND {action_rule.open_sql()} AND {match}"
+        f" ORDER BY {order_sql(MY_ACTION_SORTS, view, _CARRIED_WORKFLOW)} LIMIT {int(limit)} OFFSET {int(offset)}",
+        [me, *match_params])
+    return [CarriedAction(entry_from(r), r["_title"], r["_workflow"]) for r in rows]
+
+
+def my_actions_count(store: Store, me: str, *, view: ListView | None = None) -> int:
+    match, match_params = _carried_match(view)
+    return store.scalar(f"SELECT count(*) FROM {_CARRIED_FROM} WHERE e.owner = ? AND {action_rule.open_sql()}"
+                        f" AND {match}", [me, *match_params])
+
+
 def my_work(store: Store, me: str, now: datetime, today: date, *, limit: int | None = None,
             looked: datetime | None = None) -> waiting.MyWork:
     """Everything waiting on ``me``: the sections of ``opsweek mine`` (rules.waiting).
@@ -938,6 +1031,53 @@ def carried_actions(store: Store, meeting_id: int | None) -> list[Entry]:
                    (meeting_id, meeting_id), "due, id")
 
 
+def _carried_where(meeting_id: int | None) -> tuple[str, list]:
+    """:func:`carried_actions`' condition, on ``entries e``."""
+    if meeting_id is None:
+        return "e.kind = 'action' AND e.status = 'open'", []
+    return ("e.kind = 'action' AND (e.meeting_id IS NULL OR e.meeting_id != ?)"
+            " AND (e.status = 'open' OR e.closed_meeting_id = ?)", [meeting_id, meeting_id])
+
+
+_CARRIED_FROM = ("entries e LEFT JOIN items i ON i.id = e.item_id LEFT JOIN meetings m ON m.id = e.meeting_id")
+_CARRIED_WORKFLOW = "coalesce(e.workflow, i.workflow)"
+# the sort columns of "Last week's actions" (None: carried_actions' own order, due then id)
+CARRIED_SORTS = {
+    None: ("e.due", "e.id"),
+    "due": ("e.due", "e.id"),
+    "owner": ("e.owner", "e.due", "e.id"),
+    "action": ("e.text COLLATE NOCASE", "e.id"),
+    "from": ("m.week", "e.due", "e.id"),
+    "about": (_CARRIED_WORKFLOW, "i.title COLLATE NOCASE", "e.id"),
+}
+
+
+def _carried_match(view: ListView | None) -> tuple[str, list]:
+    return match_sql(view.text if view else "", ("e.text", "e.owner", _CARRIED_WORKFLOW, "i.title", "i.stage"),
+                     ids=("e.id", "e.item_id"), workflow=_CARRIED_WORKFLOW, owners=("e.owner",),
+                     stages=(("i.workflow", "i.stage"),))
+
+
+def carried_actions_page(store: Store, meeting_id: int | None, *, limit: int, offset: int = 0,
+                         view: ListView | None = None) -> list[CarriedAction]:
+    """:func:`carried_actions` one page at a time, each with its item's title and its
+    workflow (``view``: only those whose text, owner, item, workflow or stage match its
+    filter, in its order)."""
+    where, params = _carried_where(meeting_id)
+    match, match_params = _carried_match(view)
+    rows = store.query(
+        f"SELECT e.*, m.week AS week, i.title AS _title, {_CARRIED_WORKFLOW} AS _workflow FROM {_CARRIED_FROM}"
+        f" WHERE {where} AND {match} ORDER BY {order_sql(CARRIED_SORTS, view, _CARRIED_WORKFLOW)}"
+        f" LIMIT {int(limit)} OFFSET {int(offset)}", [*params, *match_params])
+    return [CarriedAction(entry_from(r), r["_title"], r["_workflow"]) for r in rows]
+
+
+def carried_actions_count(store: Store, meeting_id: int | None, *, view: ListView | None = None) -> int:
+    where, params = _carried_where(meeting_id)
+    match, match_params = _carried_match(view)
+    return store.scalar(f"SELECT count(*) FROM {_CARRIED_FROM} WHERE {where} AND {match}", [*params, *match_params])
+
+
 # --- raised issues (SPEC "Issue") -----------------------------------------------------
 
 # the first session an issue was on the list of: the one it was raised in, else the
@@ -1041,6 +1181,60 @@ def ownership(store: Store) -> dict[str, "Owns"]:
         for handle, n in store.query(sql):
             counts.setdefault(handle, [0, 0, 0, 0])[column] = n
     return {handle: Owns(*values) for handle, values in counts.items()}
+
+
+# what each person owns, as columns of ``people p`` (read.ownership counts the same rows)
+_OWNS_COLUMNS = (
+    "(SELECT count(*) FROM workflows w WHERE w.owner = p.handle AND w.status != 'retired') AS _workflows,"
+    " (SELECT count(*) FROM stages s WHERE s.owner = p.handle AND NOT s.retired) AS _stages,"
+    " (SELECT count(*) FROM items i WHERE i.owner = p.handle AND i.status IN ('open', 'blocked')) AS _items,"
+    " (SELECT count(*) FROM handoffs h WHERE h.to_owner = p.handle AND h.accepted_at IS NULL) AS _handoffs")
+# the workflows and stages a person owns, as text a filter word can be found in
+_OWNED_WORDS = (
+    "(SELECT group_concat(w.key || ' ' || w.name, ' ') FROM workflows w"
+    " WHERE w.owner = p.handle AND w.status != 'retired')",
+    "(SELECT group_concat(s.workflow || '/' || s.key || ' ' || s.name, ' ') FROM stages s"
+    " WHERE s.owner = p.handle AND NOT s.retired)",
+)
+# the sort columns of the Team screen (None: by handle, as read.people)
+TEAM_SORTS = {
+    None: ("p.handle",),
+    "handle": ("p.handle",),
+    "name": ("p.name COLLATE NOCASE", "p.handle"),
+    "active": ("p.active", "p.handle"),
+    "cover": ("p.cover", "p.handle"),
+    "workflows": ("_workflows", "p.handle"),
+    "stages": ("_stages", "p.handle"),
+    "items": ("_items", "p.handle"),
+    "handoffs": ("_handoffs", "p.handle"),
+    "role": ("p.role COLLATE NOCASE", "p.handle"),
+}
+
+
+def _team_match(view: ListView | None) -> tuple[str, list]:
+    return match_sql(view.text if view else "", ("p.handle", "p.name", "p.role", "p.cover", *_OWNED_WORDS),
+                     owners=("p.cover",))
+
+
+def team_page(store: Store, *, limit: int, offset: int = 0, view: ListView | None = None) -> list[Member]:
+    """People with what each owns (``records.Member``), by handle, one page at a time
+    (``view``: those whose handle, name, role, cover or owned workflows and stages match
+    its filter, in its order)."""
+    match, params = _team_match(view)
+    rows = store.query(f"SELECT p.*, {_OWNS_COLUMNS} FROM people p WHERE {match}"
+                       f" ORDER BY {order_sql(TEAM_SORTS, view, None)} LIMIT {int(limit)} OFFSET {int(offset)}",
+                       params)
+    away: dict[str, list[Away]] = {}
+    for row in store.query("SELECT handle, start, end FROM away WHERE handle IN (SELECT value FROM json_each(?))"
+                           " ORDER BY handle, start", (json.dumps([r["handle"] for r in rows]),)):
+        away.setdefault(row["handle"], []).append(Away(_day(row["start"]), _day(row["end"])))
+    return [Member(person_from(r, away.get(r["handle"], [])),
+                   Owns(r["_workflows"], r["_stages"], r["_items"], r["_handoffs"])) for r in rows]
+
+
+def team_count(store: Store, *, view: ListView | None = None) -> int:
+    match, params = _team_match(view)
+    return store.scalar(f"SELECT count(*) FROM people p WHERE {match}", params)
 
 
 def all_stages(store: Store) -> list[Stage]:

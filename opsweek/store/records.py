@@ -57,3 +57,9 @@ Issue = namedtuple("Issue", "id text raised_by raised_at meeting_id item_id work
 # in the title, owner, workflow or stage), sorted by ``sort`` (a column of that list; None:
 # the list's own order), ``descending`` (that order reversed), ``group``: by workflow first
 ListView = namedtuple("ListView", "text sort descending group", defaults=("", None, False, False))
+# an action the session's "Last week's actions" step lists: the entry (``week``: of the
+# session that recorded it), the title of the item it is on (None: on no item), and the
+# workflow it belongs to (its own, else its item's)
+CarriedAction = namedtuple("CarriedAction", "entry title workflow")
+# a row of the Team screen: the person and what they own (``Owns``)
+Member = namedtuple("Member", "person owns")

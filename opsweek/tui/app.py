@@ -466,8 +466,8 @@ class OpsweekApp(App):
             if (id(node), binding.action) in seen:
                 continue
             seen.add((id(node), binding.action))
-            yield SystemCommand(f"{binding.description} ({binding.key})",
-                                f"{where_words(node, screen)}: {binding.key_display or binding.key}",
+            key = self.get_key_display(binding)  # "]" and "+", never "right_square_bracket"
+            yield SystemCommand(f"{binding.description} ({key})", f"{where_words(node, screen)}: {key}",
                                 lambda action=binding.action, node=node: self.run_action(action, node))
 
     # -- global actions -------------------------------------------------------------

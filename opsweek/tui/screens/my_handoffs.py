@@ -25,6 +25,7 @@ from opsweek.tui.app import ChangeRequested
 from opsweek.tui.modal.item_details import ItemDetails
 from opsweek.tui.modal.owner_picker import OwnerPicker
 from opsweek.tui.widgets.footer import KeysFooter
+from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell, join, numbered
 
 LATE = "bold red"
@@ -33,7 +34,11 @@ GOOD = "green"
 
 
 class MyHandoffsScreen(Screen):
-    """The personal view for ``app.me`` (asks who you are when the app does not know)."""
+    """The personal view for ``app.me`` (asks who you are when the app does not know).
+
+    Each of its four lists is paged and read in SQL: ``/`` filters the focused one as you
+    type (item, people, workflow or stage), ``>`` / ``<`` sort it, ``g`` groups it by workflow.
+    """
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -41,36 +46,53 @@ class MyHandoffsScreen(Screen):
         Binding("r", "reload", "Refresh", show=False),
     ]
 
+    # table id -> (its title, the hint beside it, its columns)
+    LISTS = {
+        "mine-incoming": ("Waiting for me to accept", "a accepts, enter shows the item", [
+            Column("handoff", "Handoff", sort=True), Column("item", "Item", sort=True),
+            Column("from", "From", sort=True), Column("into", "Into", sort=True), Column("due", "Due", sort=True),
+            Column("late", "Late"), Column("sop", "SOP")]),
+        "mine-sent": ("Handoffs I sent that wait", "", [
+            Column("handoff", "Handoff", sort=True), Column("item", "Item", sort=True),
+            Column("to", "To", sort=True), Column("into", "Into", sort=True), Column("due", "Due", sort=True),
+            Column("waiting", "Waiting")]),
+        "mine-stuck": ("My stuck items", "enter shows the item", [
+            Column("title", "Item", sort=True), Column("workflow", "Where", sort=True), Column("why", "Why stuck")]),
+        "mine-actions": ("My open actions", "", [
+            Column("action", "Action", sort=True), Column("due", "Due", sort=True),
+            Column("from", "From the session of", sort=True)]),
+    }
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.mine: MyWork | None = None
-        self.incoming: list = []   # (handoff, covering-for handle or None), in table order
+        self.mine: MyWork | None = None  # the summary's counts (each list reads its own rows)
 
     def compose(self) -> ComposeResult:
         yield Label("My handoffs", classes="screen-title", id="mine-title")
+        sources = {
+            "mine-incoming": Source(self.incoming_page, self.incoming_count, filtered=True,
+                                    group=lambda row: row[0].workflow),
+            "mine-sent": Source(self.sent_page, self.sent_count, filtered=True, group=lambda h: h.workflow),
+            "mine-stuck": Source(self.stuck_page, self.stuck_count, filtered=True, group=lambda it: it.workflow),
+            "mine-actions": Source(self.actions_page, self.actions_count, filtered=True,
+                                   group=lambda action: action.workflow or "no workflow"),
+        }
         with VerticalScroll(id="mine-body"):
             yield Label("", id="mine-summary", classes="hint")
-            yield Label("Waiting for me to accept  —  a accepts, enter shows the item", classes="section-title",
-                        id="mine-incoming-title")
-            yield DataTable(id="mine-incoming", classes="mine-table", cursor_type="row")
-            yield Label("Handoffs I sent that wait", classes="section-title", id="mine-sent-title")
-            yield DataTable(id="mine-sent", classes="mine-table", cursor_type="row")
-            yield Label("My stuck items", classes="section-title", id="mine-stuck-title")
-            yield DataTable(id="mine-stuck", classes="mine-table", cursor_type="row")
-            yield Label("My open actions", classes="section-title", id="mine-actions-title")
-            yield DataTable(id="mine-actions", classes="mine-table", cursor_type="row")
+            for table_id, (title, hint, columns) in self.LISTS.items():
+                yield Label(title, classes="section-title", id=f"{table_id}-title")
+                table = PagedTable(id=table_id, classes="mine-table")
+                table.source = sources[table_id]
+                table.set_columns(columns)
+                yield table
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#mine-incoming", DataTable).add_columns("Handoff", "Item", "From", "Into", "Due", "Late", "SOP")
-        self.query_one("#mine-sent", DataTable).add_columns("Handoff", "Item", "To", "Into", "Due", "Waiting")
-        self.query_one("#mine-stuck", DataTable).add_columns("Item", "Where", "Why stuck")
-        self.query_one("#mine-actions", DataTable).add_columns("Action", "Due", "From the session of")
         if self.app.me:
             self.reload()
         else:
             self.ask_who()
-        self.query_one("#mine-incoming", DataTable).focus()
+        self.query_one("#mine-incoming", PagedTable).focus()
 
     def ask_who(self) -> None:
         def picked(handle: str | None) -> None:
@@ -89,8 +111,8 @@ class MyHandoffsScreen(Screen):
         app = self.app
         if not app.me:
             return
-        try:
-            mine = self.mine = read.my_work(app.store, app.me, app.now(), app.today())
+        try:  # the summary: each list's first rows and the totals of the longer ones
+            mine = self.mine = read.my_work(app.store, app.me, app.now(), app.today(), limit=PagedTable.page_size)
         except OpsweekError as error:
             self.notify(str(error), severity="error", markup=False)
             return
@@ -101,111 +123,114 @@ class MyHandoffsScreen(Screen):
         if mine.empty():
             summary = join(("Nothing is waiting on you.", GOOD))
         else:
-            summary = join(f"{len(self.all_incoming(mine))} to accept  ·  {len(mine.sent)} sent and waiting  ·  "
-                           f"{len(mine.stuck)} stuck  ·  {plural(len(mine.actions), 'open action')}  ·  ",
-                           (f"{overdue['total']} overdue", LATE if overdue["total"] else GOOD))
+            incoming = mine.size("incoming")[0] + sum(mine.covering_size(c, "incoming")[0] for c in mine.covering)
+            stuck, actions = mine.size("stuck")[0], mine.size("actions")[0]
+            summary = join(f"{incoming:,} to accept  ·  {mine.size('sent')[0]:,} sent and waiting  ·  "
+                           f"{stuck:,} stuck  ·  {plural(actions, 'open action')}  ·  ",
+                           (f"{overdue['total']:,} overdue", LATE if overdue["total"] else GOOD))
         self.query_one("#mine-summary", Label).update(summary)
-        self.fill_incoming(mine)
-        self.fill_sent(mine)
-        self.fill_stuck(mine)
-        self.fill_actions(mine)
+        for table in self.query(PagedTable):
+            table.reload()
 
-    @staticmethod
-    def all_incoming(mine: MyWork) -> list:
-        rows = [(h, None) for h in mine.incoming]
-        for covering in mine.covering:
-            rows += [(h, covering.person.handle) for h in covering.incoming]
-        # overdue first (most overdue first), then by due time
-        rows.sort(key=lambda pair: (not rules.is_overdue(pair[0], mine.now), pair[0].due_at, pair[0].id))
-        return rows
+    # each list's rows, read in a worker thread (``app.store`` is the worker's connection)
 
-    def _refill(self, table_id: str, rows: list) -> None:
-        table = self.query_one(table_id, DataTable)
-        cursor = table.cursor_row
-        keys = [row.key.value for row in table.ordered_rows]
-        was = keys[cursor] if 0 <= cursor < len(keys) else None
-        table.clear()
-        for key, cells in rows:
-            table.add_row(*cells, key=key)
-        if rows:
-            now = [key for key, _ in rows]
-            if was in now:  # the same row, when a change elsewhere moved it (live reloads)
-                cursor = now.index(was)
-            table.move_cursor(row=max(0, min(cursor, len(rows) - 1)))
-        table.display = bool(rows)
+    def incoming_count(self, view=None) -> int:
+        return read.my_incoming_count(self.app.store, self.app.me, self.app.today(), view=view)
 
-    def fill_incoming(self, mine: MyWork) -> None:
-        self.incoming = self.all_incoming(mine)
+    def incoming_page(self, offset: int, limit: int, view=None) -> list[Row]:
+        app = self.app
+        me, now = app.me, app.now()
+        stages = app.team.stage_map
         rows = []
-        for h, covering in self.incoming:
-            stage = mine.stages.get((h.workflow, h.to_stage))
-            late = rules.lateness(h, mine.now)
+        for h in read.my_incoming_page(app.store, me, app.today(), limit=limit, offset=offset, view=view):
+            covering = h.to_owner if h.to_owner != me else None
+            stage = stages.get((h.workflow, h.to_stage))
+            late = rules.lateness(h, now)
             item = f"#{h.item_id} {h.title}" + (f"  (covering for {covering})" if covering else "")
-            rows.append((str(h.id), [
+            rows.append(Row(str(h.id), (
                 cell(str(h.id)), cell(item), cell(h.from_owner or h.from_stage),
                 cell(f"{h.workflow}/{h.to_stage}"), cell(clock.show(h.due_at)),
                 Text(clock.humanize(late), style=LATE) if late else Text("on time", style=GOOD),
                 cell(stage.sop if stage and stage.sop else "no SOP", "" if stage and stage.sop else WARN),
-            ]))
-        self._refill("#mine-incoming", rows)
-        self._title("#mine-incoming-title", "Waiting for me to accept", len(rows),
-                    "a accepts, enter shows the item")
+            ), (h, covering)))
+        return rows
 
-    def fill_sent(self, mine: MyWork) -> None:
+    def sent_count(self, view=None) -> int:
+        return read.my_sent_count(self.app.store, self.app.me, view=view)
+
+    def sent_page(self, offset: int, limit: int, view=None) -> list[Row]:
+        now = self.app.now()
         rows = []
-        for h in mine.sent:
-            late = rules.lateness(h, mine.now)
-            rows.append((str(h.id), [
+        for h in read.my_sent_page(self.app.store, self.app.me, limit=limit, offset=offset, view=view):
+            late = rules.lateness(h, now)
+            rows.append(Row(str(h.id), (
                 cell(str(h.id)), cell(f"#{h.item_id} {h.title}"), cell(h.to_owner or "nobody", "" if h.to_owner else LATE),
                 cell(f"{h.workflow}/{h.to_stage}"), cell(clock.show(h.due_at)),
-                Text(f"{clock.humanize(mine.now - h.sent_at)}" + (f", {clock.humanize(late)} late" if late else ""),
+                Text(f"{clock.humanize(now - h.sent_at)}" + (f", {clock.humanize(late)} late" if late else ""),
                      style=LATE if late else ""),
-            ]))
-        self._refill("#mine-sent", rows)
-        self._title("#mine-sent-title", "Handoffs I sent that wait", len(rows))
+            ), h))
+        return rows
 
-    def fill_stuck(self, mine: MyWork) -> None:
+    def stuck_count(self, view=None) -> int:
+        app = self.app
+        return read.my_stuck_count(app.store, app.team, app.me, app.now(), app.today(), view=view)
+
+    def stuck_page(self, offset: int, limit: int, view=None) -> list[Row]:
+        app = self.app
         rows = []
-        for item, reasons in mine.stuck:
-            rows.append((str(item.id), [
+        for item, reasons in read.my_stuck_page(app.store, app.team, app.me, app.now(), app.today(), limit=limit,
+                                                offset=offset, view=view):
+            rows.append(Row(str(item.id), (
                 cell(f"#{item.id} {item.title}"), cell(f"{item.workflow}/{item.stage}"),
                 cell("; ".join(r.text for r in reasons), LATE if any(r.kind in ("blocked", "past_due")
                                                                      for r in reasons) else WARN),
-            ]))
-        self._refill("#mine-stuck", rows)
-        self._title("#mine-stuck-title", "My stuck items", len(rows), "enter shows the item")
+            ), item))
+        return rows
 
-    def fill_actions(self, mine: MyWork) -> None:
+    def actions_count(self, view=None) -> int:
+        return read.my_actions_count(self.app.store, self.app.me, view=view)
+
+    def actions_page(self, offset: int, limit: int, view=None) -> list[Row]:
+        today = self.app.today()
         rows = []
-        for action in mine.actions:
-            overdue = mine.action_overdue(action)
-            rows.append((str(action.id), [
-                numbered(action.id, action.text), cell(action.due.isoformat() if action.due else "", LATE if overdue else ""),
-                cell(action.week or ""),
-            ]))
-        self._refill("#mine-actions", rows)
-        self._title("#mine-actions-title", "My open actions", len(rows))
+        for action in read.my_actions_page(self.app.store, self.app.me, limit=limit, offset=offset, view=view):
+            entry = action.entry
+            overdue = entry.due is not None and entry.due < today
+            rows.append(Row(str(entry.id), (
+                numbered(entry.id, entry.text), cell(entry.due.isoformat() if entry.due else "", LATE if overdue else ""),
+                cell(entry.week or ""),
+            ), action))
+        return rows
 
-    def _title(self, label_id: str, text: str, count: int, hint: str = "") -> None:
-        parts: list = [text, (f" ({count})", "bold" if count else "dim")]
-        if count == 0:
+    def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
+        """A list came: its title says how many and where the list is; an empty one (not
+        narrowed by a filter) hides."""
+        table = message.table
+        title, hint, _ = self.LISTS[table.id]
+        narrowed = bool(table.view.text.strip())
+        table.display = bool(table.total) or narrowed
+        parts: list = [title, (f" ({table.total:,})" if table.total >= 0 else " (…)",
+                               "bold" if table.total else "dim")]
+        if table.total == 0 and not narrowed:
             parts.append(("  none", "dim"))
+        elif table.view_words() or table.total > len(table.rows_data):
+            parts.append((f"  —  {table.page_position}", "dim"))
         elif hint:
             parts.append((f"  —  {hint}", "dim"))
-        self.query_one(label_id, Label).update(join(*parts))
+        self.query_one(f"#{table.id}-title", Label).update(join(*parts))
 
     # -- keys ---------------------------------------------------------------------------
 
     def action_accept(self) -> None:
-        table = self.query_one("#mine-incoming", DataTable)
-        if not self.incoming:
+        table = self.query_one("#mine-incoming", PagedTable)
+        if not table.rows_data:
             self.notify("nothing is waiting for you to accept", severity="warning")
             return
         if not table.has_focus:
             table.focus()
             self.notify("pick the handoff to accept, then press a again", markup=False)
             return
-        handoff, _ = self.incoming[max(0, min(table.cursor_row, len(self.incoming) - 1))]
+        handoff, _ = table.current.data
         self.post_message(ChangeRequested(
             changes.accept_handoff, (handoff.id,), reload="always",
             success=f"accepted handoff {handoff.id}: #{handoff.item_id} is now in {handoff.to_stage}"))
@@ -217,17 +242,17 @@ class MyHandoffsScreen(Screen):
             self.app.push_screen(ItemDetails(item_id))
 
     def item_of(self, table: DataTable, row: int) -> int | None:
-        mine = self.mine
-        if mine is None or row < 0:
+        if not isinstance(table, PagedTable) or not 0 <= row < len(table.rows_data):
             return None
-        if table.id == "mine-incoming" and row < len(self.incoming):
-            return self.incoming[row][0].item_id
-        if table.id == "mine-sent" and row < len(mine.sent):
-            return mine.sent[row].item_id
-        if table.id == "mine-stuck" and row < len(mine.stuck):
-            return mine.stuck[row][0].id
-        if table.id == "mine-actions" and row < len(mine.actions):
-            return mine.actions[row].item_id
+        data = table.rows_data[row].data
+        if table.id == "mine-incoming":
+            return data[0].item_id
+        if table.id == "mine-sent":
+            return data.item_id
+        if table.id == "mine-stuck":
+            return data.id
+        if table.id == "mine-actions":
+            return data.entry.item_id
         return None
 
     def action_reload(self) -> None:

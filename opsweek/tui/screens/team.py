@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
@@ -23,6 +24,7 @@ from opsweek.tui.modal.away_dialog import AwayDialog, away_period
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.person_dialog import PersonDialog
 from opsweek.tui.widgets.footer import KeysFooter
+from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell, join
 
 LATE = "bold red"
@@ -67,7 +69,8 @@ def count_cell(n: int, style: str = "") -> Text:
 
 
 class TeamScreen(Screen):
-    """Everyone on the team, and the keys to keep them current."""
+    """Everyone on the team, and the keys to keep them current. A paged list that ``/``
+    filters (handle, name, role, cover, what they own) and ``>`` / ``<`` sort."""
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -79,74 +82,89 @@ class TeamScreen(Screen):
         Binding("r", "reload", "Refresh", show=False),
     ]
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.people: list[Person] = []
+    # what matters in a session first; the role (also in the edit dialog) last, so that
+    # 80 columns show who is there, who covers and what each owns
+    COLUMNS = [
+        Column("handle", "Handle", sort=True),
+        Column("name", "Name", width=14, sort=True),
+        Column("active", "Act", sort=True),
+        Column("cover", "Cover", sort=True),
+        Column("away", "Away"),
+        Column("workflows", "Wf", sort=True),
+        Column("stages", "Stages", sort=True),
+        Column("items", "Items", sort=True),
+        Column("handoffs", "Handoffs", sort=True),
+        Column("role", "Role", sort=True),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Label("Team: who owns what, who covers, who is away", classes="screen-title")
-        yield Label("", id="team-summary")
-        yield DataTable(id="team-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="team-head"):
+            yield Label("", id="team-summary")
+            yield Label("", id="team-position")
+        table = PagedTable(id="team-table")
+        table.filter_hint = "handle, name, role, cover or what they own"
+        table.source = Source(self.page, self.count, filtered=True)  # people have no workflow to group by
+        table.set_columns(self.COLUMNS)
+        yield table
         yield KeysFooter()
 
+    loaded = False
+
     def on_mount(self) -> None:
-        table = self.query_one("#team-table", DataTable)
-        # what matters in a session first; the role (also in the edit dialog) last, so that
-        # 80 columns show who is there, who covers and what each owns
-        table.add_column("Handle", key="handle")
-        table.add_column("Name", key="name", width=14)
-        table.add_column("Act", key="active")
-        table.add_column("Cover", key="cover")
-        table.add_column("Away", key="away")
-        table.add_column("Wf", key="workflows")
-        table.add_column("Stages", key="stages")
-        table.add_column("Items", key="items")
-        table.add_column("Handoffs", key="handoffs")
-        table.add_column("Role", key="role")
         self.reload()
-        table.focus()
+        self.query_one("#team-table", PagedTable).focus()
 
     # -- reading ------------------------------------------------------------------------
+
+    def count(self, view=None) -> int:
+        return read.team_count(self.app.store, view=view)
+
+    def page(self, offset: int, limit: int, view=None) -> list[Row]:
+        today = self.app.today()
+        rows = []
+        for member in read.team_page(self.app.store, limit=limit, offset=offset, view=view):
+            person, owned = member
+            # an inactive person who still owns work is an ownership gap: shown in red
+            lost = LATE if not person.active else ""
+            rows.append(Row(person.handle, (
+                cell(person.handle, "bold"), cell(person.name),
+                cell("yes") if person.active else cell("no", LATE),
+                cell(person.cover or "—", "" if person.cover else "dim"), away_cell(person, today),
+                count_cell(owned.workflows, lost), count_cell(owned.stages, lost), count_cell(owned.items, lost),
+                count_cell(owned.handoffs, lost), cell(person.role, "dim")), member))
+        return rows
 
     def reload(self) -> None:
         """Read the team again (after a change or an undo), keeping the cursor on the same person."""
         app = self.app
         today = app.today()
-        everyone = read.people(app.store)
-        owns = read.ownership(app.store)
-        table = self.query_one("#team-table", DataTable)
-        current = self.current
-        table.clear()
-        self.people = list(everyone.values())
-        for person in self.people:
-            mine = owns.get(person.handle)
-            owned = mine or Owns()
-            # an inactive person who still owns work is an ownership gap: shown in red
-            lost = LATE if not person.active else ""
-            table.add_row(
-                cell(person.handle, "bold"), cell(person.name),
-                cell("yes") if person.active else cell("no", LATE),
-                cell(person.cover or "—", "" if person.cover else "dim"), away_cell(person, today),
-                count_cell(owned.workflows, lost), count_cell(owned.stages, lost), count_cell(owned.items, lost),
-                count_cell(owned.handoffs, lost), cell(person.role, "dim"),
-                key=person.handle)
-        if current is not None and current.handle in everyone:
-            table.move_cursor(row=[p.handle for p in self.people].index(current.handle))
-        away = [p.handle for p in self.people if p.active and any(a.start <= today <= a.end for a in p.away)]
-        inactive = [p.handle for p in self.people if not p.active]
-        parts: list = [f"{len(self.people)} people"]
+        everyone = list(read.people(app.store).values())
+        self.loaded = True
+        self.query_one("#team-table", PagedTable).reload()
+        away = [p.handle for p in everyone if p.active and any(a.start <= today <= a.end for a in p.away)]
+        inactive = [p.handle for p in everyone if not p.active]
+        parts: list = [f"{len(everyone)} people"]
         if away:
             parts += ["  ·  away today: ", (", ".join(away), WARN)]
         if inactive:
             parts += ["  ·  inactive: ", (", ".join(inactive), "dim")]
         self.query_one("#team-summary", Label).update(join(*parts))
 
+    wanted: str | None = None  # whom the cursor goes to once the page being read comes
+
+    def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
+        table = message.table
+        keys = [row.key for row in table.rows_data]
+        if self.wanted in keys:
+            table.move_cursor(row=keys.index(self.wanted))
+            self.wanted = None
+        self.query_one("#team-position", Label).update(table.page_position)
+
     @property
     def current(self) -> Person | None:
-        table = self.query_one("#team-table", DataTable)
-        if 0 <= table.cursor_row < len(self.people):
-            return self.people[table.cursor_row]
-        return None
+        row = self.query_one("#team-table", PagedTable).current
+        return row.data.person if row else None
 
     # -- changes ------------------------------------------------------------------------
 
@@ -246,9 +264,13 @@ class TeamScreen(Screen):
         app.push_screen(Confirm(question, detail=detail), answered)
 
     def select(self, handle: str) -> None:
-        keys = [p.handle for p in self.people]
-        if handle in keys:
-            self.query_one("#team-table", DataTable).move_cursor(row=keys.index(handle))
+        """Put the cursor on ``handle`` (once the page being read has come, if one is)."""
+        table = self.query_one("#team-table", PagedTable)
+        keys = [row.key for row in table.rows_data]
+        if handle in keys and not table.loading_page:
+            table.move_cursor(row=keys.index(handle))
+        else:
+            self.wanted = handle  # the page being read puts the cursor on them
 
     @on(DataTable.RowSelected, "#team-table")
     def person_chosen(self, event: DataTable.RowSelected) -> None:
@@ -261,5 +283,5 @@ class TeamScreen(Screen):
         self.app.pop_screen()
 
     def on_screen_resume(self) -> None:
-        if self.people:
+        if self.loaded:  # coming back from a dialog or another screen (not the first showing)
             self.reload()

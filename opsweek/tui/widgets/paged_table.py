@@ -94,7 +94,7 @@ class ListFilter(Input):
     ]
 
     def __init__(self, table: "PagedTable", value: str = ""):
-        super().__init__(value=value, placeholder="filter: title, owner, workflow or stage · escape clears",
+        super().__init__(value=value, placeholder=f"filter: {table.filter_hint} · escape clears",
                          classes="list-filter", max_length=200)
         self.table = table
 
@@ -119,6 +119,7 @@ class PagedTable(FastTable):
     """
 
     page_size = 100
+    filter_hint = "title, owner, workflow or stage"  # what the filter looks in (its placeholder)
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -240,6 +241,8 @@ class PagedTable(FastTable):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "sort", "reverse", "group", "clear_filter"):
+            if action == "clear_filter" and not self.view.text and not self._filter_bars():
+                return False  # nothing to clear: escape (and the footer) are the screen's
             return self.source is not None and self.source.filtered
         return True
 
@@ -251,6 +254,7 @@ class PagedTable(FastTable):
         regroup = view.group != self.view.group or view.sort != self.view.sort \
             or view.descending != self.view.descending
         self.view = view
+        self.refresh_bindings()  # escape clears a filter now, or is the screen's again
         if regroup:
             self.rows_data = []
             self._lay_out(force=True)
@@ -264,6 +268,7 @@ class PagedTable(FastTable):
             bar.remove()
         self.change_view(text="")
         self.focus()
+        self.call_after_refresh(self.refresh_bindings)  # the bar is gone: escape is the screen's
 
     def _filter_bars(self) -> list[ListFilter]:
         return [bar for bar in (self.parent.children if self.parent else []) if isinstance(bar, ListFilter)
@@ -277,6 +282,7 @@ class PagedTable(FastTable):
         bar = ListFilter(self, self.view.text)
         self.parent.mount(bar, before=self)
         bar.focus()
+        self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
         if not self.view.text and not self._filter_bars():

@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable
 
 from opsweek import clock, inputs
-from opsweek.store import changes, history, meetings, read
+from opsweek.store import changes, history, read
 from opsweek.store.records import Entry
 from opsweek.tui.modal.text_prompt import TextPrompt
 from opsweek.tui.screens.steps.base import LATE_STYLE, About, Step
+from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
 from opsweek.tui.widgets.text import cell, numbered
 
 
@@ -42,32 +42,42 @@ class ActionsStep(Step):
         Binding("x", "drop", "Drop"),
     ]
 
+    # the short columns first, so the due date is never cut off by a long action; "/"
+    # filters by the action, its owner, its item, workflow or stage (read.carried_actions_page)
+    COLUMNS = [
+        Column("state", "state"),
+        Column("due", "due", sort=True),
+        Column("owner", "owner", sort=True),
+        Column("action", "action", sort=True),
+        Column("from", "from", sort=True),
+        Column("about", "about", sort=True),
+    ]
+
     def __init__(self) -> None:
         super().__init__()
-        self.actions: list[Entry] = []
+        self.deciding = (0, 0)  # (to decide, carried in all), for the position line
 
     def body(self) -> ComposeResult:
-        table = DataTable(id="actions-table", cursor_type="row", zebra_stripes=True)
-        # the short columns first, so the due date is never cut off by a long action
-        table.add_columns("state", "due", "owner", "action", "from", "about")
+        table = PagedTable(id="actions-table")
+        table.source = Source(self.page, self.count, filtered=True,
+                              group=lambda carried: carried.workflow or "no workflow")
+        table.set_columns(self.COLUMNS)
         yield table
 
-    def load(self) -> None:
-        session = self.session
-        if session.meeting is None:
-            return
+    # -- the list, read in a worker thread ------------------------------------------------
+
+    def count(self, view=None) -> int:
+        return read.carried_actions_count(self.app.store, self.session.meeting_id, view=view)
+
+    def page(self, offset: int, limit: int, view=None) -> list[Row]:
         store = self.app.store
-        previous = self.highlighted()
-        was = str(previous.id) if previous else None
-        self.actions = read.carried_actions(store, session.meeting_id)
-        carried = carried_here(store, session.meeting_id)
-        weeks = meetings.weeks(store)
-        titles = read.item_titles(store, [e.item_id for e in self.actions if e.item_id])
-        table = self.query_one("#actions-table", DataTable)
-        cursor = table.cursor_row
-        table.clear()
+        meeting_id = self.session.meeting_id
+        found = read.carried_actions_page(store, meeting_id, limit=limit, offset=offset, view=view)
+        carried = carried_here(store, meeting_id)
         today = self.app.today()
-        for entry in self.actions:
+        rows = []
+        for action in found:
+            entry = action.entry
             if entry.status == "done":
                 state = Text("✓ done", style="bold green")
             elif entry.status == "dropped":
@@ -77,22 +87,33 @@ class ActionsStep(Step):
             else:
                 state = Text("open", style="bold")
             late = entry.status == "open" and entry.due is not None and entry.due < today
-            about = f"#{entry.item_id} {titles.get(entry.item_id, '')}" if entry.item_id else entry.workflow or ""
-            table.add_row(state, cell(entry.due.isoformat() if entry.due else "", LATE_STYLE if late else ""),
-                          self.owner_cell(entry.owner), numbered(entry.id, entry.text),
-                          cell(weeks.get(entry.meeting_id, "")), cell(about), key=str(entry.id))
-        keys = [str(e.id) for e in self.actions]
-        if self.actions:  # stay on the same action when the list reorders (a new due date)
-            table.move_cursor(row=keys.index(was) if was in keys else min(max(cursor, 0), len(keys) - 1))
-        still_open = sum(1 for e in self.actions if e.status == "open" and e.id not in carried)
-        self.show_position(f"{still_open} to decide of {len(self.actions)}" if self.actions
-                           else "nothing carried over")
+            about = f"#{entry.item_id} {action.title or ''}" if entry.item_id else entry.workflow or ""
+            rows.append(Row(str(entry.id), (
+                state, cell(entry.due.isoformat() if entry.due else "", LATE_STYLE if late else ""),
+                self.owner_cell(entry.owner), numbered(entry.id, entry.text), cell(entry.week or ""),
+                cell(about)), action))
+        return rows
+
+    def load(self) -> None:
+        session = self.session
+        if session.meeting is None:
+            return
+        store = self.app.store
+        self.deciding = (to_decide(store, session.meeting_id), read.carried_actions_count(store, session.meeting_id))
+        self.query_one(PagedTable).reload()  # stays on the same action when the list reorders
+
+    def show_reviewed(self) -> None:
+        """The page position, then how many actions are still to decide ("2 to decide of 3")."""
+        open_, of = self.deciding
+        if not of:
+            self.show_position("nothing carried over")
+            return
+        position = self.page_position
+        self.show_position((f"{position} · " if position else "") + f"{open_} to decide of {of}")
 
     def highlighted(self) -> Entry | None:
-        table = self.query_one("#actions-table", DataTable)
-        if not self.actions or not 0 <= table.cursor_row < len(self.actions):
-            return None
-        return self.actions[table.cursor_row]
+        row = self.query_one(PagedTable).current
+        return row.data.entry if row else None
 
     def about(self) -> About | None:
         entry = self.highlighted()
