@@ -274,14 +274,17 @@ class PagedTable(FastTable):
         return [bar for bar in (self.parent.children if self.parent else []) if isinstance(bar, ListFilter)
                 and bar.table is self]
 
-    def action_filter(self) -> None:
+    async def action_filter(self) -> None:
         bars = self._filter_bars()
         if bars:
             bars[0].focus()
             return
         bar = ListFilter(self, self.view.text)
-        self.parent.mount(bar, before=self)
-        bar.focus()
+        # mounted and focused before the next key is handled: keys typed right after "/" no
+        # longer reach the list's own bindings ("/ana" typed fast recorded an action for "a")
+        await self.parent.mount(bar, before=self)
+        self.screen.set_focus(bar)  # now (Widget.focus waits for the next message)
+
         self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
