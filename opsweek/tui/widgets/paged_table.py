@@ -15,6 +15,7 @@ workflow; the header says the sort, and :attr:`PagedTable.page_position` where t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import perf_counter, thread_time
 from typing import Any, Callable, Sequence
 
 from rich.text import Text
@@ -346,7 +347,35 @@ class PagedTable(FastTable):
         self.left_at = None
         self.generation += 1  # pages read before the change are stale
         self.cache.clear()
+        if count and self.read_ms is not None and self.read_ms < self.READ_AT_ONCE_MS and self._read_at_once(
+                offset, max(cursor, 0)):
+            return
         self.load(offset, max(cursor, 0), count=count)
+
+    # A list whose page last took less than this (its thread's own time) is read again at once,
+    # on the UI thread,
+    # when it is reloaded (a change, a step shown again): its row shows the change in the
+    # frame that closes the dialog, with no wait for a thread. A slower list keeps its worker.
+    READ_AT_ONCE_MS = 40.0
+    read_ms: float | None = None  # how long the last page took to read (in its worker)
+
+    def _read_at_once(self, offset: int, cursor: int) -> bool:
+        """Read the page at ``offset`` now and show it (its count follows); False when it
+        could not be (the list shrank under it, or the read failed): then a worker reads it."""
+        source = self.source
+        if source is None:
+            return False
+        started = perf_counter()
+        try:
+            rows = source.page(offset, self.page_size, *((self.view,) if source.filtered else ()))
+        except Exception:
+            return False
+        self.read_ms = (perf_counter() - started) * 1000
+        if not rows and offset:
+            return False
+        total = len(rows) if offset == 0 and len(rows) < self.page_size else -1
+        self._fill(rows, offset, cursor, total)
+        return True
 
     def load(self, offset: int, cursor: int = 0, *, count: bool = True) -> None:
         if self.source is None:
@@ -384,7 +413,9 @@ class PagedTable(FastTable):
                 if count:
                     # the page (after a new filter, sort, step or change) is shown before the
                     # list is counted: the rows repaint, the count follows ("rows 1–100 of …")
+                    started = thread_time()  # the thread's own time: not its waits for the UI
                     rows = source.page(offset, page_size, *extra)
+                    self.read_ms = (thread_time() - started) * 1000
                     if offset == 0 and len(rows) < page_size:  # all of them: nothing left to count
                         self._post_fetched(self.Fetched(rows, 0, cursor, len(rows), generation))
                         return
