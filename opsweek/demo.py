@@ -130,6 +130,11 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
             store.conn.execute("PRAGMA journal_mode = DELETE")
             store.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
             store.conn.execute("PRAGMA temp_store = MEMORY")
+            # nobody reads the file before it is complete, and an interrupted build is
+            # thrown away: its hundreds of commits (the past sessions' changes) need not
+            # each wait for the disk; the last one does (synchronous again, below), and
+            # that waits for every page written before it
+            store.conn.execute("PRAGMA synchronous = OFF")
             if scale is None:
                 _build_sample(store, now)
             else:
@@ -140,6 +145,7 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
                 store.conn.execute("PRAGMA threads = 2")  # the index builds sort in two threads
                 generate(store, scale, now)
                 store.conn.execute("PRAGMA foreign_keys = ON")
+            store.conn.execute("PRAGMA synchronous = NORMAL")
             with store.change("demo", actor=DEMO_ACTOR, at=now) as change:
                 change.insert("settings", {"key": "demo", "value": "1"})
             # the demo's past weeks are recorded as its history tells them, at build time
