@@ -750,13 +750,13 @@ def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime |
     (naming them) unless ``force``; ``prune`` retires what a team file no longer lists.
     The count ``changes`` is how many row edits the team files made (0: nothing new).
     """
-    with _no_gc():
+    with paused_collector():
         return _import_files(store, paths, actor=actor, now=now or clock.now(), replace=replace, force=force,
                              prune=prune)
 
 
 @contextmanager
-def _no_gc():
+def paused_collector():
     """Python's cycle collector paused while a file is read, checked and written: the
     rows of a large import are hundreds of thousands of new objects that live until it
     ends, and each collection would walk them all again (most of a large import's
