@@ -610,8 +610,7 @@ class Change:
         writes each event's JSON in SQLite (``json_object``, the row as stored, its keys
         sorted); and a batch at least as large as the table it goes into rebuilds that
         table's indexes once at the end instead of updating them row by row (in this same
-        transaction, so a failure leaves them as they were), and so do the events' indexes
-        that the new events do not simply extend at their end.
+        transaction, so a failure leaves them as they were).
         """
         if not rows:
             return []
@@ -640,9 +639,7 @@ class Change:
             values = [(key, *row) for key, row in zip(keys, values)]
         consecutive = (at_of is None and type(keys[0]) is int and keys == list(range(keys[0], keys[0] + len(keys)))
                        and (at_column is None or at_column in columns))
-        # the events' indexes too, but for those their rows extend at the end (_APPENDED)
-        rebuild = [*defer_indexes(conn, table, len(rows)), *defer_indexes(conn, "events", len(rows))] \
-            if consecutive else []
+        rebuild = defer_indexes(conn, table, len(rows)) if consecutive else []
         conn.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
         del values
