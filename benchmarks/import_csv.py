@@ -5,7 +5,11 @@ transaction with its events), ``--runs`` times (default 3), each interleaved wit
 reference; the medians are reported, with the process's CPU time beside the wall time
 (on a busy machine the difference is mostly waiting for a core).
 
-    .venv/bin/python benchmarks/import_csv.py [--rows N] [--runs N] [--keep DIR] [--profile] [--json]
+    .venv/bin/python benchmarks/import_csv.py [--rows N] [--runs N] [--keep DIR] [--profile] [--json] [--as-is]
+
+Each process runs as an installed opsweek does, with bytecode caches (a private
+``PYTHONPYCACHEPREFIX``, warmed first, even where the environment sets
+``PYTHONDONTWRITEBYTECODE``); ``--as-is`` keeps the environment untouched.
 
 Targets (issue 16): import at most 3 s, and the dump round trip (``opsweek dump`` of the
 imported database, and ``opsweek import`` of that dump into a fresh one) at most 5 s each
@@ -96,6 +100,7 @@ def main() -> int:
     parser.add_argument("--no-dump", action="store_true", help="time the CSV import only")
     parser.add_argument("--runs", type=int, default=3, help="times each is run (medians), interleaved with its reference")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON (for all.py)")
+    parser.add_argument("--as-is", action="store_true", help="do not touch the bytecode settings")
     args = parser.parse_args()
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
 
@@ -109,6 +114,11 @@ def main() -> int:
         say(f"wrote {args.rows:,} rows ({handoffs:,} with a pending handoff) in "
             f"{time.perf_counter() - started:.1f} s: {items} ({items.stat().st_size / 1e6:.1f} MB)")
         env = {**os.environ, "OPSWEEK_DB": str(db), "OPSWEEK_ME": "bench"}
+        if not args.as_is:  # as an installed opsweek runs: with bytecode caches (as mine.py, tui_home.py)
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "opsweek-bench-pycache")
+            subprocess.run([sys.executable, "-c", "import opsweek.cli.main, opsweek.importing, opsweek.dump,"
+                            " opsweek.model, opsweek.trends"], env=env, check=True)
         command = [sys.executable, "-m", "opsweek", "import", str(team), str(items)]
         if args.profile:
             command = [sys.executable, "-m", "cProfile", "-s", "cumulative", "-m", "opsweek", "import",

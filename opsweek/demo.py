@@ -130,6 +130,11 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
             store.conn.execute("PRAGMA journal_mode = DELETE")
             store.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
             store.conn.execute("PRAGMA temp_store = MEMORY")
+            # nobody reads the file before it is complete, and an interrupted build is
+            # thrown away: its hundreds of commits (the past sessions' changes) need not
+            # each wait for the disk; the last one does (synchronous again, below), and
+            # that waits for every page written before it
+            store.conn.execute("PRAGMA synchronous = OFF")
             if scale is None:
                 _build_sample(store, now)
             else:
@@ -138,8 +143,12 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
                 # looking each reference up again saves a lookup per row at 1,000,000
                 store.conn.execute("PRAGMA foreign_keys = OFF")
                 store.conn.execute("PRAGMA threads = 2")  # the index builds sort in two threads
-                generate(store, scale, now)
+                from opsweek.importing import paused_collector
+
+                with paused_collector():  # millions of rows' tuples, each freed by its count
+                    generate(store, scale, now)
                 store.conn.execute("PRAGMA foreign_keys = ON")
+            store.conn.execute("PRAGMA synchronous = NORMAL")
             with store.change("demo", actor=DEMO_ACTOR, at=now) as change:
                 change.insert("settings", {"key": "demo", "value": "1"})
             # the demo's past weeks are recorded as its history tells them, at build time
@@ -260,8 +269,8 @@ _ITEM_COLUMNS = ("id", "workflow", "stage", "title", "owner", "status", "opened_
 _HANDOFF_COLUMNS = ("id", "item_id", "from_stage", "from_owner", "to_stage", "to_owner", "sent_at", "due_at",
                     "accepted_at", "accepted_by", "note", "escalated_at")
 _ITEM_SQL = (
-    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-    + ", ".join(_STAMP_SQL.format(f"?{k}") for k in (7, 8, 9))
+    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+    + ", ".join(_STAMP_SQL.format(f"?{k}") for k in (8, 9))
     + ", ?10, 'T-' || ?1, CASE ?6 WHEN 'blocked' THEN 'Waiting on a decision' END,"
     " CASE WHEN ?6 IN ('done', 'dropped') THEN " + _STAMP_SQL.format("?9") + " END)")
 _HANDOFF_SQL = (
@@ -275,7 +284,8 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
     """The ``n`` items and their handoffs, streamed in chunks of tuples; returns the handoffs.
 
     Times are epoch seconds here and become storage strings in SQLite (``_STAMP_SQL``,
-    the same text as ``clock.stamp``), so no Python ``datetime`` is made per row. Every
+    the same text as ``clock.stamp``), so no Python ``datetime`` is made per row; the
+    hours items were opened at are few, and each one's string is made once. Every
     row still gets its own event, written by SQLite from the stored rows afterwards
     (``Change.record_inserted``), each at the time its row appeared so the trends see
     real history; the tables' indexes (and the events') are built once at the end, in
@@ -303,6 +313,8 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
     rebuild = [*defer_indexes(conn, "items", n), *defer_indexes(conn, "handoffs", n // 2),
                *defer_indexes(conn, "events", n)]
     first_handoff = handoff_id = (change.store.scalar("SELECT max(id) FROM handoffs") or 0) + 1
+    # items open on the hour (24 × 70 times): each one's stamp made once, by SQLite as every other
+    hourly: dict[float, str] = {}
     for chunk_start in range(1, n + 1, _CHUNK):
         items, handoffs = [], []
         add_item, add_handoff = items.append, handoffs.append
@@ -311,6 +323,9 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
             position = int(random_() * len(ordered))
             stage_key, stage_owner, max_days, _ = ordered[position]
             opened = now_s - hour * (2 + int(random_() * (24 * 70 - 1)))
+            opened_at = hourly.get(opened)
+            if opened_at is None:
+                opened_at = hourly[opened] = conn.execute(f"SELECT {_STAMP_SQL.format('?')}", (opened,)).fetchone()[0]
             roll = random_()
             status = "open" if roll < 0.33 else "blocked" if roll < 0.37 else "done" if roll < 0.94 else "dropped"
             if roll < 0.37:
@@ -323,7 +338,7 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
             owner = stage_owner or handles[int(random_() * n_people)]
             due = dues[int(random_() * 41)] if random_() < 0.3 else None
             add_item((i, key, stage_key, f"{_VERBS[int(random_() * n_verbs)]} {_NOUNS[int(random_() * n_nouns)]} {i}",
-                      owner, status, opened, entered, activity, due))
+                      owner, status, opened_at, entered, activity, due))
             if position > 0:  # it got here by an accepted handoff
                 previous = ordered[position - 1]
                 sent = entered - hour * (1 + int(random_() * 60))

@@ -14,6 +14,7 @@ dump is byte-identical. It refuses a database that already holds data unless
 
 from __future__ import annotations
 
+import itertools
 import json
 import json.scanner
 import math
@@ -267,6 +268,8 @@ def _values_plainly_valid(table: str, rows: list[dict]) -> bool:
     durations = _DURATIONS.get(table, ())
     cleaned: dict[str, dict] = {}
     for column in rows[0]:
+        if table == "events" and column in ("before", "after"):
+            continue  # text or null (_check_rows), checked by the events' own check
         distinct = set(map(operator.itemgetter(column), rows))
         distinct.discard(None)
         types = set(map(type, distinct))
@@ -291,8 +294,10 @@ def _values_plainly_valid(table: str, rows: list[dict]) -> bool:
                 for value in texts:
                     clock.parse_duration(value)
             elif not (table == "events" and column in ("before", "after")):
-                # nothing clean_text removes is printable: most text is clean as it is
-                changed = {v: clean_text(v) for v in texts if not v.isprintable()}
+                # nothing clean_text removes is printable: most text is clean as it is (one
+                # look at all of it; a space between the values keeps it printable)
+                changed = {} if " ".join(texts).isprintable() else \
+                    {v: clean_text(v) for v in texts if not v.isprintable()}
                 changed = {v: c for v, c in changed.items() if c != v}
                 if changed:
                     cleaned[column] = changed
@@ -419,7 +424,8 @@ def _no_constant(name):
 class _EventCheck:
     """The quick check of an event (:func:`_check_event` for plainly valid ones): its
     entity and action, and its rows parsed by the JSON scanner itself, their columns
-    those of the entity, their values text, whole numbers or null, their text clean."""
+    those of the entity, their values text, whole numbers (in SQLite's range), finite
+    numbers or null, their text clean."""
 
     def __init__(self):
         from opsweek.store.db import COLUMNS
@@ -428,7 +434,7 @@ class _EventCheck:
         self.scan = json.scanner.make_scanner(decoder)
         self.columns = {entity: frozenset(columns) for entity, columns in COLUMNS.items() if entity != "events"}
         self.actions: set[str] = set()
-        self.plain_types = {str, int, type(None)}
+        self.plain_types = {str, int, float, type(None)}  # a float when it is finite
 
     def plain(self, row: dict) -> bool:
         columns = self.columns.get(row["entity"])
@@ -458,6 +464,8 @@ class _EventCheck:
             return False
         types = set(map(type, value.values()))
         if not types <= self.plain_types:
+            return False
+        if float in types and not all(math.isfinite(v) for v in value.values() if type(v) is float):
             return False
         return int not in types or all(-2**63 <= v < 2**63 for v in value.values() if type(v) is int)
 
@@ -489,7 +497,8 @@ def _check_rows(store: Store, table: str, rows, where) -> None:
     if not isinstance(rows, list):
         raise _bad(where, f"{table} must be a list of rows")
     wanted = set(columns)
-    for index, row in enumerate(rows):
+    plain = set(map(type, rows)) <= {dict} and all(map(operator.eq, map(dict.keys, rows), itertools.repeat(wanted)))
+    for index, row in enumerate(() if plain else rows):  # row by row only to name what is wrong
         if type(row) is not dict or row.keys() != wanted:
             at = f"{table}[{index + 1}]"
             if not isinstance(row, dict):
@@ -557,7 +566,10 @@ def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[
 
         stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
         counts.backup = store.backup(store.path.with_name(f"{store.path.name}.before-import-{stamp}.bak"))
-    with store.bulk() if sum(map(len, tables.values())) >= 10_000 else nullcontext(), store.transaction():
+    # every table is emptied and refilled: references are checked once before the
+    # transaction commits (Store.bulk), not looked up row by row
+    bulk = store.bulk(references_at_commit=True) if sum(map(len, tables.values())) >= 10_000 else nullcontext()
+    with bulk, store.transaction():
         present = holds_data(store)
         if present and not replace:
             shown = sorted(present, key=lambda t: (t not in ("people", "items", "meetings", "events"), TABLES.index(t)))
@@ -576,8 +588,15 @@ def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[
             pick = operator.itemgetter(*columns)
             # into an emptied table: its indexes are made again once, after the rows
             rebuild = defer_indexes(store.conn, table, len(rows))
+            # SQLite looks a row's references up as it inserts it: an item fed from one
+            # later in the dump fails there, references checked at commit or not
+            forward = _fed_forward(rows) if table == "items" and store.conn.execute(
+                "PRAGMA foreign_keys").fetchone()[0] == 0 else None
             try:
-                store.conn.executemany(sql, map(pick, rows) if len(columns) > 1 else ((pick(r),) for r in rows))
+                values = map(pick, rows if forward is None else rows[:forward + 1])
+                store.conn.executemany(sql, values if len(columns) > 1 else ((v,) for v in values))
+                if forward is not None:
+                    raise _bad(where, f"{table}[{forward + 1}]: FOREIGN KEY constraint failed")
                 for statement in rebuild:
                     store.conn.execute(statement)
             except (sqlite3.IntegrityError, UnicodeEncodeError) as error:
@@ -587,6 +606,17 @@ def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[
                     error = "holds an unpaired surrogate (not valid Unicode text)"
                 raise _bad(where, f"{table}[{failed}]: {error}") from None
     return counts
+
+
+def _fed_forward(items: list[dict]) -> int | None:
+    """The index of the first item fed from an item that comes after it (None: none is).
+    Every ``fed_from`` names an item of the dump (checked before writing)."""
+    position = {item["id"]: index for index, item in enumerate(items)}
+    for index, item in enumerate(items):
+        fed_from = item["fed_from"]
+        if fed_from is not None and position.get(fed_from, -1) > index:
+            return index
+    return None
 
 
 def restore_file(store: Store, path: str | Path, replace: bool = False) -> dict[str, int]:

@@ -8,23 +8,24 @@ one transaction with their audit events.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import operator
 import re
 import tomllib
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
-from typing import NamedTuple
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, NamedTuple
 
 from opsweek import clock, inputs, rules
 from opsweek.errors import InputError
-from opsweek.model import Away, Item, Person, Recurring, Settings, Stage, Workflow, explain
 from opsweek.store import Store, read
 from opsweek.text import clean_text
+
+if TYPE_CHECKING:  # pydantic is imported where a file is checked (a dump never needs it)
+    from opsweek.model import Person, Recurring, Settings, Stage, Workflow
 
 CSV_COLUMNS = ("workflow", "stage", "title", "owner", "status", "opened", "stage_entered",
                "last_activity", "due", "ref", "blocked_reason", "handoff_to", "handoff_owner",
@@ -63,6 +64,10 @@ def _read_text(path: Path) -> str:
 def parse_team(path: Path, known_people: set[str] = frozenset(),
                known_workflows: set[str] = frozenset()) -> TeamFile:
     """Read and check a team TOML file (relative dates like ``+2d`` allowed for away)."""
+    from pydantic import ValidationError
+
+    from opsweek.model import Person, Recurring, Settings, Stage, Workflow, explain
+
     try:
         data = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as error:
@@ -447,7 +452,7 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
             if len(raw) > widest or sum(map(len, raw)) > _LONGEST_ROW:
                 raise InputError(f"{path}: line {line}: the row is too long (accepted: up to"
                                  f" {_LONGEST_ROW // 1024} KB a row)")
-            cells = [cell.strip() for cell in raw]
+            cells = list(map(str.strip, raw))
             if not any(cells):
                 continue
             if len(raw) != width:
@@ -605,6 +610,10 @@ def _plain_item(cells, rows: _Rows):
 
 def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_now: str,
               times: dict | None = None):
+    from pydantic import ValidationError
+
+    from opsweek.model import Item, explain
+
     where = f"{path}: line {line}"
     get = cells.get  # blank cells are None
 
@@ -741,14 +750,39 @@ def import_files(store: Store, paths: list[Path], *, actor: str, now: datetime |
     (naming them) unless ``force``; ``prune`` retires what a team file no longer lists.
     The count ``changes`` is how many row edits the team files made (0: nothing new).
     """
-    now = now or clock.now()
+    with paused_collector():
+        return _import_files(store, paths, actor=actor, now=now or clock.now(), replace=replace, force=force,
+                             prune=prune)
+
+
+@contextmanager
+def paused_collector():
+    """Python's cycle collector paused while a file is read, checked and written: the
+    rows of a large import are hundreds of thousands of new objects that live until it
+    ends, and each collection would walk them all again (most of a large import's
+    time); what they hold is freed as usual, by reference counts."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _import_files(store: Store, paths: list[Path], *, actor: str, now: datetime, replace: bool, force: bool,
+                  prune: bool) -> dict[str, int]:
     kinds, team_files, item_batches = _parse_files(store, paths, now)
     if item_batches is None:
         from opsweek import dump  # issue 5: lossless dumps
 
         return dump.restore_file(store, team_files, replace=replace)
     counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0, "changes": 0}
-    bulk = store.bulk() if sum(len(items) for _, (items, _) in item_batches) >= 10_000 else nullcontext()
+    adding = sum(len(items) for _, (items, _) in item_batches)
+    # into a database holding no more items than this adds (a new one): references are
+    # checked once before the change commits, not looked up row by row
+    bulk = store.bulk(references_at_commit=adding >= (store.scalar("SELECT max(rowid) FROM items") or 0)) \
+        if adding >= 10_000 else nullcontext()
     with bulk, store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds),
                             at=now) as change:
         for path, tf in team_files:

@@ -361,7 +361,9 @@ def last_known(store: Store, table: str, key) -> dict | None:
 
 def edits_of(store: Store, actions: tuple[str, ...], tables: tuple[str, ...]) -> list[Edit]:
     """Every edit of ``tables`` made by changes with these ``actions``, oldest first."""
-    return _edits(store, f"action IN ({','.join('?' * len(actions))}) AND entity IN ({','.join('?' * len(tables))})",
+    # found by their actions (events_action: a few rows), the tables filtered among them
+    # (``+entity``: not by events_entity, which would walk every edit of every item)
+    return _edits(store, f"action IN ({','.join('?' * len(actions))}) AND +entity IN ({','.join('?' * len(tables))})",
                   (*actions, *tables))
 
 
