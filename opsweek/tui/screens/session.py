@@ -491,8 +491,8 @@ class SessionScreen(Screen):
         (a moment at 100,000 items) beside the page delays the row that just changed."""
         if any(table.loading_page for table in self.current_step().query(PagedTable)):
             self.counts_after_list = True
-        else:
-            self.refresh_counts()
+        else:  # the list is in: after the frame that shows it
+            self.call_after_refresh(self.refresh_counts)
 
     # -- decisions and actions, from any step ---------------------------------------------
 
