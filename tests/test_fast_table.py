@@ -55,6 +55,8 @@ class Cells(App):
         Text("emoji 🚀 in a title 🚀🚀", style="italic", overflow="ellipsis"),
         Text("right", justify="right"),
         Text("two\nlines"),
+        Text("a file\x1cseparator: a line break to Rich"),
+        Text("a theme colour Rich cannot resolve", style="bold $accent"),
         "a [b]markup[/b] string",
         42,
     ]

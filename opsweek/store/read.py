@@ -390,7 +390,8 @@ def stuck_page(store: Store, team: Team, now: datetime, today: date, *, where: s
     order = order_sql(STUCK_SORTS, view, 'i.workflow')
     # in the rule's order (or its reverse) the page walks the open items by age and stops at
     # its last row; SQLite, without statistics, would sort every open item first
-    source = _STUCK_BY_AGE if order in _AGE_ORDERS else stuck.FROM
+    # (the whole list only: one owner's rows, say, are found faster by their own index)
+    source = _STUCK_BY_AGE if order in _AGE_ORDERS and where == "1" else stuck.FROM
     sql = (f"SELECT i.* FROM {source} WHERE {condition} AND ({where}) AND {match} "
            f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}")
     page = [item_from(r) for r in store.query(sql, [*stuck_params, *params, *match_params])]

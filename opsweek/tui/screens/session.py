@@ -305,12 +305,19 @@ class SessionScreen(Screen):
         shown when it is in: one frame with its rows, where switching first drew the step
         empty (a whole screen laid out and drawn) and then drew it again with its rows."""
         step = self.query_one(f"#step-{key}", Step)
+        if self.showing not in (None, key):  # a newer move: the step read for the last one stays hidden
+            self.query_one(f"#step-{self.showing}", Step).leave()
         self.showing = key
         step.load()
         if self.meeting is not None and step.query(PagedTable):
             self.set_timer(self.SWITCH_WAIT, lambda: self.switch_to(key))
             return  # shown by on_paged_table_page_loaded, or by the timer
         self.switch_to(key)
+
+    def show_pending_step(self) -> None:
+        """A key of the session itself (d, a, o, +, i) acts on the step it moved to: show it now."""
+        if self.showing is not None:
+            self.switch_to(self.showing)
 
     def switch_to(self, key: str) -> None:
         if self.showing != key:  # already shown, or a newer move is being read
@@ -324,6 +331,11 @@ class SessionScreen(Screen):
             step = self.query_one(f"#step-{key}", Step)
             step.focus_main()
             self.update_stepper()
+
+    def _counts_if_still_waiting(self) -> None:
+        if self.counts_after_list:
+            self.counts_after_list = False
+            self.refresh_counts()
 
     def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
         if self.showing is not None and self.query_one(f"#step-{self.showing}", Step) in message.table.ancestors:
@@ -491,6 +503,7 @@ class SessionScreen(Screen):
         (a moment at 100,000 items) beside the page delays the row that just changed."""
         if any(table.loading_page for table in self.current_step().query(PagedTable)):
             self.counts_after_list = True
+            self.set_timer(2.0, self._counts_if_still_waiting)  # the page may never come (a locked file)
         else:  # the list is in: after the frame that shows it
             self.call_after_refresh(self.refresh_counts)
 
@@ -499,6 +512,7 @@ class SessionScreen(Screen):
     def action_record(self, kind: str, problem: str = "") -> None:
         if self.meeting is None:
             return
+        self.show_pending_step()
         if self.read_only:
             self.notify(READ_ONLY_NOTICE, severity="warning")
             return
@@ -538,6 +552,7 @@ class SessionScreen(Screen):
         """+: a new item (workflow, title, owner, due), in the highlighted row's workflow by default."""
         if self.meeting is None:
             return
+        self.show_pending_step()
         if self.closed:
             self.notify("this session is closed; nothing more can be recorded in it", severity="warning")
             return
@@ -565,6 +580,7 @@ class SessionScreen(Screen):
         """i: raise an issue for this session, about the highlighted row's item or workflow."""
         if self.meeting is None:
             return
+        self.show_pending_step()
         if self.read_only:
             self.notify(READ_ONLY_NOTICE, severity="warning")
             return

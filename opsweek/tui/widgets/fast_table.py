@@ -35,7 +35,7 @@ def one_line(cell: object) -> Text | None:
     if type(cell) is not Text or cell.justify not in (None, "default"):
         return None
     plain = cell.plain
-    if "\n" in plain or "\t" in plain:
+    if "\t" in plain or (plain and plain.splitlines() != [plain]):  # any line break Rich splits on
         return None
     return cell
 
@@ -170,7 +170,7 @@ class FastTable(DataTable):
         console = self.app.console
         drawn = text.render(console, end="")
         if text.style:  # Rich lays the text's own style under its spans
-            drawn = Segment.apply_style(drawn, style=console.get_style(text.style))
+            drawn = Segment.apply_style(drawn, style=console.get_style(text.style, default=Style.null()))
         segments.extend(segment for segment in drawn if segment.text)
         fill = inner - text.cell_len
         if fill > 0:

@@ -347,8 +347,8 @@ class PagedTable(FastTable):
         self.left_at = None
         self.generation += 1  # pages read before the change are stale
         self.cache.clear()
-        if count and self.read_ms is not None and self.read_ms < self.READ_AT_ONCE_MS and self._read_at_once(
-                offset, max(cursor, 0)):
+        if (keep_cursor and count and self.read_ms is not None and self.read_ms < self.READ_AT_ONCE_MS
+                and self.read_view == self.view and self._read_at_once(offset, max(cursor, 0))):
             return
         self.load(offset, max(cursor, 0), count=count)
 
@@ -358,6 +358,7 @@ class PagedTable(FastTable):
     # frame that closes the dialog, with no wait for a thread. A slower list keeps its worker.
     READ_AT_ONCE_MS = 40.0
     read_ms: float | None = None  # how long the last page took to read (in its worker)
+    read_view: ListView | None = None  # the view that page was read in (another may be slower)
 
     def _read_at_once(self, offset: int, cursor: int) -> bool:
         """Read the page at ``offset`` now and show it (its count follows); False when it
@@ -370,7 +371,7 @@ class PagedTable(FastTable):
             rows = source.page(offset, self.page_size, *((self.view,) if source.filtered else ()))
         except Exception:
             return False
-        self.read_ms = (perf_counter() - started) * 1000
+        self.read_ms, self.read_view = (perf_counter() - started) * 1000, self.view
         if not rows and offset:
             return False
         total = len(rows) if offset == 0 and len(rows) < self.page_size else -1
@@ -415,7 +416,7 @@ class PagedTable(FastTable):
                     # list is counted: the rows repaint, the count follows ("rows 1–100 of …")
                     started = thread_time()  # the thread's own time: not its waits for the UI
                     rows = source.page(offset, page_size, *extra)
-                    self.read_ms = (thread_time() - started) * 1000
+                    self.read_ms, self.read_view = (thread_time() - started) * 1000, view
                     if offset == 0 and len(rows) < page_size:  # all of them: nothing left to count
                         self._post_fetched(self.Fetched(rows, 0, cursor, len(rows), generation))
                         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.widgets import Static
 
@@ -37,8 +38,10 @@ class Stepper(Static):
         """Draw ``content``; its column has a fixed width, so the screen is laid out again
         only when the number of lines changes (the clock ticks every second)."""
         lines = content.plain.count("\n")
-        self.update(content, layout=lines != self.lines_shown)
-        self.lines_shown = lines
+        width = self.content_size.width
+        fits = bool(width) and all(cell_len(line) <= width for line in content.plain.split("\n"))
+        self.update(content, layout=lines != self.lines_shown or not fits)  # a wrapped line: a new height
+        self.lines_shown = lines if fits else -1
 
     def show_steps(self, lines: list[StepLine], total_seconds: int, total_target: int) -> None:
         if self.compact:

@@ -94,7 +94,11 @@ class Step(Vertical):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A closed session takes no changes: its changing keys leave the footer."""
+        """A closed session takes no changes: its changing keys leave the footer. While the
+        session is reading another step to show it, this step's keys do nothing (its rows are
+        about to leave the screen)."""
+        if self.session.showing not in (None, self.key):
+            return False
         if action in CHANGING and self.session.closed:
             return False
         return True
