@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.cells import cell_len
 from textual.content import Content
 from textual.widgets import Static
 
@@ -36,12 +35,11 @@ class Stepper(Static):
 
     def show(self, content: Content) -> None:
         """Draw ``content``; its column has a fixed width, so the screen is laid out again
-        only when the number of lines changes (the clock ticks every second)."""
-        lines = content.plain.count("\n")
-        width = self.content_size.width
-        fits = bool(width) and all(cell_len(line) <= width for line in content.plain.split("\n"))
-        self.update(content, layout=lines != self.lines_shown or not fits)  # a wrapped line: a new height
-        self.lines_shown = lines if fits else -1
+        only when the height it needs there changes (the clock ticks every second)."""
+        width = self.parent.content_size.width if self.parent is not None else 0
+        lines = content.get_height(self.styles, width) if width else -1  # a wrapped line counts
+        self.update(content, layout=lines < 0 or lines != self.lines_shown)
+        self.lines_shown = lines
 
     def show_steps(self, lines: list[StepLine], total_seconds: int, total_target: int) -> None:
         if self.compact:
