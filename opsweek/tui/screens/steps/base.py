@@ -118,9 +118,10 @@ class Step(Vertical):
                        outcome: Outcome | None = None, **kwargs: Any) -> None:
         """Ask for one change, made in this session (``meeting=False``: the change names the
         session itself, like rating it). The app writes it, with ``outcome`` for the row it
-        is about, notifies and reloads the session."""
-        self.post_message(ChangeRequested(change, args, kwargs, success=success, then=then, outcome=outcome,
-                                          meeting_id=self.session.meeting_id if meeting else None))
+        is about, notifies and reloads the session: at once (a step runs on the UI thread), so
+        that the row shows the change in the frame that closes the dialog, not one frame later."""
+        self.app.apply_change(ChangeRequested(change, args, kwargs, success=success, then=then, outcome=outcome,
+                                              meeting_id=self.session.meeting_id if meeting else None))
 
     def action_keep(self) -> None:
         """k: the session looked at the row and keeps it as it is."""
