@@ -449,7 +449,13 @@ def _handoff_counts(store: Store, labels: list[str], now: datetime, log: list) -
     for k, due, ok in rows:
         if k is not None:  # between weeks not asked for
             decided[k], kept[k] = int(due or 0), int(ok or 0)
-    # withdrawn since (their item closed, or undone): late when withdrawn after their due time
+    _add_withdrawn(store, log, spans, at_now, decided, kept)
+    return list(zip(decided, kept))
+
+
+def _add_withdrawn(store: Store, log: list, spans: list, at_now: str, decided: list[int], kept: list[int]) -> None:
+    """Add to each week's counts its handoffs withdrawn since (their item closed, or undone):
+    on time when accepted by their due time, late when withdrawn after it."""
     for row, deleted_at in history.deleted_rows(store, log, "handoffs"):
         due_at, accepted_at = row.get("due_at"), row.get("accepted_at")
         k = next((k for k, (lo, hi) in enumerate(spans) if due_at and lo <= due_at < hi), None)
@@ -460,7 +466,6 @@ def _handoff_counts(store: Store, labels: list[str], now: datetime, log: list) -
             kept[k] += 1
         elif deleted_at > due_at and due_at <= at_now and (accepted_at is None or accepted_at > due_at):
             decided[k] += 1
-    return list(zip(decided, kept))
 
 
 # --- escalated -------------------------------------------------------------------------

@@ -105,18 +105,8 @@ def test_the_frozen_record_holds_the_figures_of_the_history_rebuild(store, froze
 
 
 def _with_withdrawn(store, labels, now, log, decided, kept):
-    """The former function's second half (handoffs withdrawn since), unchanged."""
+    """The former function's second half (handoffs withdrawn since): the same code it was."""
     decided, kept = list(decided), list(kept)
-    spans = [trends._week_span(label) for label in labels]
-    at_now = clock.stamp(now)
-    for row, deleted_at in history.deleted_rows(store, log, "handoffs"):
-        due_at, accepted_at = row.get("due_at"), row.get("accepted_at")
-        k = next((k for k, (lo, hi) in enumerate(spans) if due_at and lo <= due_at < hi), None)
-        if k is None:
-            continue
-        if accepted_at is not None and accepted_at <= due_at:
-            decided[k] += 1
-            kept[k] += 1
-        elif deleted_at > due_at and due_at <= at_now and (accepted_at is None or accepted_at > due_at):
-            decided[k] += 1
+    trends._add_withdrawn(store, log, [trends._week_span(label) for label in labels], clock.stamp(now),
+                          decided, kept)
     return decided, kept

@@ -351,13 +351,8 @@ GAP_SORTS = {
     "owner": ("g.owner", "g.part", "g.k1", "g.k2"),
     "workflow": ("g.workflow", "g.stage", "g.part", "g.k1", "g.k2"),
 }
-STAGE_ITEM_SORTS = {
-    None: tuple(stuck.ORDER.split(", ")),
-    "item": ("i.id",),
-    "title": ("i.title COLLATE NOCASE", "i.id"),
-    "owner": ("i.owner", *stuck.ORDER.split(", ")),
-    "in stage": tuple(stuck.ORDER.split(", ")),
-}
+# a stage's items: the stuck list's sorts, less the workflow (they share one stage)
+STAGE_ITEM_SORTS = {key: terms for key, terms in STUCK_SORTS.items() if key != "workflow"}
 
 
 def _stuck_match(view: ListView | None) -> tuple[str, list]:

@@ -20,7 +20,6 @@ from typing import Any, Callable, Sequence
 
 from rich.text import Text
 from textual import events, on, work
-from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input
@@ -289,9 +288,7 @@ class PagedTable(FastTable):
         self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
-        if not self.view.text and not self._filter_bars():
-            raise SkipAction()  # nothing to clear: escape does what the screen says
-        self.clear_filter()
+        self.clear_filter()  # only with something to clear (check_action): else escape is the screen's
 
     def sortable(self) -> list[Column]:
         return [spec for spec in self.column_specs if spec.sort]
