@@ -520,6 +520,7 @@ class PagedTable(FastTable):
         seen: set[str] = set()
         grouping = self._grouping() and "group" in self.columns
         previous = None
+        keyed = []
         for row in rows:
             key = row.key if row.key not in seen else f"{row.key}#{len(seen)}"
             seen.add(key)
@@ -529,7 +530,8 @@ class PagedTable(FastTable):
                 cells = (Text(group if group != previous else "", style="bold", no_wrap=True, overflow="ellipsis"),
                          *cells)
                 previous = group
-            self.add_row(*cells, key=key)
+            keyed.append((key, cells))
+        self.add_rows_at_once(keyed)
 
     # -- moving past the ends of the page -----------------------------------------------
 
