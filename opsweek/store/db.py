@@ -17,6 +17,7 @@ import stat
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from time import perf_counter
 
 from opsweek import clock
 from opsweek.errors import DatabaseUnusable, InputError
@@ -435,6 +436,32 @@ class Store:
         finally:
             self.quick_wait_ms = quick
 
+    budget_ms: float | None = None  # inside within(): the budget its reads have
+
+    @contextmanager
+    def within(self, ms: float):
+        """Reads inside stop with :class:`TooSlow` once they have run ``ms`` milliseconds
+        (SQLite's progress handler interrupts the statement; nothing is changed by it).
+
+        For a read that is usually quick but may not be, on a thread that must stay
+        responsive: try it within a budget, and hand it to a worker when it runs over."""
+        deadline = perf_counter() + ms / 1000
+
+        def over() -> int:
+            return 1 if perf_counter() > deadline else 0
+
+        self.conn.set_progress_handler(over, 2000)
+        self.budget_ms = ms
+        try:
+            yield self
+        except sqlite3.OperationalError as error:
+            if "interrupted" in str(error) and perf_counter() > deadline:
+                raise TooSlow(f"the read took more than {ms:g} ms") from error
+            raise
+        finally:
+            self.conn.set_progress_handler(None, 0)
+            self.budget_ms = None
+
     def close(self) -> None:
         self.conn.close()
 
@@ -739,6 +766,10 @@ def defer_indexes(conn: sqlite3.Connection, table: str, adding: int) -> list[str
 # in the order of its changes): kept up to date as the rows go in, which costs less than
 # building them again from a table of large rows (each build reads the whole table).
 _APPENDED = frozenset({"events_change", "events_actor", "events_meeting", "events_undoes"})
+
+
+class TooSlow(Exception):
+    """A read inside :meth:`Store.within` ran over its budget and was stopped."""
 
 
 class Busy(DatabaseUnusable):
