@@ -45,7 +45,9 @@ class Source:
     """Where a list comes from: ``page(offset, limit)`` rows and ``count()`` in all.
 
     Both are called in a worker thread, so they may take a moment at 100,000 items; there
-    ``app.store`` is the worker's own read-only connection. With ``filtered`` they take the
+    ``app.store`` is the worker's own read-only connection. ``page`` is tried first on the
+    UI thread, within a budget that stops its reads (PagedTable.READ_AT_ONCE_MS), so it
+    reads through ``app.store`` and nothing else. With ``filtered`` they take the
     table's :class:`ListView` too (``page(offset, limit, view)``, ``count(view)``) and read
     only its rows, in its order; ``group`` names a row's workflow when grouping by it.
     """
