@@ -26,19 +26,13 @@ def stopped_timer(monkeypatch):
 
 
 async def home_ready(pilot) -> None:
-    from opsweek.tui.widgets.health_table import HealthTable
     from opsweek.tui.widgets.trends import TrendPanel
 
     for _ in range(200):
-        await settle(pilot)
+        await settle(pilot)  # (and the health table has measured its rows)
         screen = pilot.app.screen
         panels = screen.query(TrendPanel)
-        tables = screen.query(HealthTable)
-        # the health table's auto-width columns are measured on its next idle after
-        # show_health: until then a frame shows them at their headers' widths
-        if (getattr(screen, "ready", False) and panels and panels.first().trends is not None
-                and tables and not tables.first()._require_update_dimensions):
-            await settle(pilot)
+        if getattr(screen, "ready", False) and panels and panels.first().trends is not None:
             return
     raise AssertionError("the home screen never finished loading")
 
