@@ -780,8 +780,10 @@ def _import_files(store: Store, paths: list[Path], *, actor: str, now: datetime,
     counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0, "changes": 0}
     adding = sum(len(items) for _, (items, _) in item_batches)
     # into a database holding no more items than this adds (a new one): references are
-    # checked once before the change commits, not looked up row by row
-    bulk = store.bulk(references_at_commit=adding >= (store.scalar("SELECT max(rowid) FROM items") or 0)) \
+    # checked once before the change commits, not looked up row by row; into one holding
+    # no items at all, its pages are written once (a rollback journal while it loads)
+    held = store.scalar("SELECT max(rowid) FROM items") or 0
+    bulk = store.bulk(references_at_commit=adding >= held, journal_once=held == 0) \
         if adding >= 10_000 else nullcontext()
     with bulk, store.change("import", actor=actor, reason="import " + ", ".join(p.name for p in kinds),
                             at=now) as change:
