@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import json.encoder
 import json.scanner
 import math
 import operator
@@ -77,6 +78,21 @@ def _columns(store: Store, table: str) -> dict[str, str]:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False)
 
 
+def _row_encoder():
+    """``_ENCODER.encode`` of one row, without making the C encoder again for each row
+    as ``JSONEncoder.encode`` does (a fifth of a large dump's time): the same C encoder,
+    with the same settings, made once; the same text, and the same errors (TypeError,
+    ValueError)."""
+    make = json.encoder.c_make_encoder
+    if make is None or json.encoder.c_encode_basestring is None:  # a Python without _json
+        return _ENCODER.encode
+    e = _ENCODER
+    chunks = make(None, e.default, json.encoder.c_encode_basestring, None, e.key_separator, e.item_separator,
+                  e.sort_keys, e.skipkeys, e.allow_nan)
+    join = "".join
+    return lambda row: join(chunks(row, 0))
+
+
 def dump(store: Store) -> str:
     """Everything in the database as JSON text (UTF-8 safe, ends in a newline)."""
     parts = [
@@ -87,7 +103,7 @@ def dump(store: Store) -> str:
         ' "tables": {',
     ]
     names = sorted(TABLES)
-    encode = _ENCODER.encode
+    encode = _row_encoder()
     for index, table in enumerate(names):
         columns = sorted(_columns(store, table))
         cursor = store.conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {KEYS[table]}")
