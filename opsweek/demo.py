@@ -349,6 +349,7 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
     flows = [(w["key"], stage_lists[w["key"]]) for w in workflows]
     dues = [(today + timedelta(days=d)).isoformat() for d in range(-10, 31)]
     titles = [f"{verb} {noun} " for verb in _VERBS for noun in _NOUNS]
+    opened_at = [stamp(now_s - hour * hours_ago) for hours_ago in range(24 * 70 + 1)]  # items open on the hour
     n_verbs, n_nouns = len(_VERBS), len(_NOUNS)
     rebuild = [*defer_indexes(conn, "items", n), *defer_indexes(conn, "handoffs", n // 2),
                *defer_indexes(conn, "events", n)]
@@ -360,7 +361,8 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
             key, ordered = flows[int(random_() * n_workflows)]
             position = int(random_() * len(ordered))
             stage_key, stage_owner, max_days, _ = ordered[position]
-            opened = now_s - hour * (2 + int(random_() * (24 * 70 - 1)))
+            hours_ago = 2 + int(random_() * (24 * 70 - 1))
+            opened = now_s - hour * hours_ago
             roll = random_()
             status = "open" if roll < 0.33 else "blocked" if roll < 0.37 else "done" if roll < 0.94 else "dropped"
             if roll < 0.37:
@@ -375,7 +377,7 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
             verb = int(random_() * n_verbs)
             entered_at = stamp(entered)
             add_item((i, key, stage_key, f"{titles[verb * n_nouns + int(random_() * n_nouns)]}{i}",
-                      owner, status, stamp(opened), entered_at, stamp(activity), due))
+                      owner, status, opened_at[hours_ago], entered_at, stamp(activity), due))
             if position > 0:  # it got here by an accepted handoff
                 previous = ordered[position - 1]
                 sent = entered - hour * (1 + int(random_() * 60))
