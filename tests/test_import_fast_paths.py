@@ -204,3 +204,102 @@ def test_a_failed_load_through_the_journal_leaves_the_file_as_it_was(tmp_path):
         assert store.scalar("PRAGMA journal_mode") == "wal"
         assert dump(store) == before
         assert store.scalar("PRAGMA integrity_check") == "ok"
+
+
+# --- a large dump checked in a thread of its own while the checked tables are written ----------
+
+@pytest.fixture(scope="module")
+def large_dump(tmp_path_factory):
+    """The dump of 12,000 CSV rows of every kind imported into a new database."""
+    folder = tmp_path_factory.mktemp("large-dump")
+    items = folder / "items.csv"
+    _items_csv(items, 12_000)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPSWEEK_NOW", NOW.isoformat())
+        text, _ = _import(folder, "source.db", demo.sample_dir() / "team.toml", items)
+    return text
+
+
+def _restore_both_ways(tmp_path, monkeypatch, text: str):
+    """``import DUMP.json`` into a new file with the check beside the writes, and with the
+    check first (the way below 10,000 rows): (exit code, dump or error line) of each."""
+    import json as json_module
+
+    from opsweek import dump as dump_module
+
+    results = []
+    for name, alongside in (("alongside", True), ("in-turn", False)):
+        calls = []
+        restore_alongside = dump_module._restore_alongside
+        with monkeypatch.context() as patch:
+            patch.setattr(dump_module, "_restore_alongside",
+                          lambda *args: calls.append(1) or restore_alongside(*args))
+            if not alongside:
+                patch.setattr(dump_module, "_ALONGSIDE_FROM", 10**9)
+            path = tmp_path / f"{name}.db"
+            with Store.open(path, create=True) as store:
+                try:
+                    dump_module.restore(store, json_module.loads(text), where="dump.json")
+                    outcome = ("restored", dump(store))
+                except Exception as error:  # the one line the command would print
+                    outcome = (type(error).__name__, str(error))
+                assert store.scalar("PRAGMA journal_mode") == "wal"
+                if outcome[0] != "restored":
+                    assert dump_module.holds_data(store) == {}  # nothing of it kept
+        assert calls == ([1] if alongside else [])
+        results.append(outcome)
+    return results
+
+
+def test_a_large_dump_checked_beside_its_writes_restores_the_same_database(tmp_path, monkeypatch, large_dump):
+    """A dump of 12,000 items into a new file is checked in a thread while the tables it
+    has checked are written: the database is the one the check-then-write way makes,
+    byte for byte the dump it came from."""
+    alongside, in_turn = _restore_both_ways(tmp_path, monkeypatch, large_dump)
+    assert alongside == in_turn == ("restored", large_dump)
+
+
+def _last_event(tables):
+    tables["events"][-1]["after"] = '{"colour": "red"}'
+
+
+def _late_owner(tables):
+    tables["items"][-1]["owner"] = "nobody"
+
+
+def _fed_from_later(tables):
+    tables["items"][10]["fed_from"] = tables["items"][11_000]["id"]
+
+
+def _early_shape(tables):
+    tables["settings"] = {"not": "a list"}
+
+
+def _bad_stamp_and_owner(tables):
+    tables["handoffs"][0]["sent_at"] = "yesterday"
+    tables["items"][5]["owner"] = "nobody"
+
+
+def _control_in_a_title(tables):
+    tables["items"][-1]["title"] = "\x1b[31mred\x1b[0m"
+
+
+@pytest.mark.parametrize("mutate", [_last_event, _late_owner, _fed_from_later, _early_shape, _bad_stamp_and_owner,
+                                    _control_in_a_title])
+def test_a_large_bad_dump_checked_beside_its_writes_is_refused_the_same_way(tmp_path, monkeypatch, large_dump,
+                                                                          mutate):
+    """Wrong anywhere (the last event, an item's owner found by the references after the
+    items were written, an item fed from a later one that only the write finds, the shape
+    of the first table, two problems at once), a large dump checked beside its writes is
+    refused with the same line as when it is checked first, and the new file keeps
+    nothing of it; a title with terminal controls is cleaned before it is written."""
+    import json as json_module
+
+    data = json_module.loads(large_dump)
+    mutate(data["tables"])
+    alongside, in_turn = _restore_both_ways(tmp_path, monkeypatch, json_module.dumps(data))
+    assert alongside == in_turn
+    if mutate is _control_in_a_title:
+        assert alongside[0] == "restored" and "[31mred" in alongside[1] and "\\u001b" not in alongside[1]
+    else:
+        assert alongside[0] == "InputError" and "not a usable opsweek dump" in alongside[1]
