@@ -158,14 +158,10 @@ def _reject_constant(path, name):
     raise _bad(path, f"{name} is not a value a dump can hold")
 
 
-def check(store: Store, data, where="dump", *, columns: dict | None = None,
-          checked=None) -> dict[str, list[dict]]:
+def check(store: Store, data, where="dump") -> dict[str, list[dict]]:
     """Check a parsed dump against this database's schema; returns its tables.
 
     Raises :class:`InputError` naming the first problem (table, row, column).
-    ``columns`` (table -> its columns, as :func:`_columns` gives them) spares reading the
-    schema (a check in another thread than the store's); ``checked(table)`` is called as
-    each table's rows are fully checked (and cleaned), before the references are.
     """
     if not isinstance(data, dict):
         raise _bad(where, "the top level must be a JSON object")
@@ -201,11 +197,9 @@ def check(store: Store, data, where="dump", *, columns: dict | None = None,
     if missing_tables:
         raise _bad(where, f"table {missing_tables[0]!r} is missing")
     for table in TABLES:
-        _check_rows(store, table, tables[table], where, None if columns is None else columns[table])
+        _check_rows(store, table, tables[table], where)
     for table in TABLES:
         _check_values(table, tables[table], where)
-        if checked is not None:
-            checked(table)
     keys: dict = {}
     for child, columns, parent, parent_columns in REFERENCES + PEOPLE_REFERENCES:
         # the whole column at once; row by row only to name the first row that is wrong
@@ -509,13 +503,13 @@ def _check_handoff_stages(tables: dict, where) -> None:
                                   f" is not a stage of {workflow}")
 
 
-def _check_rows(store: Store, table: str, rows, where, columns: dict | None = None) -> None:
+def _check_rows(store: Store, table: str, rows, where) -> None:
     """Shape, columns, value types and unique keys of one table's rows.
 
     Done column by column (a set of the types present) so a dump of 100,000 items is
     checked in well under a second; the slow path only runs to name a problem.
     """
-    columns = _columns(store, table) if columns is None else columns
+    columns = _columns(store, table)
     if not isinstance(rows, list):
         raise _bad(where, f"{table} must be a list of rows")
     wanted = set(columns)
@@ -580,8 +574,6 @@ class Restored(dict):
 def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[str, int]:
     """Check a parsed dump, then write it into the database in one transaction; returns
     rows written per table. Nothing is written when anything is wrong."""
-    if not replace and _rows_in(data) >= _ALONGSIDE_FROM and not holds_data(store):
-        return _restore_alongside(store, data, where)
     tables = check(store, data, where)
     counts = Restored()
     if replace and store.path is not None and holds_data(store):
@@ -605,112 +597,31 @@ def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[
         for table in reversed(TABLES):
             store.conn.execute(f"DELETE FROM {table}")
         for table in TABLES:
-            counts[table] = _write_table(store, table, tables[table], where)
-    return counts
-
-
-def _write_table(store: Store, table: str, rows: list[dict], where) -> int:
-    """Put a checked table's rows into its emptied table; returns how many."""
-    if not rows:
-        return 0
-    columns = list(_columns(store, table))
-    pick = operator.itemgetter(*columns)
-    # into an emptied table: its indexes are made again once, after the rows
-    rebuild = defer_indexes(store.conn, table, len(rows))
-    # SQLite looks a row's references up as it inserts it: an item fed from one
-    # later in the dump fails there, references checked at commit or not
-    forward = _fed_forward(rows) if table == "items" and store.conn.execute(
-        "PRAGMA foreign_keys").fetchone()[0] == 0 else None
-    try:
-        values = map(pick, rows if forward is None else rows[:forward + 1])
-        insert_rows(store.conn, table, columns, values if len(columns) > 1 else ((v,) for v in values))
-        if forward is not None:
-            raise _bad(where, f"{table}[{forward + 1}]: FOREIGN KEY constraint failed")
-        for statement in rebuild:
-            store.conn.execute(statement)
-    except (sqlite3.IntegrityError, UnicodeEncodeError) as error:
-        # the table was emptied first, so what got in before the failure counts the rows
-        failed = store.scalar(f"SELECT count(*) FROM {table}") + 1
-        if isinstance(error, UnicodeEncodeError):
-            error = "holds an unpaired surrogate (not valid Unicode text)"
-        raise _bad(where, f"{table}[{failed}]: {error}") from None
-    return len(rows)
-
-
-# From this many rows, a dump restored into an empty database is checked in a thread of
-# its own while the tables already checked are written.
-_ALONGSIDE_FROM = 10_000
-
-
-def _rows_in(data) -> int:
-    tables = data.get("tables") if isinstance(data, dict) else None
-    if not isinstance(tables, dict):
-        return 0
-    return sum(len(rows) for rows in tables.values() if isinstance(rows, list))
-
-
-def _restore_alongside(store: Store, data, where) -> dict[str, int]:
-    """:func:`restore` of a large dump into an empty database, its checking and writing
-    done at the same time: the dump is checked, exactly as :func:`check` does, in a
-    thread of its own, and each table is written once its rows are checked (and cleaned),
-    while the next ones are checked (SQLite writes without holding Python's lock: a large
-    restore's writes and checks take about as long as each other).
-
-    The outcome is the restore's: the same rows, and on a dump that is wrong anywhere
-    the same one line, for its first problem, the check's (the check runs to its end
-    before any error is raised, a check's refusal before a write's); everything written
-    meanwhile is rolled back with the transaction, and the file, empty before, is as it
-    was."""
-    import sys
-    import threading
-
-    columns = {table: _columns(store, table) for table in TABLES}  # the check cannot use the store
-    ready = {table: threading.Event() for table in TABLES}
-    failed: list[BaseException] = []
-
-    def checking() -> None:
-        try:
-            check(store, data, where, columns=columns, checked=lambda table: ready[table].set())
-        except BaseException as error:  # raised by the restore, in the thread that writes
-            failed.append(error)
-        finally:
-            for event in ready.values():
-                event.set()
-
-    worker = threading.Thread(target=checking, name="opsweek dump check", daemon=True)
-    counts = Restored()
-    # the writer takes Python's lock back as soon as SQLite is done with each statement
-    switching = sys.getswitchinterval()
-    sys.setswitchinterval(min(switching, 0.0005))
-    try:
-        with store.bulk(references_at_commit=True, journal_once=True), store.transaction():
-            worker.start()
+            rows = tables[table]
+            counts[table] = len(rows)
+            if not rows:
+                continue
+            columns = list(_columns(store, table))
+            pick = operator.itemgetter(*columns)
+            # into an emptied table: its indexes are made again once, after the rows
+            rebuild = defer_indexes(store.conn, table, len(rows))
+            # SQLite looks a row's references up as it inserts it: an item fed from one
+            # later in the dump fails there, references checked at commit or not
+            forward = _fed_forward(rows) if table == "items" and store.conn.execute(
+                "PRAGMA foreign_keys").fetchone()[0] == 0 else None
             try:
-                if holds_data(store):  # someone wrote into it meanwhile: as restore() refuses
-                    worker.join()
-                    present = holds_data(store)
-                    shown = sorted(present, key=lambda t: (t not in ("people", "items", "meetings", "events"),
-                                                           TABLES.index(t)))
-                    what = ", ".join(f"{present[t]} {t}" for t in shown[:3])
-                    if not failed:
-                        raise InputError(f"{store.path or 'the database'} already holds data ({what}); a dump is"
-                                         " restored only into an empty database (accepted: a new --db path, or"
-                                         " import --replace to overwrite it)")
-                for table in TABLES:
-                    ready[table].wait()
-                    if failed:
-                        break
-                    counts[table] = _write_table(store, table, data["tables"][table], where)
-                worker.join()
-            except BaseException:
-                worker.join()
-                if failed:
-                    raise failed[0] from None
-                raise
-            if failed:
-                raise failed[0] from None
-    finally:
-        sys.setswitchinterval(switching)
+                values = map(pick, rows if forward is None else rows[:forward + 1])
+                insert_rows(store.conn, table, columns, values if len(columns) > 1 else ((v,) for v in values))
+                if forward is not None:
+                    raise _bad(where, f"{table}[{forward + 1}]: FOREIGN KEY constraint failed")
+                for statement in rebuild:
+                    store.conn.execute(statement)
+            except (sqlite3.IntegrityError, UnicodeEncodeError) as error:
+                # the table was emptied first, so what got in before the failure counts the rows
+                failed = store.scalar(f"SELECT count(*) FROM {table}") + 1
+                if isinstance(error, UnicodeEncodeError):
+                    error = "holds an unpaired surrogate (not valid Unicode text)"
+                raise _bad(where, f"{table}[{failed}]: {error}") from None
     return counts
 
 
