@@ -26,7 +26,6 @@ from opsweek.tui.screens.navigation import open_screen
 from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.health_table import HealthTable
 from opsweek.tui.widgets.text import join
-from opsweek.tui.widgets.trends import TrendPanel
 
 
 class HomeScreen(Screen):
@@ -89,7 +88,7 @@ class HomeScreen(Screen):
         first, self._resumed = not self._resumed, True
         if self.ready and not first:  # back from the session or another screen: the numbers may have moved
             self.reload()
-            for trend in self.query(TrendPanel):
+            for trend in self.query("#home-trend"):
                 trend.reload()
 
     def reload(self) -> None:
@@ -134,7 +133,7 @@ class HomeScreen(Screen):
             lines.append(join(("away today: ", "dim"), ", ".join(str(a) for a in shown), more))
         self.query_one("#attention", Static).update(Content("\n").join(lines))
         self.query_one("#session-state", Static).update(self.session_state(attention))
-        if not self.query(TrendPanel):
+        if not self.query("#home-trend"):
             # mounted once the numbers are in (and, when they are there for the first
             # frame, after it): its own worker then does not slow the first paint
             if trend_after_frame:
@@ -145,7 +144,10 @@ class HomeScreen(Screen):
         self.post_message(self.Ready(self))
 
     def _mount_trend(self) -> None:
-        if not self.query(TrendPanel):
+        # imported here: the trend (and opsweek.trends) is not part of the first frame
+        from opsweek.tui.widgets.trends import TrendPanel
+
+        if not self.query("#home-trend"):
             self.mount(TrendPanel(id="home-trend"), before=self.query_one(KeysFooter))
 
     def session_state(self, attention: Attention) -> Content:
