@@ -84,6 +84,14 @@ class HomeScreen(Screen):
         else:
             self.reload()
 
+    def _on_screen_resume(self, event) -> None:
+        # (Textual calls this class's handler, then Screen's own _on_screen_resume.) The first
+        # show follows the mount, where every widget was styled: Screen's handler would style
+        # them all again (a tenth of the first frame); any later return restyles as usual.
+        if not self._resumed:
+            event.refresh_styles = False
+        self.on_screen_resume()
+
     def on_screen_resume(self) -> None:
         first, self._resumed = not self._resumed, True
         if self.ready and not first:  # back from the session or another screen: the numbers may have moved
