@@ -145,7 +145,9 @@ class HomeScreen(Screen):
             # mounted once the numbers are in (and, when they are there for the first
             # frame, after it): its own worker then does not slow the first paint
             if trend_after_frame:
-                self.call_after_refresh(self._mount_trend)
+                # after that frame and after whatever else waited for it (call_later: the
+                # next turn of the screen's messages, not among the frame's own callbacks)
+                self.call_after_refresh(self.call_later, self._mount_trend)
             else:
                 self._mount_trend()
         self.ready = True
