@@ -157,6 +157,8 @@ class HomeScreen(Screen):
         # imported here: the trend (and opsweek.trends) is not part of the first frame
         from opsweek.tui.widgets.trends import TrendPanel
 
+        if not self.is_attached:  # the app closed before it came to this (q at once)
+            return
         if not self.query("#home-trend"):
             self.mount(TrendPanel(id="home-trend"), before=self.query_one(KeysFooter))
 
