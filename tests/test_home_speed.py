@@ -102,3 +102,24 @@ def test_help_is_as_wide_as_argparse_makes_it(monkeypatch):
     monkeypatch.setenv("COLUMNS", "not a number")
     assert _columns() == shutil.get_terminal_size().columns
     assert os.environ["COLUMNS"] == "not a number"
+
+
+async def test_names_drawn_before_the_columns_were_measured_are_drawn_again_in_full(demo_db):
+    """A frame that comes between filling the table and its next idle draws the rows at the
+    columns' old widths ("Client …"); once the widths are worked out the rows show in full,
+    even when the table's height (min-height 5 on home) does not change."""
+    app = make_app(demo_db, me="ivan")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await home(pilot)
+        fresh = HealthTable(id="fresh")
+        fresh.styles.height = "auto"
+        fresh.styles.min_height = 6
+        await app.screen.mount(fresh)
+        await settle(pilot)
+        with app.reader() as store:
+            attention = needs.read_attention(store, app.team, app.now(), app.today())
+        fresh.show_health(attention.health, attention.reviews)
+        first = attention.health[0].workflow.name
+        assert first not in "".join(s.text for s in fresh.render_line(1))  # drawn too narrow
+        await settle(pilot)
+        assert first in "".join(s.text for s in fresh.render_line(1))
