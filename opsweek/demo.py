@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import tomllib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -261,32 +261,70 @@ def generate(store: Store, n: int, now: datetime, seed: int = 7) -> dict[str, in
     return {"people": n_people, "workflows": n_workflows, "items": n, "handoffs": n_handoffs}
 
 
-# Rows go in this many at a time: a chunk's tuples are all that is held in memory.
+# Rows go in this many at a time: a chunk's values are all that is held in memory.
 _CHUNK = 20_000
-_STAMP_SQL = "strftime('%Y-%m-%dT%H:%M:%SZ', CAST({} AS INTEGER), 'unixepoch')"  # clock.stamp, in SQLite
+# Rows per INSERT statement: binding a row's values costs Python the same either way, but
+# each statement run costs a fixed step and reset besides, which 50 rows share.
+_ROWS_PER_INSERT = 50
 _ITEM_COLUMNS = ("id", "workflow", "stage", "title", "owner", "status", "opened_at", "stage_entered_at",
                  "last_activity_at", "due", "ref", "blocked_reason", "closed_at")
 _HANDOFF_COLUMNS = ("id", "item_id", "from_stage", "from_owner", "to_stage", "to_owner", "sent_at", "due_at",
                     "accepted_at", "accepted_by", "note", "escalated_at")
-_ITEM_SQL = (
-    f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-    + ", ".join(_STAMP_SQL.format(f"?{k}") for k in (8, 9))
-    + ", ?10, 'T-' || ?1, CASE ?6 WHEN 'blocked' THEN 'Waiting on a decision' END,"
-    " CASE WHEN ?6 IN ('done', 'dropped') THEN " + _STAMP_SQL.format("?9") + " END)")
-_HANDOFF_SQL = (
-    f"INSERT INTO handoffs ({', '.join(_HANDOFF_COLUMNS)}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-    + ", ".join(_STAMP_SQL.format(f"?{k}") for k in (7, 8))
-    + ", CASE WHEN ?9 IS NOT NULL THEN " + _STAMP_SQL.format("?9") + " END, ?10, NULL, NULL)")
+# One row's values: ?1..?10 given (the times as storage strings), the rest made from them.
+_ITEM_ROW = ("(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'T-' || ?1,"
+             " CASE ?6 WHEN 'blocked' THEN 'Waiting on a decision' END,"
+             " CASE WHEN ?6 IN ('done', 'dropped') THEN ?9 END)", 10)
+_HANDOFF_ROW = ("(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, NULL)", 10)
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], row: tuple[str, int], rows: int) -> str:
+    """``INSERT INTO table (columns) VALUES`` ``rows`` rows of ``row``'s values, each row's
+    parameters numbered after the row before's."""
+    import re
+
+    template, width = row
+    values = ", ".join(re.sub(r"\?(\d+)", lambda m, off=r * width: f"?{int(m[1]) + off}", template)
+                       for r in range(rows))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+
+
+def _insert_flat(conn, table: str, columns: tuple[str, ...], row: tuple[str, int], values: list) -> None:
+    """Insert the rows whose values lie one after another in ``values``."""
+    width = row[1] * _ROWS_PER_INSERT
+    whole = len(values) - len(values) % width
+    if whole:
+        conn.executemany(_insert_sql(table, columns, row, _ROWS_PER_INSERT),
+                         [values[k:k + width] for k in range(0, whole, width)])
+    if whole < len(values):
+        conn.execute(_insert_sql(table, columns, row, (len(values) - whole) // row[1]), values[whole:])
+
+
+def _stamper():
+    """``stamp(seconds)``: the storage string of epoch ``seconds`` (whole seconds, as
+    SQLite's ``strftime('%Y-%m-%dT%H:%M:%SZ', CAST(seconds AS INTEGER), 'unixepoch')`` and
+    so ``clock.stamp`` write it), from a day's date made once and a table of the times of
+    a day: a few operations per row instead of a ``datetime``."""
+    epoch = date(1970, 1, 1)
+    times = [f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)]
+    days: dict[int, str] = {}
+
+    def stamp(seconds: float) -> str:
+        day, second = divmod(int(seconds), 86400)
+        prefix = days.get(day)
+        if prefix is None:
+            prefix = days[day] = (epoch + timedelta(days=day)).isoformat()
+        return prefix + times[second]
+
+    return stamp
 
 
 def _generate_work(change, rng: random.Random, n: int, now: datetime, today, handles: list[str],
                    workflows: list[dict], stages: list[dict]) -> int:
-    """The ``n`` items and their handoffs, streamed in chunks of tuples; returns the handoffs.
+    """The ``n`` items and their handoffs, streamed in chunks of values; returns the handoffs.
 
-    Times are epoch seconds here and become storage strings in SQLite (``_STAMP_SQL``,
-    the same text as ``clock.stamp``), so no Python ``datetime`` is made per row; the
-    hours items were opened at are few, and each one's string is made once. Every
-    row still gets its own event, written by SQLite from the stored rows afterwards
+    Times are epoch seconds here, written as storage strings by ``_stamper`` (the same
+    text as ``clock.stamp``), so no Python ``datetime`` is made per row. Every row still
+    gets its own event, written by SQLite from the stored rows afterwards
     (``Change.record_inserted``), each at the time its row appeared so the trends see
     real history; the tables' indexes (and the events') are built once at the end, in
     this same transaction.
@@ -295,6 +333,7 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
 
     conn = change.store.conn
     random_ = rng.random
+    stamp = _stamper()
     n_people = len(handles)
     n_workflows = len(workflows)
     now_s = now.timestamp()
@@ -309,23 +348,21 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
         stage_lists.setdefault(stage["workflow"], []).append((stage["key"], stage["owner"], stage["max_days"], due))
     flows = [(w["key"], stage_lists[w["key"]]) for w in workflows]
     dues = [(today + timedelta(days=d)).isoformat() for d in range(-10, 31)]
+    titles = [f"{verb} {noun} " for verb in _VERBS for noun in _NOUNS]
+    opened_at = [stamp(now_s - hour * hours_ago) for hours_ago in range(24 * 70 + 1)]  # items open on the hour
     n_verbs, n_nouns = len(_VERBS), len(_NOUNS)
     rebuild = [*defer_indexes(conn, "items", n), *defer_indexes(conn, "handoffs", n // 2),
                *defer_indexes(conn, "events", n)]
     first_handoff = handoff_id = (change.store.scalar("SELECT max(id) FROM handoffs") or 0) + 1
-    # items open on the hour (24 × 70 times): each one's stamp made once, by SQLite as every other
-    hourly: dict[float, str] = {}
     for chunk_start in range(1, n + 1, _CHUNK):
         items, handoffs = [], []
-        add_item, add_handoff = items.append, handoffs.append
+        add_item, add_handoff = items.extend, handoffs.extend
         for i in range(chunk_start, min(n, chunk_start + _CHUNK - 1) + 1):
             key, ordered = flows[int(random_() * n_workflows)]
             position = int(random_() * len(ordered))
             stage_key, stage_owner, max_days, _ = ordered[position]
-            opened = now_s - hour * (2 + int(random_() * (24 * 70 - 1)))
-            opened_at = hourly.get(opened)
-            if opened_at is None:
-                opened_at = hourly[opened] = conn.execute(f"SELECT {_STAMP_SQL.format('?')}", (opened,)).fetchone()[0]
+            hours_ago = 2 + int(random_() * (24 * 70 - 1))
+            opened = now_s - hour * hours_ago
             roll = random_()
             status = "open" if roll < 0.33 else "blocked" if roll < 0.37 else "done" if roll < 0.94 else "dropped"
             if roll < 0.37:
@@ -337,22 +374,24 @@ def _generate_work(change, rng: random.Random, n: int, now: datetime, today, han
                 activity = entered + (now_s - entered) * random_()
             owner = stage_owner or handles[int(random_() * n_people)]
             due = dues[int(random_() * 41)] if random_() < 0.3 else None
-            add_item((i, key, stage_key, f"{_VERBS[int(random_() * n_verbs)]} {_NOUNS[int(random_() * n_nouns)]} {i}",
-                      owner, status, opened_at, entered, activity, due))
+            verb = int(random_() * n_verbs)
+            entered_at = stamp(entered)
+            add_item((i, key, stage_key, f"{titles[verb * n_nouns + int(random_() * n_nouns)]}{i}",
+                      owner, status, opened_at[hours_ago], entered_at, stamp(activity), due))
             if position > 0:  # it got here by an accepted handoff
                 previous = ordered[position - 1]
                 sent = entered - hour * (1 + int(random_() * 60))
-                add_handoff((handoff_id, i, previous[0], previous[1], stage_key, owner, sent,
-                             ordered[position][3](sent), entered, owner))
+                add_handoff((handoff_id, i, previous[0], previous[1], stage_key, owner, stamp(sent),
+                             stamp(ordered[position][3](sent)), entered_at, owner))
                 handoff_id += 1
             if roll < 0.33 and position + 1 < len(ordered) and random_() < 0.25:
                 target = ordered[position + 1]
                 sent = now_s - hour * (1 + int(random_() * 24 * 6))
-                add_handoff((handoff_id, i, stage_key, owner, target[0], target[1], sent,
-                             target[3](sent), None, None))
+                add_handoff((handoff_id, i, stage_key, owner, target[0], target[1], stamp(sent),
+                             stamp(target[3](sent)), None, None))
                 handoff_id += 1
-        conn.executemany(_ITEM_SQL, items)
-        conn.executemany(_HANDOFF_SQL, handoffs)
+        _insert_flat(conn, "items", _ITEM_COLUMNS, _ITEM_ROW, items)
+        _insert_flat(conn, "handoffs", _HANDOFF_COLUMNS, _HANDOFF_ROW, handoffs)
         del items, handoffs
     change.record_inserted("items", list(_ITEM_COLUMNS), 1, n, at_column="opened_at")
     if handoff_id > first_handoff:

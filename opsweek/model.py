@@ -121,7 +121,9 @@ RequiredText = Annotated[str, BeforeValidator(_text), AfterValidator(_required)]
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=False)
+    # each model's validator is built when it first validates: an import of a team file
+    # and a CSV builds the few it uses, not all of them at start-up
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=False, defer_build=True)
 
 
 class Away(Record):

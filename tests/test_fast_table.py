@@ -85,12 +85,12 @@ async def test_the_column_widths_are_datatables():
     async with Cells().run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         table = pilot.app.query_one(FastTable)
-        fast = [column.content_width for column in table.ordered_columns]
+        fast = [column.get_render_width(table) for column in table.ordered_columns]
         for column in table.ordered_columns:
             column.content_width = 0
         DataTable._update_dimensions(table, list(table.rows))
-        assert [column.content_width for column in table.ordered_columns] == fast
-        assert fast[1] == len("a title far longer than any column it is shown in, cut with an ellipsis")
+        assert [column.get_render_width(table) for column in table.ordered_columns] == fast
+        assert fast[1] == 2 * table.cell_padding + len("a title far longer than any column it is shown in, cut with an ellipsis")
 
 
 async def test_the_session_lists_draw_as_datatable_draws_them(demo_db):
@@ -153,3 +153,55 @@ async def test_whole_rows_draw_as_datatable_draws_them_wherever_the_cursor_is():
             assert drawn["fast", "focused"] == drawn["rich", "focused"], row
             assert drawn["fast", "not focused"] == drawn["rich", "not focused"], row
             assert drawn["fast", "focused"] != drawn["fast", "not focused"]
+
+
+class Added(App):
+    """Two FastTables: one given its rows one add_row at a time, one given them at once."""
+
+    def compose(self):
+        yield FastTable(id="one-by-one", cursor_type="row")
+        yield FastTable(id="at-once", cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.highlighted: list[tuple[str, int]] = []
+        for table in self.query(FastTable):
+            table.add_column("#", width=4, key="n")
+            table.add_column("title", key="title")
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        self.highlighted.append((message.data_table.id, message.cursor_row))
+
+
+def table_state(table: FastTable):
+    return ([str(key.value) for key in table._row_locations], {k.value: {c.value: cell for c, cell in v.items()} for k, v in table._data.items()},
+            [(r.key.value, r.height, r.label, r.auto_height) for r in table.rows.values()],
+            table.cursor_coordinate, [c.get_render_width(table) for c in table.ordered_columns])
+
+
+async def test_a_page_of_rows_added_at_once_leaves_the_table_as_add_row_does():
+    import pytest
+    from textual.widgets.data_table import DuplicateKey
+
+    pages = [[(f"{page}-{n}", (Text(f"#{n}"), Text("a title " * (n % 4)))) for n in range(40)] for page in range(3)]
+    async with Added().run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        one, once = pilot.app.query_one("#one-by-one", FastTable), pilot.app.query_one("#at-once", FastTable)
+        for page in pages:  # a new page replaces the last, as the session's lists do
+            for table in (one, once):
+                table.clear()
+            for key, cells in page:
+                one.add_row(*cells, key=key)
+            once.add_rows_at_once(page)
+            await settle(pilot)
+            assert table_state(once) == table_state(one)
+            assert once.virtual_size == one.virtual_size
+        highlighted = pilot.app.highlighted
+        assert [row for table, row in highlighted if table == "at-once"] == \
+               [row for table, row in highlighted if table == "one-by-one"] != []
+        # the same refusals, and a refused page adds nothing
+        before = table_state(once)
+        with pytest.raises(DuplicateKey):
+            once.add_rows_at_once([("new", (Text("1"),)), (pages[-1][0][0], (Text("2"),))])
+        with pytest.raises(ValueError):
+            once.add_rows_at_once([("three", (Text("1"), Text("2"), Text("3")))])
+        assert table_state(once) == before

@@ -271,3 +271,27 @@ async def test_my_handoffs_each_list_filters_and_sorts_and_says_where_it_is(demo
         await press(pilot, "a")
         assert ids(incoming) == [] and not incoming.display
         assert "Waiting for me to accept (0)" in label(app, "#mine-incoming-title")
+
+
+async def test_a_quick_filter_is_read_at_once_and_a_slow_one_by_a_worker_with_the_same_rows(demo_db, monkeypatch):
+    app = make_app(demo_db, me="ivan", start="meeting")
+    async with app.run_test(size=SIZE) as pilot:
+        table = await stuck_items(pilot)
+        table.set_filter("complaints")  # quick: its rows are there before the next frame
+        assert not table.loading_page
+        quick = sorted(ids(table), key=int)
+        assert quick == ["31", "33", "34", "35", "38", "40"]
+
+        table.clear_filter()
+        await settle(pilot)
+        # a read that runs over the UI thread's budget is stopped and given to a worker
+        monkeypatch.setattr(PagedTable, "READ_AT_ONCE_MS", 0.001)
+        table.set_filter("complaints")
+        assert table.loading_page
+        await settle(pilot)
+        assert sorted(ids(table), key=int) == quick
+        assert table.read_ms >= 0.001  # and the list's next reads go straight to its worker
+        table.set_filter("complaints triage")
+        assert table.loading_page
+        await settle(pilot)
+        assert sorted(ids(table), key=int) == ["31", "33"]

@@ -29,7 +29,7 @@ async def home_ready(pilot) -> None:
     from opsweek.tui.widgets.trends import TrendPanel
 
     for _ in range(200):
-        await settle(pilot)
+        await settle(pilot)  # (and the health table has measured its rows)
         screen = pilot.app.screen
         panels = screen.query(TrendPanel)
         if getattr(screen, "ready", False) and panels and panels.first().trends is not None:

@@ -18,23 +18,34 @@ from opsweek.tui.screens.session import SessionScreen
 SIZE = (130, 40)
 
 
-def record_reads(monkeypatch, name: str, seen: list[tuple[int, int, int]]) -> None:
-    """Wrap ``read.<name>`` so that every call notes its thread, its connection and whether
-    that connection may write (``PRAGMA query_only``)."""
+def record_reads(monkeypatch, name: str, seen: list[tuple[int, int, int, float | None]]) -> None:
+    """Wrap ``read.<name>`` so that every call notes its thread, its connection, whether
+    that connection may write (``PRAGMA query_only``) and the budget it reads within."""
     original = getattr(read, name)
 
     def recorded(store, *args, **kwargs):
         query_only = store.conn.execute("PRAGMA query_only").fetchone()[0]
-        seen.append((threading.get_ident(), id(store.conn), query_only))
+        seen.append((threading.get_ident(), id(store.conn), query_only, store.budget_ms))
         return original(store, *args, **kwargs)
 
     monkeypatch.setattr(read, name, recorded)
 
 
+def read_as_promised(seen, ui_thread: int, ui_connection: int) -> None:
+    """Every read in a worker went through a read-only connection of its own; a read on
+    the UI thread (a page quick enough to be shown at once) had a budget that stops it."""
+    assert seen, "nothing was read"
+    workers = [(connection, query_only) for thread, connection, query_only, _ in seen if thread != ui_thread]
+    assert workers, "nothing was read in a worker"
+    assert all(connection != ui_connection and query_only == 1 for connection, query_only in workers)
+    assert all(budget is not None for thread, _, _, budget in seen if thread == ui_thread)
+
+
 async def test_lists_and_counts_are_read_in_workers_through_connections_of_their_own(demo_db, monkeypatch):
-    """The facilitator opens the overdue handoffs: the list and the stepper's counts are read
-    in worker threads, none of them on the UI thread's connection, and none of them able to write."""
-    seen: list[tuple[int, int, int]] = []
+    """The facilitator opens the overdue handoffs: the stepper's counts, and any page that
+    takes longer than a moment, are read in worker threads, none of them on the UI thread's
+    connection, and none of them able to write; a quick page is read at once within a budget."""
+    seen: list[tuple[int, int, int, float | None]] = []
     record_reads(monkeypatch, "overdue_page", seen)
     record_reads(monkeypatch, "overdue_count", seen)
     app = make_app(demo_db, me="ivan", start="meeting")
@@ -45,10 +56,7 @@ async def test_lists_and_counts_are_read_in_workers_through_connections_of_their
         assert isinstance(session, SessionScreen) and session.step == "handoffs"
         assert session.query_one("#handoffs-table").rows_data[0].key == "5"  # the list did arrive
         ui_thread, ui_connection = threading.get_ident(), id(app.store.conn)
-    assert seen, "nothing was read through read.overdue_page / read.overdue_count"
-    assert all(thread != ui_thread for thread, _, _ in seen)
-    assert all(connection != ui_connection for _, connection, _ in seen)
-    assert all(query_only == 1 for _, _, query_only in seen)
+    read_as_promised(seen, ui_thread, ui_connection)
 
 
 async def test_a_worker_reads_but_never_writes_nor_borrows_the_ui_connection(demo_db):
@@ -85,15 +93,16 @@ async def test_an_in_memory_database_is_read_by_workers_too(demo_db, tmp_path, m
     memory = Store.memory()
     with Store.open(demo_db) as demo:
         demo.conn.backup(memory.conn)
-    seen: list[tuple[int, int, int]] = []
+    seen: list[tuple[int, int, int, float | None]] = []
     record_reads(monkeypatch, "overdue_page", seen)
+    record_reads(monkeypatch, "overdue_count", seen)
     app = OpsweekApp(tmp_path / "not-a-file.db", me="ivan", start="meeting", store=memory)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await press(pilot, "5")
         assert app.screen.query_one("#handoffs-table").rows_data[0].key == "5"
-        ui_connection = id(app.store.conn)
-    assert seen and all(connection != ui_connection and query_only == 1 for _, connection, query_only in seen)
+        ui_thread, ui_connection = threading.get_ident(), id(app.store.conn)
+    read_as_promised(seen, ui_thread, ui_connection)
 
 
 async def test_a_step_asks_for_a_change_and_the_app_makes_it(demo_db, monkeypatch):

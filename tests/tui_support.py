@@ -9,10 +9,24 @@ from rich.console import Console
 
 
 async def settle(pilot) -> None:
-    """Let messages, workers (pages read in threads) and the repaint after them finish."""
+    """Let messages, workers (pages read in threads) and the repaint after them finish,
+    and the tables measure their new rows (a DataTable does that when it is next idle)."""
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    for _ in range(20):
+        if not any(table._require_update_dimensions for table in _tables(pilot.app)):
+            break
+        await pilot.pause()
+
+
+def _tables(app):
+    from textual.widgets import DataTable
+
+    try:
+        return list(app.screen.query(DataTable))
+    except Exception:  # no screen (the app ended)
+        return []
 
 
 async def press(pilot, *keys: str) -> None:

@@ -17,6 +17,7 @@ import stat
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from time import perf_counter
 
 from opsweek import clock
 from opsweek.errors import DatabaseUnusable, InputError
@@ -435,6 +436,32 @@ class Store:
         finally:
             self.quick_wait_ms = quick
 
+    budget_ms: float | None = None  # inside within(): the budget its reads have
+
+    @contextmanager
+    def within(self, ms: float):
+        """Reads inside stop with :class:`TooSlow` once they have run ``ms`` milliseconds
+        (SQLite's progress handler interrupts the statement; nothing is changed by it).
+
+        For a read that is usually quick but may not be, on a thread that must stay
+        responsive: try it within a budget, and hand it to a worker when it runs over."""
+        deadline = perf_counter() + ms / 1000
+
+        def over() -> int:
+            return 1 if perf_counter() > deadline else 0
+
+        self.conn.set_progress_handler(over, 2000)
+        self.budget_ms = ms
+        try:
+            yield self
+        except sqlite3.OperationalError as error:
+            if "interrupted" in str(error) and perf_counter() > deadline:
+                raise TooSlow(f"the read took more than {ms:g} ms") from error
+            raise
+        finally:
+            self.conn.set_progress_handler(None, 0)
+            self.budget_ms = None
+
     def close(self) -> None:
         self.conn.close()
 
@@ -498,7 +525,7 @@ class Store:
             raise _unusable(self.path, error) from None
 
     @contextmanager
-    def bulk(self, cache_kib: int = 128 * 1024, *, references_at_commit: bool = False):
+    def bulk(self, cache_kib: int = 128 * 1024, *, references_at_commit: bool = False, journal_once: bool = False):
         """A larger page cache on this connection for a bulk load (an import of 100,000
         rows and more): the rows, and the indexes built once after them, sort in memory
         instead of spilling to temporary files. The old size comes back afterwards; the
@@ -512,6 +539,15 @@ class Store:
         A reference that does not hold fails the transaction as it always did, with the
         same ``sqlite3.IntegrityError``, and nothing is written. Outside a transaction
         only (SQLite ignores the setting inside one): otherwise rows are checked as usual.
+
+        With ``journal_once`` (a load into a file that holds nothing yet) the file is
+        written through a rollback journal while the load runs: each new page is written
+        once, into the file (WAL writes it twice: into the log, then into the file when
+        the log is folded in), which halves what a 100 MB import writes. The journal
+        holds the few pages the file had, so a failure or a crash still leaves it as it
+        was. Leaving WAL needs every other connection to the file closed: when another is
+        open, the load simply stays in WAL. WAL comes back at the end, as every opsweek
+        connection expects (and ``Store.open`` would set it again anyway).
         """
         old = self.conn.execute("PRAGMA cache_size").fetchone()[0]
         self.conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
@@ -519,6 +555,7 @@ class Store:
         if deferred:
             self.conn.execute("PRAGMA foreign_keys = OFF")
             self._references_at_commit = True
+        journal = journal_once and self.path is not None and not self.conn.in_transaction and self._leave_wal()
         try:
             yield self
         finally:
@@ -526,6 +563,23 @@ class Store:
             if deferred:
                 self._references_at_commit = False
                 self.conn.execute("PRAGMA foreign_keys = ON")
+            if journal:
+                try:
+                    self.conn.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError:  # another connection came meanwhile: it set WAL
+                    pass
+
+    def _leave_wal(self) -> bool:
+        """Switch this file to a rollback journal if no other connection has it open."""
+        wait = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.conn.execute("PRAGMA busy_timeout = 0")  # someone else has it open: no waiting
+        try:
+            mode = self.conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        except sqlite3.OperationalError:
+            mode = "wal"
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(wait)}")
+        return str(mode).lower() == "delete"
 
     def check_references(self) -> None:
         """Every foreign key of every table holds (``PRAGMA foreign_key_check``); raises
@@ -640,8 +694,7 @@ class Change:
         consecutive = (at_of is None and type(keys[0]) is int and keys == list(range(keys[0], keys[0] + len(keys)))
                        and (at_column is None or at_column in columns))
         rebuild = defer_indexes(conn, table, len(rows)) if consecutive else []
-        conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
+        insert_rows(conn, table, columns, values)
         del values
         if consecutive:
             self._record_range(table, columns, keys[0], keys[-1], at_column)
@@ -652,9 +705,9 @@ class Change:
             if pk not in rows[0]:
                 rows = [{pk: key, **row} for key, row in zip(keys, rows)]
             when = (lambda row: row[at_column]) if at_column else at_of
-            conn.executemany(
-                "INSERT INTO events (change_id, at, actor, meeting_id, action, entity, entity_id,"
-                " before, after, reason, undoes) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            insert_rows(
+                conn, "events", ("change_id", "at", "actor", "meeting_id", "action", "entity", "entity_id",
+                                 "before", "after", "reason", "undoes"),
                 [(self.id, when(row) if when else self.at, self.actor, self.meeting_id, self.action, table,
                   str(row[pk]), None, encode(row), self.reason, self.undoes) for row in rows],
             )
@@ -714,6 +767,45 @@ class Change:
 _REBUILD_FROM = 10_000
 
 
+def insert_rows(conn: sqlite3.Connection, table: str, columns, values) -> None:
+    """``INSERT INTO table (columns)`` every tuple of ``values``: what ``executemany`` of
+    the one-row statement does (the same rows, in the same order, failing at the same row
+    with the same error), in statements of up to 500 rows each.
+
+    SQLite runs a statement's set-up once per execution: for a table whose CHECK holds an
+    ``IN (...)`` list (items, and others) that is an ephemeral table built for every row
+    ``executemany`` inserts, about half of an import's insert time at 100,000 rows. A
+    batch whose statement fails (it is undone whole, as SQLite undoes a statement) is
+    inserted again row by row, so that the rows before the failing one are in and the
+    error is the one ``executemany`` raises there. SQLite checks a statement's foreign
+    keys when the statement ends: where a row may name a row of its own table (an item
+    fed from an item) and references are looked up as rows go in, they go in one by one,
+    so that a row naming one that comes after it fails at that row, as always.
+    """
+    columns = list(columns)
+    width = len(columns)
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    one = "(" + ", ".join("?" * width) + ")"
+    if conn.execute("PRAGMA foreign_keys").fetchone()[0] and any(
+            ref[2] == table and ref[3] in columns for ref in conn.execute(f"PRAGMA foreign_key_list({table})")):
+        conn.executemany(head + one, values)
+        return
+    per = max(1, min(500, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    full = head + ", ".join([one] * per)
+    chain = itertools.chain.from_iterable
+    values = iter(values)
+    while True:
+        batch = list(itertools.islice(values, per))
+        if not batch:
+            return
+        try:
+            conn.execute(full if len(batch) == per else head + ", ".join([one] * len(batch)), list(chain(batch)))
+        except (sqlite3.Error, UnicodeEncodeError, ValueError, OverflowError, TypeError):
+            conn.executemany(head + one, batch)  # the same rows one by one: the error at its row
+        if len(batch) < per:
+            return
+
+
 def defer_indexes(conn: sqlite3.Connection, table: str, adding: int) -> list[str]:
     """Drop ``table``'s own indexes when ``adding`` rows is a batch at least as large as the
     table (an import into a new database, the demo); returns the statements that make
@@ -739,6 +831,10 @@ def defer_indexes(conn: sqlite3.Connection, table: str, adding: int) -> list[str
 # in the order of its changes): kept up to date as the rows go in, which costs less than
 # building them again from a table of large rows (each build reads the whole table).
 _APPENDED = frozenset({"events_change", "events_actor", "events_meeting", "events_undoes"})
+
+
+class TooSlow(Exception):
+    """A read inside :meth:`Store.within` ran over its budget and was stopped."""
 
 
 class Busy(DatabaseUnusable):

@@ -283,9 +283,18 @@ class SessionScreen(Screen):
         self.present = read.attendance(store, self.meeting_id)
         self.stored_seconds = read.step_seconds(store, self.meeting_id)
 
+    _absent_of: dict | None = None
+    _absent: frozenset[str] = frozenset()
+
     @property
-    def absent(self) -> set[str]:
-        return {handle for handle, here in self.present.items() if not here}
+    def absent(self) -> frozenset[str]:
+        """Who is marked absent, worked out again only when attendance is read again (every
+        owner cell of a page asks: a set of 400 people once per row was a third of a page)."""
+        present = self.present
+        if self._absent_of is not present:
+            self._absent = frozenset(handle for handle, here in present.items() if not here)
+            self._absent_of = present
+        return self._absent
 
     @property
     def closed(self) -> bool:

@@ -18,7 +18,8 @@ upgrade that changes DataTable's drawing is caught there, not on a user's screen
 
 from __future__ import annotations
 
-from typing import Iterable
+from itertools import zip_longest
+from typing import Iterable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -26,6 +27,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.render import measure
 from textual.widgets import DataTable
+from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
 _NULL = Style.null()
 
@@ -47,6 +49,33 @@ class FastTable(DataTable):
         super().__init__(*args, **kwargs)
         self._component_rich: dict[tuple[str, object], Style] = {}
         self._meta_styles: dict[tuple[int, int], Style] = {}
+
+    def add_rows_at_once(self, rows: Sequence[tuple[str, Sequence[object]]]) -> None:
+        """Rows of height 1 at the bottom, each ``(key, cells)``: what ``add_row`` does for
+        each, with the cursor checked and the table marked changed once for them all (a new
+        page is a hundred rows; add_row's per-row bookkeeping was a fifth of crossing into it).
+        ``tests/test_fast_table.py`` checks that the table ends as add_row leaves it."""
+        columns = self.ordered_columns
+        first = self.row_count
+        locations, data, table_rows, new_rows = self._row_locations, self._data, self.rows, self._new_rows
+        keys = [RowKey(key) for key, _ in rows]
+        if len(set(keys)) != len(keys) or any(key in locations for key in keys):
+            raise DuplicateKey("a row key is given twice or already exists")
+        if any(len(cells) > len(columns) for _, cells in rows):
+            raise ValueError("More values provided than there are columns.")
+        for index, (row_key, (_, cells)) in enumerate(zip(keys, rows), start=first):
+            locations[row_key] = index
+            data[row_key] = {column.key: cell for column, cell in zip_longest(columns, cells)}
+            table_rows[row_key] = Row(row_key, 1, None, False)
+            new_rows.add(row_key)
+        if not rows:
+            return
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if first == 0 and len(self.columns) > 0 and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()  # a cursor can show where none could: as add_row says so
+        self._update_count += 1
+        self.check_idle()
 
     # -- the styles of the table's parts, worked out once per state, not once per row ------
 
@@ -77,6 +106,21 @@ class FastTable(DataTable):
             style = self._component_rich[key] = self.get_component_styles(name).rich_style
         return style
 
+    _columns_seen: tuple | None = None
+    _columns_ordered: list = []
+
+    @property
+    def ordered_columns(self) -> list:
+        """DataTable's, worked out again only when columns are added or removed (it is asked
+        for several times for every line drawn). Holding the locations object itself means a
+        new one (after a clear or a removal) is never taken for the old."""
+        locations = self._column_locations
+        seen = self._columns_seen
+        if seen is None or seen[0] is not locations or seen[1] != len(locations) or seen[2] != len(self.columns):
+            self._columns_ordered = DataTable.ordered_columns.fget(self)
+            self._columns_seen = (locations, len(locations), len(self.columns))
+        return self._columns_ordered
+
     def notify_style_update(self) -> None:
         self._component_rich = {}
         super().notify_style_update()
@@ -102,13 +146,13 @@ class FastTable(DataTable):
 
     def _render_line_in_row(self, row_key, line_no: int, base_style: Style, cursor_location, hover_location):
         """A body row of a row-cursor table without fixed columns or labels, drawn as
-        DataTable draws it, with the row's styles worked out once for all its cells."""
+        DataTable draws it, with what is the same for all its cells worked out once."""
         if (row_key is self._header_row_key or self.fixed_columns or self.cursor_type != "row"
                 or (self._labelled_row_exists and self.show_row_labels) or row_key not in self._row_locations):
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
-        show_cursor = self.show_cursor
+        show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
         cache_key = (row_key, line_no, base_style, cursor_location, hover_location, "row", show_cursor,
-                     self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+                     show_hover, self._update_count, self._pseudo_class_state)
         cached = self._row_render_cache.get(cache_key)
         if cached is not None:
             return cached
@@ -116,17 +160,31 @@ class FastTable(DataTable):
         row_style = self._get_row_style(row_index, base_style)
         cursor = row_index == cursor_location.row
         hover = row_index == hover_location.row
-        render_cell = self._render_cell
+        row = self.rows.get(row_key)
+        one_line_row = row is not None and row.height == 1 and not row.auto_height
+        cells = self._get_row_renderables(row_index).cells if one_line_row else ()
+        # the cursor and hover are the row's, so every cell of it has the same styles
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, show_cursor, show_hover,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre_style = row_style + component_style
+        padding = self.cell_padding
+        console = self.app.console
         scrollable_row = []
         table_width = self._row_label_column_width
         for column_index, column in enumerate(self.ordered_columns):
-            width = column.get_render_width(self)
+            width = (column.content_width if column.auto_width else column.width) + 2 * padding
             table_width += width
-            scrollable_row.append(render_cell(row_index, column_index, row_style, width, cursor=cursor,
-                                              hover=hover)[line_no])
+            text = one_line(cells[column_index]) if column_index < len(cells) else None
+            if text is None or width - 2 * padding < 1:
+                scrollable_row.append(self._render_cell(row_index, column_index, row_style, width, cursor=cursor,
+                                                        hover=hover)[line_no])
+            else:
+                scrollable_row.append(self._draw_text(text, row_index, column_index, pre_style, post_style,
+                                                      width, padding, console))
         remaining_space = max(0, self.size.width - table_width)
         extend_style, _ = self._get_styles_to_render_cell(False, False, False, hover, cursor, show_cursor,
-                                                          self._show_hover_cursor, False, False)
+                                                          show_hover, False, False)
         extend_style = row_style + extend_style + Style.from_meta(
             {"row": row_index, "column": 0, "out_of_bounds": True})
         scrollable_row.append([Segment(" " * remaining_space, extend_style)])
@@ -150,38 +208,50 @@ class FastTable(DataTable):
         cells = self._get_row_renderables(row_index).cells
         text = one_line(cells[column_index]) if column_index < len(cells) else None
         padding = self.cell_padding
-        inner = width - 2 * padding
-        if text is None or row is None or row.height != 1 or row.auto_height or inner < 1:
+        if text is None or row is None or row.height != 1 or row.auto_height or width - 2 * padding < 1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         component_style, post_style = self._get_styles_to_render_cell(
             False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-        # Rich lays pre (with the cell's metadata), the text's styles and post over each other;
-        # the metadata sets no colour, so adding it last gives the same styles, and the rest
-        # repeats from row to row (Rich's cache of added styles answers it)
-        pre_style = base_style + component_style
-        meta = self._meta(row_index, column_index)
-        if text.cell_len > inner:  # cut to the column, as Rich's no-wrap line does
-            text = text.copy()
-            text.truncate(inner, overflow=text.overflow or "fold")
-        segments: list[Segment] = []
-        if padding:
-            segments.append(Segment(" " * padding, _NULL))
-        console = self.app.console
-        drawn = text.render(console, end="")
-        if text.style:  # Rich lays the text's own style under its spans
-            drawn = Segment.apply_style(drawn, style=console.get_style(text.style, default=Style.null()))
-        segments.extend(segment for segment in drawn if segment.text)
-        fill = inner - text.cell_len
-        if fill > 0:
-            segments.append(Segment(" " * fill, _NULL))
-        if padding:
-            segments.append(Segment(" " * padding, _NULL))
-        line = [Segment(text, pre_style + style + post_style + meta if style else pre_style + post_style + meta)
-                for text, style, _ in segments]
-        lines = [line]
+        lines = [self._draw_text(text, row_index, column_index, base_style + component_style, post_style,
+                                 width, padding, self.app.console)]
         cache[cache_key] = lines
         return lines
+
+    def _draw_text(self, text: Text, row_index: int, column_index: int, pre_style: Style, post_style: Style,
+                   width: int, padding: int, console) -> list[Segment]:
+        """One line of text in its cell, as Rich draws it: padded, cut to the column with its
+        overflow, styles laid pre (the row's and the cell state's), the text's own, post.
+
+        The cell's metadata (the mouse's row and column) sets no colour, so adding it last
+        gives the same styles; the rest repeats from row to row (Rich's cache of added
+        styles answers it)."""
+        inner = width - 2 * padding
+        meta = self._meta(row_index, column_index)
+        plain_style = pre_style + post_style + meta
+        length = text.cell_len
+        if length > inner:  # cut to the column, as Rich's no-wrap line does
+            text = text.copy()
+            text.truncate(inner, overflow=text.overflow or "fold")
+            length = text.cell_len
+        line: list[Segment] = []
+        if padding:
+            line.append(Segment(" " * padding, plain_style))
+        own = console.get_style(text.style, default=_NULL) if text.style else None
+        if text.spans:
+            drawn = text.render(console, end="")
+            if own is not None:  # Rich lays the text's own style under its spans
+                drawn = Segment.apply_style(drawn, style=own)
+            for part, style, _ in drawn:
+                if part:
+                    line.append(Segment(part, pre_style + style + post_style + meta if style else plain_style))
+        elif text.plain:
+            line.append(Segment(text.plain, pre_style + own + post_style + meta if own else plain_style))
+        if inner > length:
+            line.append(Segment(" " * (inner - length), plain_style))
+        if padding:
+            line.append(Segment(" " * padding, plain_style))
+        return line
 
     def _update_dimensions(self, new_rows: Iterable) -> None:
         """As DataTable's, with a one-line text's width its ``cell_len`` (no Rich measure)."""
@@ -192,12 +262,18 @@ class FastTable(DataTable):
             super()._update_dimensions(new_rows)
             return
         console = self.app.console
-        columns = self.ordered_columns
-        for row_key in new_rows:
+        # a column given a width draws at that width whatever its cells hold: only the
+        # auto-width ones are measured (DataTable measures all; get_render_width ignores it)
+        auto = [(index, column) for index, column in enumerate(self.ordered_columns) if column.auto_width]
+        for row_key in new_rows if auto else ():
             row_index = self._row_locations.get(row_key)
             if row_index is None:  # removed before the table was idle
                 continue
-            for column, cell in zip(columns, self._get_row_renderables(row_index).cells):
+            cells = self._get_row_renderables(row_index).cells
+            for index, column in auto:
+                if index >= len(cells):
+                    break
+                cell = cells[index]
                 text = one_line(cell)
                 width = text.cell_len if text is not None else measure(console, cell, 1)
                 if width > column.content_width:

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
+from opsweek.store import TooSlow
 from opsweek.tui.widgets.fast_table import FastTable
 from textual.worker import get_current_worker
 
@@ -44,7 +45,9 @@ class Source:
     """Where a list comes from: ``page(offset, limit)`` rows and ``count()`` in all.
 
     Both are called in a worker thread, so they may take a moment at 100,000 items; there
-    ``app.store`` is the worker's own read-only connection. With ``filtered`` they take the
+    ``app.store`` is the worker's own read-only connection. ``page`` is tried first on the
+    UI thread, within a budget that stops its reads (PagedTable.READ_AT_ONCE_MS), so it
+    reads through ``app.store`` and nothing else. With ``filtered`` they take the
     table's :class:`ListView` too (``page(offset, limit, view)``, ``count(view)``) and read
     only its rows, in its order; ``group`` names a row's workflow when grouping by it.
     """
@@ -344,31 +347,36 @@ class PagedTable(FastTable):
         self.left_at = None
         self.generation += 1  # pages read before the change are stale
         self.cache.clear()
-        if (keep_cursor and count and self.read_ms is not None and self.read_ms < self.READ_AT_ONCE_MS
-                and self.read_view == self.view and self._read_at_once(offset, max(cursor, 0))):
+        if count and self._read_at_once(offset, max(cursor, 0)):
             return
         self.load(offset, max(cursor, 0), count=count)
 
-    # A list whose page last took less than this (its thread's own time) is read again at once,
-    # on the UI thread,
-    # when it is reloaded (a change, a step shown again): its row shows the change in the
-    # frame that closes the dialog, with no wait for a thread. A slower list keeps its worker.
-    READ_AT_ONCE_MS = 40.0
-    read_ms: float | None = None  # how long the last page took to read (in its worker)
-    read_view: ListView | None = None  # the view that page was read in (another may be slower)
+    # A list is read again at once, on the UI thread, when its view or data change (a
+    # keystroke in its filter, a change, a step shown again), within this budget: its rows
+    # are then in the very frame that shows the keystroke or closes the dialog, with no wait
+    # for a thread. A read that runs over is stopped (Store.within) and given to a worker, as
+    # is every read of a list whose last page took longer than this.
+    READ_AT_ONCE_MS = 30.0
+    read_ms: float | None = None  # how long the last page took to read
 
     def _read_at_once(self, offset: int, cursor: int) -> bool:
         """Read the page at ``offset`` now and show it (its count follows); False when it
-        could not be (the list shrank under it, or the read failed): then a worker reads it."""
+        was not (slow last time, over the budget now, the list shrank under it, or the read
+        failed): then a worker reads it."""
         source = self.source
-        if source is None:
+        store = getattr(self.app, "store", None)
+        if source is None or store is None or (self.read_ms is not None and self.read_ms >= self.READ_AT_ONCE_MS):
             return False
         started = perf_counter()
         try:
-            rows = source.page(offset, self.page_size, *((self.view,) if source.filtered else ()))
+            with store.within(self.READ_AT_ONCE_MS):
+                rows = source.page(offset, self.page_size, *((self.view,) if source.filtered else ()))
+        except TooSlow:
+            self.read_ms = (perf_counter() - started) * 1000
+            return False
         except Exception:
             return False
-        self.read_ms, self.read_view = (perf_counter() - started) * 1000, self.view
+        self.read_ms = (perf_counter() - started) * 1000
         if not rows and offset:
             return False
         total = len(rows) if offset == 0 and len(rows) < self.page_size else -1
@@ -413,7 +421,7 @@ class PagedTable(FastTable):
                     # list is counted: the rows repaint, the count follows ("rows 1–100 of …")
                     started = thread_time()  # the thread's own time: not its waits for the UI
                     rows = source.page(offset, page_size, *extra)
-                    self.read_ms, self.read_view = (thread_time() - started) * 1000, view
+                    self.read_ms = (thread_time() - started) * 1000
                     if offset == 0 and len(rows) < page_size:  # all of them: nothing left to count
                         self._post_fetched(self.Fetched(rows, 0, cursor, len(rows), generation))
                         return
@@ -520,6 +528,7 @@ class PagedTable(FastTable):
         seen: set[str] = set()
         grouping = self._grouping() and "group" in self.columns
         previous = None
+        keyed = []
         for row in rows:
             key = row.key if row.key not in seen else f"{row.key}#{len(seen)}"
             seen.add(key)
@@ -529,7 +538,8 @@ class PagedTable(FastTable):
                 cells = (Text(group if group != previous else "", style="bold", no_wrap=True, overflow="ellipsis"),
                          *cells)
                 previous = group
-            self.add_row(*cells, key=key)
+            keyed.append((key, cells))
+        self.add_rows_at_once(keyed)
 
     # -- moving past the ends of the page -----------------------------------------------
 

@@ -59,9 +59,14 @@ class Step(Vertical):
     def title(self) -> str:
         return next(step.title for step in STEPS if step.key == self.key)
 
+    _session: "SessionScreen | None" = None
+
     @property
     def session(self) -> "SessionScreen":
-        return self.screen  # type: ignore[return-value]
+        """The session screen this step is on (found once: every owner cell of a page asks)."""
+        if self._session is None:
+            self._session = self.screen  # type: ignore[assignment]
+        return self._session  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="step-head"):
