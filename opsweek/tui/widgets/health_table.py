@@ -38,17 +38,6 @@ class HealthTable(FastTable):
     def on_mount(self) -> None:
         self.add_columns(*COLUMNS)
 
-    def _update_dimensions(self, new_rows) -> None:
-        # DataTable keeps each drawn cell until its update count moves (a resize, a restyle):
-        # a frame drawn between adding the rows and this (the next idle) drew them at the
-        # columns' old widths, cut with an ellipsis. When the widths change here, those
-        # cells are drawn again at the new widths, as a resize of the table would have it.
-        before = [column.content_width for column in self.ordered_columns]
-        super()._update_dimensions(new_rows)
-        if [column.content_width for column in self.ordered_columns] != before:
-            self._update_count += 1
-            self.refresh()
-
     def _number_widths(self, health: list[WorkflowHealth]) -> list[int]:
         """Each number column's width once these rows are in: as DataTable works it out (its
         widest cell or label so far, cells never narrowing it)."""
