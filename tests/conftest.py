@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,9 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     yield
     monkeypatch.undo()
     time.tzset()
+    # an app of this test kept its objects out of the collector (OpsweekApp.keep_heap):
+    # give them back, or every TUI test's objects would stay in this process for good
+    gc.unfreeze()
 
 
 @pytest.fixture

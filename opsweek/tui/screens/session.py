@@ -32,7 +32,7 @@ from opsweek.agenda import STEP_KEYS, STEPS
 from opsweek.errors import OpsweekError
 from opsweek.store import changes, meetings, read
 from opsweek.store.records import Meeting
-from opsweek.tui.app import READ_ONLY_NOTICE, ChangeRequested
+from opsweek.tui.app import HEAP_SETTLES_S, READ_ONLY_NOTICE, ChangeRequested
 from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.entry_dialog import EntryDialog, EntryDraft, NewEntry
 from opsweek.tui.screens.steps.actions import ActionsStep, to_decide
@@ -253,6 +253,7 @@ class SessionScreen(Screen):
             self.set_interval(FLUSH_SECONDS, self.flush_time)
         self.watch_hangup()
         self.refresh_counts()
+        self.set_timer(HEAP_SETTLES_S, self.app.keep_heap)  # the session's screen lives as long as it runs
 
     def dismiss_session(self) -> None:
         """Leave without a session: back to the screen below (home), or quit."""
