@@ -9,7 +9,10 @@ import re
 # the bidi embedding, override and isolate characters (U+202A–U+202E, U+2066–U+2069),
 # which reorder what a terminal shows ("Trojan Source"). Joiners (U+200D) and variation
 # selectors stay: emoji need them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Compiled when first used (a millisecond: the quick ``opsweek mine``, whose text is
+# printable, never needs it).
+_CONTROL_PATTERN = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+_control: re.Pattern | None = None
 # fullmatch, never "$": "$" also matches before a final newline, so "ben\n" would pass
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
@@ -22,7 +25,10 @@ def clean_text(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.replace("\r\n", "\n")
-    return _CONTROL.sub("", value)
+    global _control
+    if _control is None:
+        _control = re.compile(_CONTROL_PATTERN)
+    return _control.sub("", value)
 
 
 def one_line(value: str | None) -> str:

@@ -1,5 +1,5 @@
 """The log is found by the kind of change through ``events_action``, which holds the action
-alone (schema m013_events_action; it was action and time): every query that looks edits up
+alone (schema m014_events_action; it was action and time): every query that looks edits up
 by their action still walks an index, never the whole log, and finds the same edits as a
 walk of the whole log would."""
 

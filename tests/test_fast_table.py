@@ -3,7 +3,6 @@ segments and the same column widths as Textual's DataTable, cell by cell."""
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from rich.text import Text
 from textual.app import App
 from textual.strip import Strip

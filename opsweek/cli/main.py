@@ -19,8 +19,37 @@ from opsweek.errors import InputError, OpsweekError
 PROG = "opsweek"
 
 
+def _columns() -> int:
+    """The terminal's columns as ``shutil.get_terminal_size`` gives them (``COLUMNS``, else
+    the terminal of stdout, else 80), without importing shutil (and with it bz2, lzma and
+    zlib: 3 ms of ``opsweek mine``) for the dozen formatters argparse makes while the
+    parser is built."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        columns = columns or 80
+    return columns
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, as wide as argparse makes it (the columns less 2)."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad usage as one line and exit 2 (never a traceback)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         raise InputError(f"{message} (see '{self.prog} --help')")

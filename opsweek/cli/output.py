@@ -143,14 +143,15 @@ class Printer:
 
 
 # JSON escapes C0 controls itself; these it would print raw with ensure_ascii=False
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# (compiled by the first json_text: the listing never needs it)
+_JSON_UNSAFE_PATTERN = r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
 
 
 def json_text(data, *, indent: int | None = 2) -> str:
     """``data`` as JSON for a terminal or a pipe: readable UTF-8, but DEL, C1 controls
     and bidi overrides written as ``\\uXXXX`` escapes (the same value, never a control)."""
     text = json.dumps(data, indent=indent, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    return re.sub(_JSON_UNSAFE_PATTERN, lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def say(text: str = "", stream=None) -> None:

@@ -88,7 +88,6 @@ def item_sql(people: dict, first: date, last: date, i: str = "i") -> tuple[str, 
     index scan: a seek per distinct owner, not a look at every item), so that SQLite then
     reads only those owners' items from the same index."""
     bad = unavailable(people, first, last)
-    marks = ",".join("?" * len(bad)) or "NULL"
     owners = ("WITH RECURSIVE o(owner) AS (SELECT min(owner) FROM items"
               " UNION ALL SELECT (SELECT min(owner) FROM items WHERE owner > o.owner) FROM o"
               " WHERE o.owner IS NOT NULL)"

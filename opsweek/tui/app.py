@@ -433,7 +433,24 @@ class OpsweekApp(App):
     def make_screen(self, name: str, **kwargs) -> Screen:
         target, _ = SCREENS[name]
         module, cls = target.split(":")
-        return getattr(import_module(module), cls)(**kwargs)
+        screen = getattr(import_module(module), cls)(**kwargs)
+        # the size classes (-short, -tall) it will get at its first resize, given now: the
+        # resize then changes no class, and the screen is not styled a second time
+        screen.add_class(*self.breakpoint_classes(screen))
+        return screen
+
+    def breakpoint_classes(self, screen: Screen) -> list[str]:
+        """The breakpoint classes Textual gives ``screen`` at the app's size (as
+        ``Screen._on_resize`` works them out: per dimension, the largest point reached)."""
+        width, height = self.size
+        found = []
+        for dimension, own, default in ((width, screen.HORIZONTAL_BREAKPOINTS, self.HORIZONTAL_BREAKPOINTS),
+                                        (height, screen.VERTICAL_BREAKPOINTS, self.VERTICAL_BREAKPOINTS)):
+            for point, name in sorted((default if own is None else own) or [], reverse=True):
+                if dimension >= point:
+                    found.append(name)
+                    break
+        return found
 
     def show(self, name: str, **kwargs) -> None:
         """Push the named screen (see ``SCREENS``)."""

@@ -26,7 +26,6 @@ from opsweek.tui.screens.navigation import open_screen
 from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.health_table import HealthTable
 from opsweek.tui.widgets.text import join
-from opsweek.tui.widgets.trends import TrendPanel
 
 
 class HomeScreen(Screen):
@@ -85,11 +84,19 @@ class HomeScreen(Screen):
         else:
             self.reload()
 
+    def _on_screen_resume(self, event) -> None:
+        # (Textual calls this class's handler, then Screen's own _on_screen_resume.) The first
+        # show follows the mount, where every widget was styled: Screen's handler would style
+        # them all again (a tenth of the first frame); any later return restyles as usual.
+        if not self._resumed:
+            event.refresh_styles = False
+        self.on_screen_resume()
+
     def on_screen_resume(self) -> None:
         first, self._resumed = not self._resumed, True
         if self.ready and not first:  # back from the session or another screen: the numbers may have moved
             self.reload()
-            for trend in self.query(TrendPanel):
+            for trend in self.query("#home-trend"):
                 trend.reload()
 
     def reload(self) -> None:
@@ -134,18 +141,25 @@ class HomeScreen(Screen):
             lines.append(join(("away today: ", "dim"), ", ".join(str(a) for a in shown), more))
         self.query_one("#attention", Static).update(Content("\n").join(lines))
         self.query_one("#session-state", Static).update(self.session_state(attention))
-        if not self.query(TrendPanel):
+        if not self.query("#home-trend"):
             # mounted once the numbers are in (and, when they are there for the first
             # frame, after it): its own worker then does not slow the first paint
             if trend_after_frame:
-                self.call_after_refresh(self._mount_trend)
+                # after that frame and after whatever else waited for it (call_later: the
+                # next turn of the screen's messages, not among the frame's own callbacks)
+                self.call_after_refresh(self.call_later, self._mount_trend)
             else:
                 self._mount_trend()
         self.ready = True
         self.post_message(self.Ready(self))
 
     def _mount_trend(self) -> None:
-        if not self.query(TrendPanel):
+        # imported here: the trend (and opsweek.trends) is not part of the first frame
+        from opsweek.tui.widgets.trends import TrendPanel
+
+        if not self.is_attached:  # the app closed before it came to this (q at once)
+            return
+        if not self.query("#home-trend"):
             self.mount(TrendPanel(id="home-trend"), before=self.query_one(KeysFooter))
 
     def session_state(self, attention: Attention) -> Content:

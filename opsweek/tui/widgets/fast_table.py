@@ -254,8 +254,19 @@ class FastTable(DataTable):
         return line
 
     def _update_dimensions(self, new_rows: Iterable) -> None:
+        """DataTable's, then: when a column's width changed, the rows drawn before are drawn
+        again. DataTable keeps each drawn row until its update count moves (a resize, a
+        restyle), so a frame that came between adding rows and this (the next idle) left
+        them at the columns' old widths, cut with an ellipsis ("Client …"), while the
+        table's size stayed the same."""
+        before = [column.get_render_width(self) for column in self.ordered_columns]
+        self._measure_rows(list(new_rows))
+        if [column.get_render_width(self) for column in self.ordered_columns] != before:
+            self._update_count += 1
+            self.refresh()
+
+    def _measure_rows(self, new_rows: list) -> None:
         """As DataTable's, with a one-line text's width its ``cell_len`` (no Rich measure)."""
-        new_rows = list(new_rows)
         rows = self.rows
         if any(row_key in rows and (rows[row_key].auto_height or rows[row_key].label is not None)
                for row_key in new_rows):

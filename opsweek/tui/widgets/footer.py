@@ -22,6 +22,21 @@ class KeysFooter(Footer):
 
     shown: tuple | None = None
 
+    def compose(self):
+        # Footer's keys bound to its ``compact`` (all but the palette's, which keeps its own),
+        # each given the footer's value before it is mounted: FooterKey's own default (True)
+        # would add "-compact" at mount and the binding take it away again, styling every
+        # key twice more for nothing (a tenth of the home's first frame)
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                self._compact_from_start(widget)
+            yield widget
+
+    def _compact_from_start(self, key: FooterKey) -> None:
+        """``key`` as its ``compact`` watcher would leave it, without running the watcher."""
+        key.set_reactive(FooterKey.compact, self.compact)
+        key.set_class(self.compact, "-compact", update=False)
+
     def wanted(self) -> list[tuple]:
         """``(binding, enabled, tooltip)`` of each key to show: the first binding of each
         action, in order, as Footer's compose picks them."""
@@ -71,6 +86,8 @@ class KeysFooter(Footer):
                                      binding.action, disabled=not enabled,
                                      tooltip=tooltip).data_bind(compact=Footer.compact)
                            for binding, enabled, tooltip in wanted[len(keys):]]
+                    for key in new:
+                        self._compact_from_start(key)
                 finally:
                     active_message_pump.reset(binding_to)
                 await self.mount_all(new, before=palette.first() if palette else None)
