@@ -5,7 +5,7 @@ transaction with its events), ``--runs`` times (default 3), each interleaved wit
 reference; the medians are reported, with the process's CPU time beside the wall time
 (on a busy machine the difference is mostly waiting for a core).
 
-    .venv/bin/python benchmarks/import_csv.py [--rows N] [--runs N] [--keep DIR] [--profile] [--json] [--as-is]
+    .venv/bin/python benchmarks/import_csv.py [--rows N] [--runs N] [--keep DIR] [--profile] [--phases] [--json] [--as-is]
 
 Each process runs as an installed opsweek does, with bytecode caches (a private
 ``PYTHONPYCACHEPREFIX``, warmed first, even where the environment sets
@@ -15,6 +15,13 @@ Targets (issue 16): import at most 3 s, and the dump round trip (``opsweek dump`
 imported database, and ``opsweek import`` of that dump into a fresh one) at most 5 s each
 way. The reference measured in the same run is ``python -c "import csv"`` reading the
 same file row by row (what merely reading the CSV costs here).
+
+``--phases`` prints where the CPU time of one CSV import and one import of its dump goes
+instead: each in a fresh process doing what ``opsweek import`` does (open, tick, import,
+freeze the ended weeks), the Python steps (reading and checking the files) timed as they
+run and every SQL statement from its start to the next step (SQLite's trace callback),
+statements of one kind added up. Unlike ``--profile`` (cProfile), it adds nothing to a
+function called once per row.
 """
 
 from __future__ import annotations
@@ -92,11 +99,83 @@ def timed(command: list[str], env: dict) -> tuple[float, float, subprocess.Compl
     return elapsed, cpu, result
 
 
+def phases(db: str, files: list[str]) -> None:
+    """``--phases``, in the child process: one import as ``opsweek import`` runs it, and
+    its CPU time (``time.process_time``) step by step, largest first."""
+    import functools
+    import re
+
+    started = time.process_time()
+    from opsweek import dump, importing, trends
+    from opsweek.store import Store, db as store_db, recurring
+
+    timeline: list[tuple[float, str]] = []  # (CPU time, what runs from then on)
+    conn = None
+
+    def statement(sql: str) -> None:
+        words = re.sub(r"\s+", " ", sql).split(" ")
+        timeline.append((time.process_time(), "SQL " + " ".join(words[:3 if words[0] in ("INSERT", "CREATE") else 2])))
+
+    def timed(module, name: str, label) -> None:
+        """``module.name`` timed as one step (the statements it runs are part of it: not
+        traced, as tracing a statement of 500 rows would write out its 7,000 values)."""
+        function = getattr(module, name)
+
+        @functools.wraps(function)
+        def step(*args, **kwargs):
+            conn.set_trace_callback(None)
+            timeline.append((time.process_time(), label(*args) if callable(label) else label))
+            try:
+                return function(*args, **kwargs)
+            finally:
+                timeline.append((time.process_time(), "Python between statements"))
+                conn.set_trace_callback(statement)
+        setattr(module, name, step)
+
+    timed(importing, "parse_team", "read and check the team file")
+    timed(importing, "parse_items", "read and check the CSV rows")
+    timed(dump, "load", "read the dump (json.loads)")
+    timed(dump, "check", "check the dump")
+    inserts = lambda conn, table, *_: f"SQL INSERT INTO {table} (500 rows a statement)"  # noqa: E731
+    timed(store_db, "insert_rows", inserts)
+    timed(dump, "insert_rows", inserts)
+    timed(store_db.Change, "_record_range", "SQL INSERT INTO events SELECT (the rows' events)")
+    imported = time.process_time()
+    store = Store.open(db, create=True)
+    conn = store.conn
+    opened = time.process_time()
+    recurring.tick(store)
+    conn.set_trace_callback(statement)
+    timeline.append((time.process_time(), "Python between statements"))
+    importing.import_files(store, [Path(f) for f in files], actor="bench")
+    timeline.append((time.process_time(), "end"))
+    conn.set_trace_callback(None)
+    frozen = time.process_time()
+    trends.freeze_ended_weeks(store)
+    store.close()
+    done = time.process_time()
+    spent: dict[str, float] = {}
+    for (at, what), (until, _) in zip(timeline, timeline[1:]):
+        spent[what] = spent.get(what, 0.0) + until - at
+    spent["importing opsweek's import modules"] = imported - started
+    spent["open and create the database"] = opened - imported
+    spent["trends.freeze_ended_weeks"] = done - frozen
+    for what, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        if seconds >= 0.01:
+            print(f"  {seconds:6.2f} s  {what}")
+    print(f"  {done - started:6.2f} s  CPU in all (this process, from its first import)")
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--phases-of"]:
+        phases(sys.argv[2], sys.argv[3:])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep", metavar="DIR", help="write the files and database here and keep them")
     parser.add_argument("--profile", action="store_true", help="run the import under cProfile and print the top")
+    parser.add_argument("--phases", action="store_true",
+                        help="print where the CPU time of one CSV import and one dump import goes")
     parser.add_argument("--no-dump", action="store_true", help="time the CSV import only")
     parser.add_argument("--runs", type=int, default=3, help="times each is run (medians), interleaved with its reference")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON (for all.py)")
@@ -127,6 +206,19 @@ def main() -> int:
         def fresh(path: Path) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+        if args.phases:
+            fresh(db)
+            here = [sys.executable, str(Path(__file__).resolve()), "--phases-of"]
+            say(f"CPU of `opsweek import team.toml items.csv` ({args.rows:,} rows), step by step:")
+            subprocess.run([*here, str(db), str(team), str(items)], env=env, check=True)
+            dump, restored = work / "dump.json", work / "restored.db"
+            subprocess.run([sys.executable, "-m", "opsweek", "dump", "-o", str(dump)], env=env, check=True,
+                           capture_output=True)
+            fresh(restored)
+            say("CPU of `opsweek import dump.json` into a new database, step by step:")
+            subprocess.run([*here, str(restored), str(dump)], env=env, check=True)
+            return 0
 
         floors, walls, cpus = [], [], []
         for _ in range(1 if args.profile else args.runs):
