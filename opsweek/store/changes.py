@@ -459,11 +459,12 @@ def start_meeting(store: Store, team: read.Team, *, week: str | None = None, fac
                                            "started_at": clock.stamp(now), "step": "attendance"})
         c.meeting_id = meeting_id
         today = _local_day(now)
-        for handle, person in team.people.items():
-            if not person.active:
-                continue
-            present = not rules.is_away(person, today, today) and not rules.is_away(person, first, last)
-            c.insert("attendance", {"meeting_id": meeting_id, "handle": handle, "present": int(present)})
+        rows = [{"meeting_id": meeting_id, "handle": handle,
+                 "present": int(not rules.is_away(person, today, today) and not rules.is_away(person, first, last))}
+                for handle, person in team.people.items() if person.active]
+        # one statement for everyone (4,000 people at --scale 1000000, 8 sessions), each row
+        # with its own event at the change's time and its JSON as Change.insert writes it
+        c.insert_many("attendance", rows, at_of=lambda row: c.at)
     return meeting_id
 
 

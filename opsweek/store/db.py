@@ -27,7 +27,8 @@ MIGRATION_SET = "opsweek"
 # from schema) so that checking the version costs one query and no sqlite-utils import.
 MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m004_team_import", "m005_escalations",
               "m006_speed", "m007_outcomes", "m008_ratings", "m009_issues", "m010_week_figures",
-              "m011_lists", "m012_stuck_order", "m013_owner_open")
+              "m011_lists", "m012_stuck_order", "m013_owner_open",
+              "m014_events_action")
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
