@@ -164,16 +164,14 @@ class FastTable(DataTable):
         one_line_row = row is not None and row.height == 1 and not row.auto_height
         cells = self._get_row_renderables(row_index).cells if one_line_row else ()
         # the cursor and hover are the row's, so every cell of it has the same styles
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, show_cursor, show_hover,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        component_style, post_style = self._cell_styles(cursor, hover)
         pre_style = row_style + component_style
         padding = self.cell_padding
         console = self.app.console
         scrollable_row = []
         table_width = self._row_label_column_width
         for column_index, column in enumerate(self.ordered_columns):
-            width = (column.content_width if column.auto_width else column.width) + 2 * padding
+            width = column.get_render_width(self)
             table_width += width
             text = one_line(cells[column_index]) if column_index < len(cells) else None
             if text is None or width - 2 * padding < 1:
@@ -210,13 +208,18 @@ class FastTable(DataTable):
         padding = self.cell_padding
         if text is None or row is None or row.height != 1 or row.auto_height or width - 2 * padding < 1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        component_style, post_style = self._cell_styles(cursor, hover)
         lines = [self._draw_text(text, row_index, column_index, base_style + component_style, post_style,
                                  width, padding, self.app.console)]
         cache[cache_key] = lines
         return lines
+
+    def _cell_styles(self, cursor: bool, hover: bool) -> tuple[Style, Style]:
+        """The component and post styles of a body cell under (or not under) the cursor and
+        the mouse, as DataTable works them out with the table's settings."""
+        return self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
 
     def _draw_text(self, text: Text, row_index: int, column_index: int, pre_style: Style, post_style: Style,
                    width: int, padding: int, console) -> list[Segment]:
