@@ -4,6 +4,7 @@ would be a live action), and terminal control sequences never reach the terminal
 
 from __future__ import annotations
 
+import pytest
 from tui_support import cursor_to, press, screen_text, settle, type_text
 
 from opsweek.store import Store, read
@@ -142,3 +143,20 @@ async def test_notifications_never_read_markup(demo_db):
 
         shown = [str(toast.render()) for toast in app.screen.query(Toast)]
         assert any("[/] [bold [@click=app.quit]x[/]" in text for text in shown), shown
+
+
+@pytest.mark.parametrize("start,key", [("meeting", "4"), ("meeting", "5"), ("meeting", "2"), ("team", None)],
+                         ids=["stuck items", "overdue handoffs", "last week's actions", "team"])
+async def test_a_filter_typed_with_markup_is_shown_as_typed(demo_db, start, key):
+    """The position line says the filter a person typed ('filter "[/] [TODO] |x|"'):
+    literally, never read as markup (a typed "[/]" crashed the session)."""
+    app = make_app(demo_db, me="ivan", start=start)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(pilot)
+        if key:
+            await press(pilot, key)
+        await press(pilot, "slash")
+        await type_text(pilot, "[/] [TODO] |x|")
+        await settle(pilot)
+        assert app.crash is None
+        shows(app, 'filter "[/] [TODO] |x|"')

@@ -25,7 +25,7 @@ from opsweek.tui.modal.confirm import Confirm
 from opsweek.tui.modal.person_dialog import PersonDialog
 from opsweek.tui.widgets.footer import KeysFooter
 from opsweek.tui.widgets.paged_table import Column, PagedTable, Row, Source
-from opsweek.tui.widgets.text import cell, join
+from opsweek.tui.widgets.text import cell, join, line
 
 LATE = "bold red"
 WARN = "yellow"
@@ -159,7 +159,7 @@ class TeamScreen(Screen):
         if self.wanted in keys:
             table.move_cursor(row=keys.index(self.wanted))
             self.wanted = None
-        self.query_one("#team-position", Label).update(table.page_position)
+        self.query_one("#team-position", Label).update(line(table.page_position))  # a typed filter: literal
 
     @property
     def current(self) -> Person | None:

@@ -16,6 +16,7 @@ from opsweek.store.records import Outcome
 from opsweek.text import one_line
 from opsweek.tui.app import READ_ONLY_NOTICE, ChangeRequested
 from opsweek.tui.widgets.paged_table import PagedTable
+from opsweek.tui.widgets.text import line
 
 if TYPE_CHECKING:
     from opsweek.tui.screens.session import SessionScreen
@@ -170,8 +171,9 @@ class Step(Vertical):
                                          week=self.session.week), picked)
 
     def show_position(self, text: str) -> None:
-        # one line of a fixed width (the step's head): no new layout of the screen for it
-        self.query_one(f"#{self.key}-position", Label).update(text, layout=False)
+        # one line of a fixed width (the step's head): no new layout of the screen for it;
+        # literal, never markup: it carries the filter a person typed ('filter "[/]"')
+        self.query_one(f"#{self.key}-position", Label).update(line(text), layout=False)
 
     def on_paged_table_page_loaded(self, message: PagedTable.PageLoaded) -> None:
         self.page_position = message.table.page_position
