@@ -77,12 +77,11 @@ async def measure_home(path: Path, since: float = STARTED) -> float:
     """The home screen, launched as ``opsweek`` launches it, to the frame showing its counts."""
     # as ``opsweek`` launches (opsweek.cli.tui.launch): check the database, start reading the
     # dashboard's numbers, import Textual and the app meanwhile, then run it
+    from opsweek.cli.tui import make_app
     from opsweek.store import Store
-    from opsweek.tui.attention import prefetch
 
     Store.open(path).close()
-    prefetch(path)
-    from opsweek.tui.app import make_app
+    app = make_app(path)
     from opsweek.tui.screens.home import HomeScreen
 
     painted = []
@@ -99,7 +98,6 @@ async def measure_home(path: Path, since: float = STARTED) -> float:
         screen.call_after_refresh(done)
 
     HomeScreen.show_attention = shown  # this process only launches this once
-    app = make_app(path, me=None)
     await app.run_async(headless=True, size=(120, 40))
     return painted[0] - since
 

@@ -27,8 +27,10 @@ def _isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.undo()
     time.tzset()
     # an app of this test kept its objects out of the collector (OpsweekApp.keep_heap):
-    # give them back, or every TUI test's objects would stay in this process for good
+    # give them back, or every TUI test's objects would stay in this process for good;
+    # and a launch's pause of the collector (cli.tui.make_app) ends with its test
     gc.unfreeze()
+    gc.enable()
 
 
 @pytest.fixture

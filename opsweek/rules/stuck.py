@@ -90,21 +90,26 @@ def sql(settings: dict | None, now: datetime, today: date, max_days: Iterable | 
     return condition, [stale_before, today.isoformat(), *cutoff_params]
 
 
-def sql_in_stage(settings: dict | None, now: datetime, today: date, stage) -> tuple[str, list]:
-    """:func:`sql` for the items of one stage (``i`` an alias of ``items`` alone, no join):
-    that stage's time-in-stage threshold is a parameter, so counting a stage's stuck items
-    reads the open-items index and nothing else (a third of the time of the join at
-    1,000,000 items). ``stage`` is the stage the items are in (None: it has no row).
-    Same thresholds as :func:`sql`, so the same items."""
+def stage_cutoff(now: datetime, stage) -> str | None:
+    """The stamp before which an item that entered ``stage`` then is past its ``max_days``
+    (None: the stage has no such limit), in whole seconds as :func:`sql` compares."""
+    max_days = getattr(stage, "max_days", None)
+    if max_days is None or max_days <= 0:
+        return None
+    return stamp(parse_stamp(stamp(now)) - timedelta(seconds=int(max_days * 86400)))
+
+
+def sql_in_stage(settings: dict | None, now: datetime, today: date, cutoff: str) -> tuple[str, list]:
+    """:func:`sql` for items whose stage's time-in-stage cutoff (:func:`stage_cutoff`) is
+    the SQL expression ``cutoff`` (``i`` an alias of ``items`` alone, no join with
+    ``stages``): e.g. a column of a table of the stages and their cutoffs, so that counting
+    every stage's stuck items reads the open-items index and nothing else (a third of the
+    time of the join at 1,000,000 items). A NULL cutoff is no limit. Same thresholds as
+    :func:`sql`, so the same items."""
     stale_before = stamp(setting(settings, "stale_after").before(now))
     condition = ("i.status IN ('open', 'blocked') AND (i.status = 'blocked' OR i.last_activity_at < ?"
-                 " OR (i.due IS NOT NULL AND i.due < ?)")
-    params = [stale_before, today.isoformat()]
-    max_days = getattr(stage, "max_days", None)
-    if max_days is not None and max_days > 0:
-        condition += " OR i.stage_entered_at < ?"
-        params.append(stamp(parse_stamp(stamp(now)) - timedelta(seconds=int(max_days * 86400))))
-    return condition + ")", params
+                 f" OR (i.due IS NOT NULL AND i.due < ?) OR coalesce(i.stage_entered_at < {cutoff}, 0))")
+    return condition, [stale_before, today.isoformat()]
 
 
 def stuck_items(items: Iterable, stages: dict, now: datetime, today: date,

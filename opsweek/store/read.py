@@ -469,20 +469,27 @@ def health(store: Store, team: Team, now: datetime, today: date) -> list:
     """Per workflow (``rules.attention.WorkflowHealth``): open items, stuck items, overdue
     handoffs and the audit score.
 
-    Open and stuck counted together, stage by stage, over the open items of the covering
-    index alone (``stuck.sql_in_stage``: each stage's threshold a parameter, no join per
-    item; every item is in a stage of ``stages``, a foreign key), then the overdue
-    handoffs over the pending index."""
+    Open and stuck counted together in one statement, stage by stage over the open items
+    of the covering index alone (``stuck.sql_in_stage``: each stage's cutoff a column of
+    the stages passed in as JSON, no join with ``stages`` per item; every item is in a
+    stage of ``stages``, a foreign key), then the overdue handoffs over the pending index.
+    (One statement, not one per stage: read in a thread beside Textual's import at launch,
+    each statement waits for the interpreter's lock when it returns.)"""
     from opsweek.rules.attention import WorkflowHealth
 
-    opened, stuck_by = {}, {}
-    for stage in team.stage_map.values():
-        condition, params = stuck.sql_in_stage(team.settings, now, today, stage)
-        row = store.one(f"SELECT count(*), coalesce(sum({condition}), 0) FROM items i"
-                        f" WHERE {rules.common.OPEN_SQL.format(i='i')} AND i.workflow = ? AND i.stage = ?",
-                        [*params, stage.workflow, stage.key])
-        opened[stage.workflow] = opened.get(stage.workflow, 0) + row[0]
-        stuck_by[stage.workflow] = stuck_by.get(stage.workflow, 0) + row[1]
+    stages = json.dumps([[s.workflow, s.key, stuck.stage_cutoff(now, s)] for s in team.stage_map.values()])
+    condition, params = stuck.sql_in_stage(team.settings, now, today, "s.cutoff")
+    # (each stage's two counts a correlated subquery over its range of the index, kept
+    # as rows before they are summed per workflow: GROUP BY over the items themselves
+    # would sort every open item first, twice the time)
+    rows = store.query(
+        "WITH s(workflow, stage, cutoff) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
+        " json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)), per(workflow, n) AS MATERIALIZED (SELECT s.workflow,"
+        f" (SELECT json_array(count(*), coalesce(sum({condition}), 0)) FROM items i"
+        f" WHERE i.workflow = s.workflow AND i.stage = s.stage AND {rules.common.OPEN_SQL.format(i='i')}) FROM s)"
+        " SELECT workflow, sum(json_extract(n, '$[0]')), sum(json_extract(n, '$[1]')) FROM per GROUP BY workflow", [stages, *params])
+    opened = {row[0]: row[1] for row in rows}
+    stuck_by = {row[0]: row[2] for row in rows}
     overdue_by = overdue_counts(store, now)
     audits = {a.workflow: a for a in rules.audit(team.workflows, team.stages_by_workflow, team.people,
                                                  last_reviews(store), now)}

@@ -477,10 +477,12 @@ class OpsweekApp(App):
         at a moment nobody chooses: a reassign took 238 ms when one came during it); after
         this, collections walk only what was made since. Called once the first screen is up
         and once a session has shown its first step (the objects of later dialogs and pages
-        come and go, and are collected as before)."""
+        come and go, and are collected as before). The launch (``cli.tui``) pauses the
+        collector until the first time this runs; it is on from here."""
         import gc
 
         gc.freeze()
+        gc.enable()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -1,13 +1,15 @@
 """Reading what the home screen shows (``read.attention``), in threads — no Textual here.
 
-At 100,000 items this is a few hundred milliseconds of SQL, so it is read in threads: the
-health table and the rest at the same time on two connections, and at launch already
-while Textual is still being imported (:func:`prefetch`), so the home screen is filled
-about as soon as it is painted.
+At 100,000 items this is about a hundred milliseconds of SQL, so it is read in threads:
+the health table and the rest at the same time on two connections, and at launch already
+while Textual is still being imported, in a child process (:func:`prefetch`), so the home
+screen is filled as soon as it is painted.
 """
 
 from __future__ import annotations
 
+import pickle
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
@@ -49,27 +51,62 @@ def _read_rest(store: Store, team: read.Team, now: datetime, today: date, path: 
 
 
 # --- read at launch, before Textual is imported --------------------------------------
+#
+# In a child process, on a core of its own: read in a thread of this process, the numbers
+# took 3 to 6 times as long as alone (and slowed Textual's import with them), since each
+# row SQLite hands back waits for the interpreter's lock while the import holds it.
 
 _prefetched: dict[Path, Future] = {}
 
 
 def prefetch(path: str | Path) -> None:
     """Start reading the home screen's numbers for the database at ``path`` now, in a
-    thread with its own connection; the home screen takes them with :func:`take_prefetched`."""
+    child process (this interpreter, this opsweek, with the moment read here); the home
+    screen takes them with :func:`take_prefetched`. When the child cannot start or fails,
+    the future holds the error and the home screen reads the numbers itself."""
+    import subprocess
+
     path = Path(path)
     future: Future = Future()
     _prefetched[path] = future
+    now = clock.now()
+    today = now.astimezone(clock.local_tz()).date()
+    root = str(Path(__file__).resolve().parents[2])  # where this opsweek is imported from
+    try:
+        child = subprocess.Popen(
+            # -P: nothing from the working directory shadows what the child imports
+            [sys.executable, "-P", "-c", _CHILD, root, str(path), clock.stamp(now), today.isoformat()],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except (OSError, ValueError) as error:
+        future.set_exception(error)
+        return
 
-    def run() -> None:
+    def collect() -> None:
         try:
-            with Store.open(path, migrate=False) as store:
-                now = clock.now()
-                today = now.astimezone(clock.local_tz()).date()
-                future.set_result(read_attention(store, read.team(store), now, today, path))
+            data = child.stdout.read()
+            if child.wait() != 0:
+                raise OpsweekError(f"reading the home screen's numbers ended with exit code {child.returncode}")
+            future.set_result(pickle.loads(data))
         except BaseException as error:  # the home screen then reads again itself
             future.set_exception(error)
+        finally:
+            child.stdout.close()
 
-    threading.Thread(target=run, name="opsweek-home-prefetch", daemon=True).start()
+    threading.Thread(target=collect, name="opsweek-home-prefetch", daemon=True).start()
+
+
+_CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); from opsweek.tui.attention import prefetched_child;"
+          " prefetched_child(*sys.argv[2:])")
+
+
+def prefetched_child(path: str, now: str, today: str) -> None:
+    """The child of :func:`prefetch`: the numbers, pickled, on standard output (read by
+    the process that started it, and only by it)."""
+    with Store.open(path, migrate=False) as store:
+        attention = read_attention(store, read.team(store), clock.parse_stamp(now), date.fromisoformat(today),
+                                   Path(path))
+    sys.stdout.buffer.write(pickle.dumps(attention))
+    sys.stdout.flush()
 
 
 def take_prefetched(path: str | Path) -> Future | None:
