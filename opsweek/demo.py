@@ -130,6 +130,7 @@ def build(path: Path, *, scale: int | None = None, now: datetime | None = None) 
             store.conn.execute("PRAGMA journal_mode = DELETE")
             store.conn.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
             store.conn.execute("PRAGMA temp_store = MEMORY")
+            store.conn.execute("PRAGMA mmap_size = 4294967296")
             # nobody reads the file before it is complete, and an interrupted build is
             # thrown away: its hundreds of commits (the past sessions' changes) need not
             # each wait for the disk; the last one does (synchronous again, below), and
