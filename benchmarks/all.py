@@ -74,7 +74,7 @@ def main() -> int:
     print(f"load average before: {before}", flush=True)
     rows = []
     rows += run("mine.py", *db, "--heavy", "--runs", "8" if args.quick else "20")
-    rows += run("tui_home.py", *db, "--runs", "3" if args.quick else "5", *(["--no-lists"] if args.quick else []))
+    rows += run("tui_home.py", *db, "--runs", "7" if args.quick else "11", *(["--no-lists"] if args.quick else []))
     if not args.quick:
         rows += run("tui_session.py", *db)
     rows += run("tick.py", *db, "--runs", "100" if args.quick else "500")
