@@ -18,8 +18,13 @@ def launch(ctx, path=None, *, screen: str = "home", read_only: bool = False) -> 
     with Store.open(path, migrate=not read_only) as store:
         if not read_only:
             ctx.tick(store)  # what is due opens before the dashboard's numbers are read
-    app = make_app(path, me=ctx.me, screen=screen, read_only=read_only)
-    app.run()
+    import gc
+
+    try:
+        app = make_app(path, me=ctx.me, screen=screen, read_only=read_only)
+        app.run()
+    finally:
+        gc.enable()  # make_app paused it; the app resumes it once its first screen is up, if it got so far
     return outcome(app)
 
 
@@ -34,13 +39,17 @@ def make_app(path, *, me=None, screen: str = "home", read_only: bool = False):
     import gc
 
     gc.disable()
-    if screen == "home":
-        from opsweek.tui.attention import prefetch
+    try:
+        if screen == "home":
+            from opsweek.tui.attention import prefetch
 
-        prefetch(path)
-    from opsweek.tui.app import make_app as app_for
+            prefetch(path)
+        from opsweek.tui.app import make_app as app_for
 
-    return app_for(path, me=me, start=screen, read_only=read_only)
+        return app_for(path, me=me, start=screen, read_only=read_only)
+    except BaseException:
+        gc.enable()
+        raise
 
 
 def outcome(app) -> int:

@@ -8,6 +8,7 @@ screen is filled as soon as it is painted.
 
 from __future__ import annotations
 
+import atexit
 import pickle
 import sys
 import threading
@@ -57,18 +58,28 @@ def _read_rest(store: Store, team: read.Team, now: datetime, today: date, path: 
 # row SQLite hands back waits for the interpreter's lock while the import holds it.
 
 _prefetched: dict[Path, Future] = {}
+_children: set = set()  # children still reading; any left at exit are ended (_end_children)
+
+#: how long the child may read before it is ended and the home screen reads for itself
+PREFETCH_TIMEOUT_S = 60.0
 
 
 def prefetch(path: str | Path) -> None:
     """Start reading the home screen's numbers for the database at ``path`` now, in a
     child process (this interpreter, this opsweek, with the moment read here); the home
-    screen takes them with :func:`take_prefetched`. When the child cannot start or fails,
-    the future holds the error and the home screen reads the numbers itself."""
+    screen takes them with :func:`take_prefetched`. When the child cannot start, fails or
+    takes longer than :data:`PREFETCH_TIMEOUT_S` (it is then ended), the future holds the
+    error and the home screen reads the numbers itself. A child still reading when this
+    process ends is ended with it."""
     import subprocess
 
     path = Path(path)
     future: Future = Future()
     _prefetched[path] = future
+    if getattr(sys, "frozen", False) or not sys.executable:
+        # a frozen or embedded interpreter cannot be started as ``python -c``
+        future.set_exception(OpsweekError("no Python interpreter to read the home screen's numbers in"))
+        return
     now = clock.now()
     today = now.astimezone(clock.local_tz()).date()
     root = str(Path(__file__).resolve().parents[2])  # where this opsweek is imported from
@@ -80,19 +91,37 @@ def prefetch(path: str | Path) -> None:
     except (OSError, ValueError) as error:
         future.set_exception(error)
         return
+    _children.add(child)
 
     def collect() -> None:
         try:
-            data = child.stdout.read()
-            if child.wait() != 0:
+            try:
+                data, _ = child.communicate(timeout=PREFETCH_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.communicate()
+                raise OpsweekError(f"reading the home screen's numbers took over {PREFETCH_TIMEOUT_S:g} s") from None
+            if child.returncode != 0:
                 raise OpsweekError(f"reading the home screen's numbers ended with exit code {child.returncode}")
             future.set_result(pickle.loads(data))
         except BaseException as error:  # the home screen then reads again itself
             future.set_exception(error)
         finally:
-            child.stdout.close()
+            _children.discard(child)
 
     threading.Thread(target=collect, name="opsweek-home-prefetch", daemon=True).start()
+
+
+@atexit.register
+def _end_children() -> None:
+    """End a child still reading when this process ends (say the app was quit, or failed,
+    before the numbers came): nothing of opsweek outlives the command."""
+    for child in list(_children):
+        try:
+            child.kill()
+            child.wait(timeout=5)
+        except Exception:  # already gone, or not ours to wait for any more
+            pass
 
 
 _CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); from opsweek.tui.attention import prefetched_child;"
