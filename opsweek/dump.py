@@ -20,9 +20,10 @@ import json.encoder
 import json.scanner
 import math
 import operator
+import os
 import re
 import sqlite3
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -163,6 +164,13 @@ def check(store: Store, data, where="dump") -> dict[str, list[dict]]:
 
     Raises :class:`InputError` naming the first problem (table, row, column).
     """
+    return _check(store, data, where, aside=False)[0]
+
+
+def _check(store: Store, data, where, *, aside: bool) -> tuple[dict[str, list[dict]], _EventRows]:
+    """:func:`check`, and the check of the events' rows, done (``aside`` False) or, for a
+    large dump, still running in a child process (:class:`_EventRows`): every problem
+    but one in those rows is found before this returns."""
     if not isinstance(data, dict):
         raise _bad(where, "the top level must be a JSON object")
     if data.get("format") != FORMAT:
@@ -198,8 +206,20 @@ def check(store: Store, data, where="dump") -> dict[str, list[dict]]:
         raise _bad(where, f"table {missing_tables[0]!r} is missing")
     for table in TABLES:
         _check_rows(store, table, tables[table], where)
-    for table in TABLES:
+    for table in TABLES[:-1]:
         _check_values(table, tables[table], where)
+    events = _EventRows(tables["events"], where, aside=aside)  # the last table
+    try:
+        with events.first():
+            _check_references(tables, where)
+            _check_handoff_stages(tables, where)
+    except BaseException:
+        events.close()
+        raise
+    return tables, events
+
+
+def _check_references(tables: dict, where) -> None:
     keys: dict = {}
     for child, columns, parent, parent_columns in REFERENCES + PEOPLE_REFERENCES:
         # the whole column at once; row by row only to name the first row that is wrong
@@ -215,8 +235,6 @@ def check(store: Store, data, where="dump") -> dict[str, list[dict]]:
                 continue
             shown = value[0] if len(value) == 1 else "/".join(str(v) for v in value)
             raise _bad(where, f"{child}[{index + 1}]: {'/'.join(columns)} {shown!r} is not in {parent}")
-    _check_handoff_stages(tables, where)
-    return tables
 
 
 _ALLOWED = {"TEXT": (str,), "INTEGER": (int,), "REAL": (int, float)}
@@ -252,25 +270,154 @@ _ACTION_FORM = re.compile(r"[a-z][a-z0-9._-]{0,63}")
 
 
 def _check_values(table: str, rows: list[dict], where) -> None:
-    """What each value means: slugs, times, dates, durations, text, and the events'
-    rows. Text is cleaned of terminal controls on the way in, like every other way in.
+    """What each value means: slugs, times, dates, durations, text (the events' rows
+    themselves: :class:`_EventRows`). Text is cleaned of terminal controls on the way in,
+    like every other way in.
 
     Checked column by column, each distinct value once (a dump repeats its handles,
-    stages and times) and every event by its quick check; only a table in which something
-    is wrong is checked again row by row (:func:`_check_values_by_row`), which names the
-    first problem as it always did.
+    stages and times); only a table in which something is wrong is checked again row by
+    row (:func:`_check_values_by_row`), which names the first problem as it always did.
     """
     if table in ("settings", "stages", "meetings") or not rows or not _values_plainly_valid(table, rows):
         _check_values_by_row(table, rows, where)
-        return
-    if table == "events":
-        def bad(index: int, column: str, problem: str):
-            return _bad(where, f"{table}[{index + 1}], column {column}: {problem}")
 
-        quick = _EventCheck()
-        for index, row in enumerate(rows):
-            if not quick.plain(row):
-                _check_event(row, index, bad)
+
+def _flagged_events(rows: list[dict]) -> list[int]:
+    """The indexes of the events whose rows are not plainly valid (:meth:`_EventCheck.plain`)."""
+    quick = _EventCheck()
+    return [index for index, row in enumerate(rows) if not quick.plain(row)]
+
+
+def _check_flagged_events(rows: list[dict], flagged, where) -> None:
+    """Every check of the events at ``flagged`` (in order), with its message; the rows'
+    text cleaned of terminal controls."""
+    def bad(index: int, column: str, problem: str):
+        return _bad(where, f"events[{index + 1}], column {column}: {problem}")
+
+    for index in flagged:
+        _check_event(rows[index], index, bad)
+
+
+# From this many events, a restore has their rows looked at in a child process (a core
+# of its own, no lock shared with this one) while it checks and writes everything else.
+_ASIDE_FROM = 20_000
+
+
+class _EventRows:
+    """The check of a dump's events (:func:`_check_values` of its last table), done now
+    or, with ``aside``, for a large dump whose other values are plainly valid, partly in a
+    child process: the child finds which rows its quick check does not pass (most of the
+    events' check: each row's before and after parsed), and :meth:`settle` checks those
+    here, with every message, as :func:`_check_values` does. Where the child cannot run
+    (no ``fork``, threads running, it fails) the rows are looked at here.
+
+    The outcome is the check's: a problem in the events' rows is named before any problem
+    :func:`_check` and the restore would find after it (:meth:`first`). :meth:`close`
+    ends a child not waited for."""
+
+    def __init__(self, rows: list[dict], where, *, aside: bool):
+        self.rows, self.where = rows, where
+        self.child: tuple[int, int] | None = None
+        self.settled = False
+        if not rows or not _values_plainly_valid("events", rows):
+            _check_values_by_row("events", rows, where)
+            self.settled = True
+        elif aside and len(rows) >= _ASIDE_FROM:
+            self.child = _fork_flagged_events(rows)
+        if self.child is None:
+            self.settle()
+
+    def settle(self) -> None:
+        """Finish the events' check: raises its first problem, as :func:`check` would."""
+        if self.settled:
+            return
+        self.settled = True
+        flagged = self._from_child() if self.child is not None else None
+        _check_flagged_events(self.rows, _flagged_events(self.rows) if flagged is None else flagged, self.where)
+
+    @contextmanager
+    def first(self):
+        """Whatever fails in this block fails after the events' check: a problem in the
+        events' rows is raised instead (it comes first in the dump's order of checks)."""
+        try:
+            yield
+        except Exception:
+            self.settle()
+            raise
+
+    def close(self) -> None:
+        if self.child is not None:
+            pid, fd = self.child
+            self.child = None
+            import signal
+
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _reap(pid, fd)
+
+    def _from_child(self) -> list[int] | None:
+        pid, fd = self.child
+        self.child = None
+        data, status = _reap(pid, fd)
+        if status != 0:
+            return None
+        try:
+            flagged = json.loads(data)
+        except ValueError:
+            return None
+        ok = type(flagged) is list and all(type(i) is int and 0 <= i < len(self.rows) for i in flagged)
+        return flagged if ok else None
+
+
+def _fork_flagged_events(rows: list[dict]) -> tuple[int, int] | None:
+    """A child process working out :func:`_flagged_events` of ``rows`` (it has them as
+    this process has them: a fork), writing them to a pipe as JSON; ``(pid, read end)``,
+    or None where a fork is not to be made here."""
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return None  # (forking a process with other threads running can leave locks held)
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: the indexes, then out at once (nothing of this process's is closed or flushed)
+        code = 70
+        try:
+            os.close(read_end)
+            view = memoryview(json.dumps(_flagged_events(rows)).encode())
+            while view:
+                view = view[os.write(write_end, view):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _reap(pid: int, fd: int) -> tuple[bytes, int]:
+    """What the child wrote and its exit status (0: it ended well)."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return b"", -1
+    return b"".join(chunks), status
 
 
 def _values_plainly_valid(table: str, rows: list[dict]) -> bool:
@@ -573,8 +720,20 @@ class Restored(dict):
 
 def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[str, int]:
     """Check a parsed dump, then write it into the database in one transaction; returns
-    rows written per table. Nothing is written when anything is wrong."""
-    tables = check(store, data, where)
+    rows written per table. Nothing is written when anything is wrong.
+
+    A large dump's events are checked in a child process while the other tables are
+    written (:class:`_EventRows`); any failure before they are written waits for that
+    check, whose problem is named first, as when it was done before writing."""
+    tables, events = _check(store, data, where, aside=True)
+    try:
+        with events.first():
+            return _write(store, tables, events, replace=replace, where=where)
+    finally:
+        events.close()
+
+
+def _write(store: Store, tables: dict, events: _EventRows, *, replace: bool, where) -> Restored:
     counts = Restored()
     if replace and store.path is not None and holds_data(store):
         # what --replace empties is kept, as a migration keeps the database it upgrades
@@ -597,6 +756,8 @@ def restore(store: Store, data, *, replace: bool = False, where="dump") -> dict[
         for table in reversed(TABLES):
             store.conn.execute(f"DELETE FROM {table}")
         for table in TABLES:
+            if table == "events":  # the last: its check is done
+                events.settle()
             rows = tables[table]
             counts[table] = len(rows)
             if not rows:
