@@ -20,7 +20,6 @@ import json.encoder
 import json.scanner
 import math
 import operator
-import os
 import re
 import sqlite3
 from contextlib import contextmanager, nullcontext
@@ -309,7 +308,8 @@ class _EventRows:
     child process: the child finds which rows its quick check does not pass (most of the
     events' check: each row's before and after parsed), and :meth:`settle` checks those
     here, with every message, as :func:`_check_values` does. Where the child cannot run
-    (no ``fork``, threads running, it fails) the rows are looked at here.
+    (:func:`opsweek.aside.fork`: no ``fork``, threads running) or fails, the rows are
+    looked at here.
 
     The outcome is the check's: a problem in the events' rows is named before any problem
     :func:`_check` and the restore would find after it (:meth:`first`). :meth:`close`
@@ -317,13 +317,15 @@ class _EventRows:
 
     def __init__(self, rows: list[dict], where, *, aside: bool):
         self.rows, self.where = rows, where
-        self.child: tuple[int, int] | None = None
+        self.child = None  # an aside.Child
         self.settled = False
         if not rows or not _values_plainly_valid("events", rows):
             _check_values_by_row("events", rows, where)
             self.settled = True
         elif aside and len(rows) >= _ASIDE_FROM:
-            self.child = _fork_flagged_events(rows)
+            from opsweek import aside as beside
+
+            self.child = beside.fork(lambda send: send(_flagged_events(rows)))
         if self.child is None:
             self.settle()
 
@@ -347,77 +349,16 @@ class _EventRows:
 
     def close(self) -> None:
         if self.child is not None:
-            pid, fd = self.child
+            self.child.end()
             self.child = None
-            import signal
-
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-            _reap(pid, fd)
 
     def _from_child(self) -> list[int] | None:
-        pid, fd = self.child
-        self.child = None
-        data, status = _reap(pid, fd)
-        if status != 0:
-            return None
-        try:
-            flagged = json.loads(data)
-        except ValueError:
+        child, self.child = self.child, None
+        flagged = next(child.messages(), None)
+        if child.wait() != 0:
             return None
         ok = type(flagged) is list and all(type(i) is int and 0 <= i < len(self.rows) for i in flagged)
         return flagged if ok else None
-
-
-def _fork_flagged_events(rows: list[dict]) -> tuple[int, int] | None:
-    """A child process working out :func:`_flagged_events` of ``rows`` (it has them as
-    this process has them: a fork), writing them to a pipe as JSON; ``(pid, read end)``,
-    or None where a fork is not to be made here."""
-    import threading
-
-    if not hasattr(os, "fork") or threading.active_count() > 1:
-        return None  # (forking a process with other threads running can leave locks held)
-    try:
-        read_end, write_end = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:  # the child: the indexes, then out at once (nothing of this process's is closed or flushed)
-        code = 70
-        try:
-            os.close(read_end)
-            view = memoryview(json.dumps(_flagged_events(rows)).encode())
-            while view:
-                view = view[os.write(write_end, view):]
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, read_end
-
-
-def _reap(pid: int, fd: int) -> tuple[bytes, int]:
-    """What the child wrote and its exit status (0: it ended well)."""
-    chunks = []
-    try:
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        return b"", -1
-    return b"".join(chunks), status
 
 
 def _values_plainly_valid(table: str, rows: list[dict]) -> bool:

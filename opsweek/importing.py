@@ -1,8 +1,9 @@
 """Import of the team file (TOML), items (CSV) and full dumps (JSON), as SPEC.md writes them.
 
 Importing is all-or-nothing: every file is read and checked in full before anything is
-written, a problem names the file, row and column, and the writes of one command go in
-one transaction with their audit events.
+committed (a large CSV into a database with no items is checked in a child process while
+its rows are written: :class:`_Aside`), a problem names the file, row and column, and the
+writes of one command go in one transaction with their audit events.
 """
 
 from __future__ import annotations
@@ -417,10 +418,12 @@ class _Catalog:
             self.stages.update({(s.workflow, s.key): s for s in tf.stages})
 
 
-def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict], list[dict]]:
+def parse_items(path: Path, catalog: _Catalog, now: datetime, *, send=None) -> tuple[list[dict], list[dict]]:
     """Read and check an items CSV: ``(item rows, handoff rows)`` ready to insert.
 
-    Handoff rows name their item by its index in the item rows (``item_index``).
+    Handoff rows name their item by its index in the item rows (``item_index``). With
+    ``send``, the item rows are also handed to it as they are checked, :data:`CHUNK` at a
+    time (the rest once the file is read).
     """
     text = _read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -464,13 +467,122 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime) -> tuple[list[dict
                                     stamp_now, rows.times)
             item, handoff = checked
             items.append(item)
+            if send is not None and len(items) % CHUNK == 0:
+                send(items[-CHUNK:])
             if handoff:
                 handoff["item_index"] = len(items) - 1
                 handoffs.append(handoff)
     except csv.Error as error:
         # the failing record starts on the line after the last one read in full
         raise InputError(f"{path}: line {line + 1}: not valid CSV ({error})") from None
+    if send is not None and len(items) % CHUNK:
+        send(items[-(len(items) % CHUNK):])
     return items, handoffs
+
+
+#: item rows handed on at a time while a CSV is read (:func:`parse_items`' ``send``)
+CHUNK = 5_000
+
+
+class _Parsed:
+    """The item rows of one CSV, checked in full: inserted in one chunk."""
+
+    def __init__(self, path: Path, items: list[dict], handoffs: list[dict]):
+        self.path, self.items, self.handoffs = path, items, handoffs
+        self.expected = len(items)
+
+    def chunks(self):
+        yield self.items
+
+
+# From this many bytes of CSV, an import into a database holding no items has its rows
+# read and checked in a child process while it writes them (the rows come a chunk at a
+# time, checked: :class:`_Aside`); about 20,000 rows.
+_ASIDE_BYTES = 2_000_000
+
+
+class _Aside:
+    """The items CSVs of a large import into an empty database, read and checked in a
+    child process (:func:`opsweek.aside.fork`, a core of its own) while this process
+    writes the rows it has been sent: the child runs :func:`parse_items` over each file
+    in order, sending its rows a chunk at a time, then its handoffs, or the one line
+    that refuses the file.
+
+    The outcome is the import's when every file was checked before anything was written
+    (:meth:`first`): a problem in a CSV is named before any found while writing, and
+    nothing is committed. A child that fails is not needed: the file it was reading is
+    read here, from the row it had reached (:func:`parse_items` reads a file the same
+    way each time)."""
+
+    def __init__(self, child, paths: list[Path], catalog: _Catalog, now: datetime):
+        self.child, self.messages = child, child.messages()
+        self.catalog, self.now = catalog, now
+        self.refused = False
+        self.files = [_AsideFile(self, path) for path in paths]
+
+    @staticmethod
+    def start(paths: list[Path], catalog: _Catalog, now: datetime) -> _Aside | None:
+        from opsweek import aside
+
+        def work(send) -> None:
+            for path in paths:
+                try:
+                    _, handoffs = parse_items(path, catalog, now, send=lambda rows: send(("rows", rows)))
+                except InputError as error:
+                    send(("refused", str(error)))
+                    return
+                send(("done", handoffs))
+
+        child = aside.fork(work)
+        return None if child is None else _Aside(child, paths, catalog, now)
+
+    def next_message(self):
+        return next(self.messages, ("gone", None))
+
+    @contextmanager
+    def first(self):
+        """Whatever fails in this block (planning, writing, the commit) fails after every
+        CSV is checked: a problem in one is raised instead."""
+        try:
+            yield
+        except Exception:
+            if not self.refused:
+                for file in self.files:
+                    for _ in file.chunks():  # the rest of each file, checked, not written
+                        pass
+            raise
+        finally:
+            self.child.end()
+
+
+class _AsideFile:
+    """One CSV of an :class:`_Aside`: its rows as the child sends them."""
+
+    def __init__(self, aside: _Aside, path: Path):
+        self.aside, self.path = aside, path
+        self.handoffs: list[dict] | None = None
+        self.expected = max(1, Path(path).stat().st_size // 64)  # about (a row is 100 bytes or more)
+        self.received = 0
+
+    def chunks(self):
+        while self.handoffs is None:
+            kind, value = self.aside.next_message()
+            if kind == "rows":
+                self.received += len(value)
+                yield value
+            elif kind == "done":
+                self.handoffs = value
+            elif kind == "refused":
+                self.handoffs, self.aside.refused = [], True
+                raise InputError(value)
+            else:  # the child is gone: this file is read here, from where it was
+                try:
+                    items, handoffs = parse_items(self.path, self.aside.catalog, self.aside.now)
+                except InputError:
+                    self.handoffs, self.aside.refused = [], True
+                    raise
+                self.handoffs = handoffs
+                yield items[self.received:]
 
 
 def _when_cell(path, line, column, value, now, times: dict | None = None):
@@ -700,8 +812,12 @@ def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_n
 # --- the import command --------------------------------------------------------------
 
 
-def _parse_files(store: Store, paths: list[Path], now: datetime):
-    """Check every file in full: ``(kinds, team files, item batches)``, or a dump's path."""
+def _parse_files(store: Store, paths: list[Path], now: datetime, *, aside: bool = False):
+    """Check every file in full: ``(kinds, team files, item batches)``, or a dump's path.
+
+    Item batches are :class:`_Parsed`; with ``aside``, large CSVs going into a database
+    that holds no items are read and checked by a child while they are written: an
+    :class:`_Aside` (its ``files``, checked when they have been read to their end)."""
     kinds = {}
     for path in paths:
         suffix = Path(path).suffix.lower()
@@ -723,8 +839,13 @@ def _parse_files(store: Store, paths: list[Path], now: datetime):
             known |= {p.handle for p in team_files[-1][1].people}
             known_workflows |= {w.key for w in team_files[-1][1].workflows}
     catalog = _Catalog(store, [tf for _, tf in team_files])
-    item_batches = [(path, parse_items(path, catalog, now)) for path, kind in kinds.items() if kind == ".csv"]
-    return kinds, team_files, item_batches
+    csvs = [path for path, kind in kinds.items() if kind == ".csv"]
+    if aside and csvs and sum(path.stat().st_size for path in csvs) >= _ASIDE_BYTES \
+            and store.scalar("SELECT max(rowid) FROM items") is None:
+        started = _Aside.start(csvs, catalog, now)
+        if started is not None:
+            return kinds, team_files, started
+    return kinds, team_files, [_Parsed(path, *parse_items(path, catalog, now)) for path in csvs]
 
 
 def _write_triggers(change, store: Store, team_file: TeamFile, now: datetime) -> None:
@@ -773,13 +894,23 @@ def paused_collector():
 
 def _import_files(store: Store, paths: list[Path], *, actor: str, now: datetime, replace: bool, force: bool,
                   prune: bool) -> dict[str, int]:
-    kinds, team_files, item_batches = _parse_files(store, paths, now)
+    kinds, team_files, item_batches = _parse_files(store, paths, now, aside=True)
     if item_batches is None:
         from opsweek import dump  # issue 5: lossless dumps
 
         return dump.restore_file(store, team_files, replace=replace)
+    if isinstance(item_batches, _Aside):
+        with item_batches.first():
+            return _write_files(store, team_files, item_batches.files, actor=actor, now=now, kinds=kinds,
+                                force=force, prune=prune)
+    return _write_files(store, team_files, item_batches, actor=actor, now=now, kinds=kinds, force=force,
+                        prune=prune)
+
+
+def _write_files(store: Store, team_files, item_batches, *, actor: str, now: datetime, kinds, force: bool,
+                 prune: bool) -> dict[str, int]:
     counts = {"people": 0, "workflows": 0, "stages": 0, "items": 0, "handoffs": 0, "changes": 0}
-    adding = sum(len(items) for _, (items, _) in item_batches)
+    adding = sum(batch.expected for batch in item_batches)
     # into a database holding no more items than this adds (a new one): references are
     # checked once before the change commits, not looked up row by row; into one holding
     # no items at all, its pages are written once (a rollback journal while it loads)
@@ -805,13 +936,14 @@ def _import_files(store: Store, paths: list[Path], *, actor: str, now: datetime,
             counts["people"] += len(tf.people)
             counts["workflows"] += len(tf.workflows)
             counts["stages"] += len(tf.stages)
-        for _, (items, handoffs) in item_batches:
-            ids = change.insert_many("items", items)
+        for batch in item_batches:
+            ids = change.insert_chunks("items", batch.chunks(), batch.expected)
+            handoffs = batch.handoffs
             for handoff in handoffs:
                 handoff["item_id"] = ids[handoff.pop("item_index")]
             change.insert_many("handoffs", [{**h, "accepted_at": None, "accepted_by": None, "note": None,
                                              "escalated_at": None} for h in handoffs])
-            counts["items"] += len(items)
+            counts["items"] += len(ids)
             counts["handoffs"] += len(handoffs)
         _check_references(store)
     return counts
@@ -841,7 +973,8 @@ def preview_files(store: Store, paths: list[Path], *, now: datetime | None = Non
             lines.append(f"  {len(reverted)} of these would revert what was changed in the app since the last"
                          " import; a plain import refuses them (--force applies them):")
             lines.extend(f"    {what}" for what in reverted)
-    for path, (items, handoffs) in item_batches:
+    for batch in item_batches:
+        path, items, handoffs = batch.path, batch.items, batch.handoffs
         lines.append(f"{path.name}: would add {len(items)} item{'s' if len(items) != 1 else ''}"
                      f" and {len(handoffs)} pending handoff{'s' if len(handoffs) != 1 else ''}")
     return lines

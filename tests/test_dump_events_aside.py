@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from test_dump import busy_week
 
-from opsweek import demo, dump as dumps
+from opsweek import aside, demo, dump as dumps
 from opsweek.errors import InputError
 from opsweek.store import Store
 
@@ -40,15 +40,15 @@ def forks(monkeypatch):
     """Every restore checks its events in a child (whatever their number); the children
     made are listed."""
     made = []
-    fork = dumps._fork_flagged_events
+    fork = aside.fork
 
-    def spied(rows):
-        child = fork(rows)
+    def spied(work):
+        child = fork(work)
         made.append(child)
         return child
 
     monkeypatch.setattr(dumps, "_ASIDE_FROM", 1)
-    monkeypatch.setattr(dumps, "_fork_flagged_events", spied)
+    monkeypatch.setattr(aside, "fork", spied)
     return made
 
 
@@ -173,7 +173,7 @@ def test_no_child_while_other_threads_run(tmp_path, source, forks):
 def test_a_child_not_waited_for_is_ended(tmp_path, source, forks):
     with Store.open(tmp_path / "x.db", create=True) as store:
         _, events = dumps._check(store, copy.deepcopy(source), "dump", aside=True)
-    pid, _ = events.child
+    pid = events.child.pid
     events.close()
     with pytest.raises(ChildProcessError):  # ended and reaped
         os.waitpid(pid, os.WNOHANG)

@@ -672,6 +672,9 @@ class Change:
         if not rows:
             return []
         pk = PRIMARY_KEYS[table]
+        if pk == "id" and at_of is None and (at_column is None or at_column in rows[0]) \
+                and not any(pk in row for row in rows):
+            return self.insert_chunks(table, [rows], len(rows), at_column=at_column)
         conn = self.store.conn
         columns = list(rows[0])
         if pk == "id" and pk not in columns:
@@ -716,6 +719,39 @@ class Change:
             )
         self.events += len(rows)
         return keys
+
+    def insert_chunks(self, table: str, chunks, expected: int, *, at_column: str | None = None) -> list[int]:
+        """:meth:`insert_many` of rows given a chunk at a time (a large CSV checked in a
+        child process while it is written: ``importing``), each row with its event:
+        the same rows, keys and events as :meth:`insert_many` of all of them at once.
+        Keys are assigned in order from the table's next ``id``; each chunk's events are
+        one ``INSERT ... SELECT``; ``expected`` (about how many rows come) decides, as the
+        number of rows does for :meth:`insert_many`, whether the table's indexes are built
+        again once at the end. Returns the keys."""
+        pk = PRIMARY_KEYS[table]
+        conn = self.store.conn
+        start = key = (self.store.scalar(f"SELECT max({pk}) FROM {table}") or 0) + 1
+        given = columns = rebuild = None
+        for rows in chunks:
+            if not rows:
+                continue
+            if given is None:
+                given = list(rows[0])
+                columns = [pk, *given]
+                rebuild = defer_indexes(conn, table, expected)
+            try:
+                pick = operator.itemgetter(*given)
+                values = list(map(pick, rows)) if len(given) > 1 else [(pick(row),) for row in rows]
+            except KeyError:  # rows that leave a column out: NULL there
+                values = [tuple([row.get(c) for c in given]) for row in rows]
+            insert_rows(conn, table, columns, [(key + n, *row) for n, row in enumerate(values)])
+            del values
+            self._record_range(table, columns, key, key + len(rows) - 1, at_column)
+            key += len(rows)
+        for sql in rebuild or ():
+            conn.execute(sql)
+        self.events += key - start
+        return list(range(start, key))
 
     def record_inserted(self, table: str, columns: list[str], first: int, last: int, *,
                         at_column: str | None = None) -> int:
