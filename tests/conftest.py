@@ -48,3 +48,20 @@ def demo_db(tmp_path, frozen_now) -> Path:
     path = tmp_path / "demo.db"
     demo.build(path, now=frozen_now).close()
     return path
+
+
+@pytest.fixture
+def children(monkeypatch) -> list:
+    """The children ``opsweek.aside.fork`` makes during the test (None for each call that
+    made none), listed as they are made."""
+    from opsweek import aside
+
+    made = []
+    fork = aside.fork
+
+    def spied(work):
+        made.append(fork(work))
+        return made[-1]
+
+    monkeypatch.setattr(aside, "fork", spied)
+    return made

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from test_dump import busy_week
 
-from opsweek import aside, demo, dump as dumps
+from opsweek import demo, dump as dumps
 from opsweek.errors import InputError
 from opsweek.store import Store
 
@@ -36,20 +36,11 @@ def source(tmp_path_factory):
 
 
 @pytest.fixture
-def forks(monkeypatch):
+def forks(monkeypatch, children):
     """Every restore checks its events in a child (whatever their number); the children
     made are listed."""
-    made = []
-    fork = aside.fork
-
-    def spied(work):
-        child = fork(work)
-        made.append(child)
-        return child
-
     monkeypatch.setattr(dumps, "_ASIDE_FROM", 1)
-    monkeypatch.setattr(aside, "fork", spied)
-    return made
+    return children
 
 
 def restored(tmp_path, name, data, *, into_demo=False):
