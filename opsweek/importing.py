@@ -510,19 +510,23 @@ class _Aside:
 
     The outcome is the import's when every file was checked before anything was written
     (:meth:`first`): a problem in a CSV is named before any found while writing, and
-    nothing is committed. A child that fails is not needed: the file it was reading is
-    read here, from the row it had reached (:func:`parse_items` reads a file the same
-    way each time)."""
+    nothing is committed. A child that fails, or cannot be made, is not needed: the file
+    it was reading is read here, from the row it had reached (:func:`parse_items` reads a
+    file the same way each time)."""
 
-    def __init__(self, child, paths: list[Path], catalog: _Catalog, now: datetime):
-        self.child, self.messages = child, child.messages()
-        self.catalog, self.now = catalog, now
+    def __init__(self, paths: list[Path], catalog: _Catalog, now: datetime):
+        self.paths, self.catalog, self.now = paths, catalog, now
+        self.child = self.messages = None
         self.refused = False
         self.files = [_AsideFile(self, path) for path in paths]
 
-    @staticmethod
-    def start(paths: list[Path], catalog: _Catalog, now: datetime) -> _Aside | None:
+    def _start(self) -> None:
+        """The child, made when the first rows are asked for: inside the import's
+        transaction, so that an import waiting for another's write lock waits before its
+        child reads anything (and its reading cannot slow the other's writing)."""
         from opsweek import aside
+
+        paths, catalog, now = self.paths, self.catalog, self.now
 
         def work(send) -> None:
             for path in paths:
@@ -533,10 +537,12 @@ class _Aside:
                     return
                 send(("done", handoffs))
 
-        child = aside.fork(work)
-        return None if child is None else _Aside(child, paths, catalog, now)
+        self.child = aside.fork(work)
+        self.messages = iter(()) if self.child is None else self.child.messages()  # none: read here
 
     def next_message(self):
+        if self.messages is None:
+            self._start()
         return next(self.messages, ("gone", None))
 
     @contextmanager
@@ -552,7 +558,8 @@ class _Aside:
                         pass
             raise
         finally:
-            self.child.end()
+            if self.child is not None:
+                self.child.end()
 
 
 class _AsideFile:
@@ -842,9 +849,7 @@ def _parse_files(store: Store, paths: list[Path], now: datetime, *, aside: bool 
     csvs = [path for path, kind in kinds.items() if kind == ".csv"]
     if aside and csvs and sum(path.stat().st_size for path in csvs) >= _ASIDE_BYTES \
             and store.scalar("SELECT max(rowid) FROM items") is None:
-        started = _Aside.start(csvs, catalog, now)
-        if started is not None:
-            return kinds, team_files, started
+        return kinds, team_files, _Aside(csvs, catalog, now)
     return kinds, team_files, [_Parsed(path, *parse_items(path, catalog, now)) for path in csvs]
 
 
