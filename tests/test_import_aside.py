@@ -134,3 +134,47 @@ def test_a_database_that_holds_items_is_written_as_before(tmp_path, items, forks
     assert forks == []  # no child: the rows go in as they always did
     with Store.open(db) as store:
         assert store.scalar("SELECT count(*) FROM items") == 2_000
+
+
+def test_a_connection_opened_during_a_load_through_the_journal_works(tmp_path):
+    """A large load into a new file writes it through a rollback journal; a connection
+    opened meanwhile (``opsweek mine`` in another terminal) cannot switch the file back to
+    WAL and reads through the journal instead, seeing what was committed; the next
+    connection opened after both sets WAL again."""
+    path = tmp_path / "x.db"
+    Store.open(path, create=True).close()
+    with Store.open(path) as loader:
+        with loader.bulk(references_at_commit=True, journal_once=True):
+            assert loader.scalar("PRAGMA journal_mode") == "delete"
+            with loader.change("setup", actor="ana") as change:
+                change.insert("workflows", {"key": "flow", "name": "Flow", "status": "active"})
+                with Store.open(path) as reader:  # refused the switch to WAL: no error
+                    assert reader.scalar("SELECT count(*) FROM workflows") == 0
+            with Store.open(path) as reader:
+                assert reader.scalar("SELECT count(*) FROM workflows") == 1
+    with Store.open(path) as store:
+        assert store.scalar("PRAGMA journal_mode") == "wal"
+
+
+def test_two_large_imports_at_once_both_land(tmp_path):
+    """Two processes import a large CSV (each checked in a child) into one new database
+    at the same moment: the second waits for the first's write, and both land, every item
+    once with its event."""
+    import subprocess
+    import sys
+
+    items = tmp_path / "items.csv"
+    _items_csv(items, 25_000)
+    assert items.stat().st_size >= importing._ASIDE_BYTES
+    db = tmp_path / "shared.db"
+    assert main(["--db", str(db), "--me", "ana", "import", str(TEAM)]) == 0
+    command = [sys.executable, "-m", "opsweek", "--db", str(db), "--me", "ana", "import", str(items)]
+    racers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    outcomes = [racer.communicate(timeout=120) for racer in racers]
+    assert [racer.returncode for racer in racers] == [0, 0], outcomes
+    with Store.open(db) as store:
+        assert store.scalar("SELECT count(*), count(DISTINCT id) FROM items") == 50_000
+        assert store.scalar("SELECT count(DISTINCT id) FROM items") == 50_000
+        assert store.scalar("SELECT count(*) FROM events WHERE entity = 'items'") == 50_000
+        assert store.scalar("PRAGMA journal_mode") == "wal"

@@ -362,7 +362,16 @@ class Store:
         if self.path is not None:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError as error:
+                    # a bulk load in another process holds the file in a rollback journal
+                    # (Store.bulk's journal_once) and SQLite refuses the switch at once, with
+                    # no wait: this connection reads and writes through the journal
+                    # meanwhile (waiting for the load's lock as for any writer's), and the
+                    # next connection opened after the load sets WAL again
+                    if "locked" not in str(error) and "busy" not in str(error):
+                        raise
         conn.execute("PRAGMA synchronous = NORMAL")
         # foreign_keys cannot change inside a transaction: set it here, in autocommit
         conn.execute("PRAGMA foreign_keys = ON")
@@ -569,7 +578,7 @@ class Store:
             if journal:
                 try:
                     self.conn.execute("PRAGMA journal_mode = WAL")
-                except sqlite3.OperationalError:  # another connection came meanwhile: it set WAL
+                except sqlite3.OperationalError:  # another connection came meanwhile: it, or the next one, sets WAL
                     pass
 
     def _leave_wal(self) -> bool:
