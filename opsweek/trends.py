@@ -329,7 +329,8 @@ def _stuck_counts(store: Store, ends: list[datetime], now: datetime, settings: d
     source = (f"{stuck.past_limits_sql(len(ends))} SELECT {{columns}} FROM {{items}}"
               " LEFT JOIN limits l ON l.workflow = i.workflow AND l.key = i.stage"
               " WHERE i.opened_at <= :last AND (i.closed_at IS NULL OR i.closed_at > :first)")
-    sums = [f"sum(CASE WHEN {stuck.past_open_sql(k)} THEN {stuck.past_sql(k)} ELSE 0 END)" for k in range(past)]
+    sums = [f"sum(CASE WHEN {stuck.past_open_sql(k)} AND ({stuck.past_sql(k)}) THEN 1 ELSE 0 END)"
+            for k in range(past)]
     counts = []
     if past:
         row = store.one(source.format(columns=", ".join(sums), items="items i"), params)
