@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from opsweek.errors import InputError
-from opsweek.store.db import MIGRATIONS, PRIMARY_KEYS, Store, defer_indexes, insert_rows
+from opsweek.store.db import INDEX_STEPS, MIGRATIONS, PRIMARY_KEYS, Store, defer_indexes, insert_rows
 
 FORMAT = "opsweek-dump"
 SCHEMA_VERSION = 1  # of the dump format; the database schema is in "migrations"
@@ -187,8 +187,10 @@ def _check(store: Store, data, where, *, aside: bool) -> tuple[dict[str, list[di
     newer = [m for m in migrations if m not in MIGRATIONS]
     if newer:
         raise _bad(where, f"its schema step {newer[-1]} comes from a newer opsweek; upgrade opsweek to import it")
-    if migrations != list(MIGRATIONS):
-        missing = [m for m in MIGRATIONS if m not in migrations]
+    # a step that changes indexes only changes nothing a dump holds: one written before it restores
+    if [m for m in migrations if m not in INDEX_STEPS] != [m for m in MIGRATIONS if m not in INDEX_STEPS] \
+            or migrations != [m for m in MIGRATIONS if m in migrations]:
+        missing = [m for m in MIGRATIONS if m not in migrations and m not in INDEX_STEPS]
         raise _bad(where, f"its schema lacks step {missing[0]}; restore it with the opsweek that wrote it"
                    if missing else "its schema steps are out of order")
     extra = set(data) - {"format", "schema_version", "migrations", "tables"}

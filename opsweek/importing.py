@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import itertools
 import json
 import operator
 import re
@@ -418,12 +419,13 @@ class _Catalog:
             self.stages.update({(s.workflow, s.key): s for s in tf.stages})
 
 
-def parse_items(path: Path, catalog: _Catalog, now: datetime, *, send=None) -> tuple[list[dict], list[dict]]:
-    """Read and check an items CSV: ``(item rows, handoff rows)`` ready to insert.
+def parse_items(path: Path, catalog: _Catalog, now: datetime, *, send=None) -> tuple[list[tuple], list[dict]]:
+    """Read and check an items CSV: ``(item rows, handoff rows)`` ready to insert; an
+    item row is a tuple of :data:`ITEM_COLUMNS`.
 
     Handoff rows name their item by its index in the item rows (``item_index``). With
-    ``send``, the item rows are also handed to it as they are checked, :data:`CHUNK` at a
-    time (the rest once the file is read).
+    ``send``, the item rows are also handed to it as they are checked, up to :data:`CHUNK`
+    at a time.
     """
     text = _read_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -442,46 +444,85 @@ def parse_items(path: Path, catalog: _Catalog, now: datetime, *, send=None) -> t
         raise InputError(f"{path}: line 1: missing column {missing[0]!r} (required: {','.join(_REQUIRED_COLUMNS)})")
     if len(set(header)) != len(header):
         raise InputError(f"{path}: line 1: a column is named twice")
-    items: list[dict] = []
+    items: list[tuple] = []
     handoffs: list[dict] = []
     stamp_now = clock.stamp(now)
-    rows = _Rows(catalog, header, now, stamp_now)
-    quick = _plain_item
-    width, widest = len(header), len(header) + 64
-    line = 1
-    try:
-        for raw in reader:
-            line = reader.line_num
-            if len(raw) > widest or sum(map(len, raw)) > _LONGEST_ROW:
-                raise InputError(f"{path}: line {line}: the row is too long (accepted: up to"
-                                 f" {_LONGEST_ROW // 1024} KB a row)")
-            cells = list(map(str.strip, raw))
-            if not any(cells):
-                continue
-            if len(raw) != width:
-                raise InputError(f"{path}: line {line}: {len(raw)} cells, the header has {width}")
-            cells.append("")
-            checked = quick(cells, rows)
-            if checked is None:  # not plainly valid: every check, with its message
-                checked = _item_row(path, line, {k: v or None for k, v in zip(header, cells)}, catalog, now,
-                                    stamp_now, rows.times)
-            item, handoff = checked
-            items.append(item)
-            if send is not None and len(items) % CHUNK == 0:
-                send(items[-CHUNK:])
-            if handoff:
-                handoff["item_index"] = len(items) - 1
+    # no line longer than a row may be: then only a row over several lines can be too long
+    rows = _Rows(catalog, header, now, stamp_now, long_lines=max(map(len, text.split("\n"))) > _LONGEST_ROW)
+    line, broken = reader.line_num, None
+    while broken is None:
+        block = []
+        try:
+            for raw in itertools.islice(reader, CHUNK):
+                block.append(raw)
+        except csv.Error as error:  # the rows before it are checked first: one of them may be wrong
+            broken = error
+        if not block:
+            break
+        over_lines = broken is not None or reader.line_num - line != len(block)  # some rows, or may
+        lines = _row_lines(block, line) if over_lines else range(line + 1, line + 1 + len(block))
+        first = len(items)
+        plain, plain_handoffs, refused = _plain_items(block, rows, over_lines=over_lines)
+        if not refused:
+            items.extend(plain)
+            for k, handoff in plain_handoffs.items():
+                handoff["item_index"] = first + k
                 handoffs.append(handoff)
-    except csv.Error as error:
+        else:  # those not plainly valid: every check, with its message
+            for k, item in enumerate(plain):
+                handoff = plain_handoffs.get(k)
+                if k in refused:
+                    checked = _checked_row(path, lines[k], block[k], header, catalog, now, stamp_now, rows.times)
+                    if checked is None:  # a blank row
+                        continue
+                    item, handoff = checked
+                items.append(item)
+                if handoff:
+                    handoff["item_index"] = len(items) - 1
+                    handoffs.append(handoff)
+        if send is not None and len(items) > first:
+            send(items[first:])
+        line = lines[-1]
+    if broken is not None:
         # the failing record starts on the line after the last one read in full
-        raise InputError(f"{path}: line {line + 1}: not valid CSV ({error})") from None
-    if send is not None and len(items) % CHUNK:
-        send(items[-(len(items) % CHUNK):])
+        raise InputError(f"{path}: line {line + 1}: not valid CSV ({broken})")
     return items, handoffs
 
 
-#: item rows handed on at a time while a CSV is read (:func:`parse_items`' ``send``)
+def _row_lines(block: list[list[str]], line: int) -> list[int]:
+    """The line each row of ``block`` ends on (as ``csv.reader.line_num`` counts them: a
+    break is ``\\r\\n``, ``\\r`` or ``\\n``), the row before it ending on ``line``."""
+    lines = []
+    for raw in block:
+        line += 1 + sum(cell.count("\n") + cell.count("\r") - cell.count("\r\n") for cell in raw)
+        lines.append(line)
+    return lines
+
+
+def _checked_row(path, line, raw, header, catalog, now, stamp_now, times):
+    """One CSV row through every check, with the message of the first that fails (the
+    rows :func:`_plain_items` does not plainly accept): ``(item row, handoff row or
+    None)``, or None for a blank row."""
+    if len(raw) > len(header) + 64 or sum(map(len, raw)) > _LONGEST_ROW:
+        raise InputError(f"{path}: line {line}: the row is too long (accepted: up to"
+                         f" {_LONGEST_ROW // 1024} KB a row)")
+    cells = list(map(str.strip, raw))
+    if not any(cells):
+        return None
+    if len(raw) != len(header):
+        raise InputError(f"{path}: line {line}: {len(raw)} cells, the header has {len(header)}")
+    row, handoff = _item_row(path, line, {k: v or None for k, v in zip(header, cells)}, catalog, now,
+                             stamp_now, times)
+    return _item_tuple(row), handoff
+
+
+#: rows of a CSV checked, and handed on (:func:`parse_items`' ``send``), at a time
 CHUNK = 5_000
+
+#: the columns of an item row as :func:`parse_items` gives it, in this order
+ITEM_COLUMNS = ("workflow", "stage", "title", "owner", "status", "opened_at", "stage_entered_at",
+                "last_activity_at", "due", "ref", "blocked_reason", "closed_at")
+_item_tuple = operator.itemgetter(*ITEM_COLUMNS)
 
 
 class _Parsed:
@@ -612,21 +653,19 @@ _LONGEST_ROW = 64 * 1024
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _clean(text: str) -> str:
-    # nothing clean_text removes is printable (controls, surrogates, bidi marks are not):
-    # a printable cell, nearly every cell of a real file, is already clean
-    return text if text.isprintable() else clean_text(text)
-
-
 class _Rows:
     """What checking the rows of one CSV file needs, worked out once for the file: the
     catalog, where each column is in a row, and the times, dates and handoff deadlines
     already worked out (a file repeats them: ``-3d``, ``2026-12-01``)."""
 
-    def __init__(self, catalog: _Catalog, header: list[str], now: datetime, stamp_now: str):
+    def __init__(self, catalog: _Catalog, header: list[str], now: datetime, stamp_now: str, *,
+                 long_lines: bool = True):
         self.catalog = catalog
+        self.long_lines = long_lines  # has the file a line longer than a row may be?
         index = {name: n for n, name in enumerate(header)}
-        # every row gets one blank cell appended: where the columns the file lacks point
+        self.width = len(header)
+        self.stage_keys = set(catalog.stages)  # (workflow, stage)
+        # one blank column is appended: where the columns the file lacks point
         self.pick = operator.itemgetter(*(index.get(c, len(header)) for c in CSV_COLUMNS))
         self.now, self.stamp_now = now, stamp_now
         self.times: dict = {}    # cell text -> (datetime, stamp), shared with _item_row
@@ -656,60 +695,114 @@ class _Rows:
         return self.dues[text]
 
 
-def _plain_item(cells, rows: _Rows):
-    """The checks of a CSV row for plainly valid rows, without pydantic: ``(item row,
-    handoff row or None)``, or None for anything it does not plainly accept.
+def _plain_items(block: list[list[str]], rows: _Rows, *,
+                 over_lines: bool = True) -> tuple[list[tuple], dict[int, dict], set[int]]:
+    """The checks of CSV rows for plainly valid rows, without pydantic, a block of rows
+    at a time: ``(item rows, their handoff rows by position, positions of the rows it does
+    not plainly accept)``; the item rows in those positions are not to be used.
+    ``over_lines``: some rows of the block may go over several lines of the file.
 
     Nearly every row of a real file is plain; checking 100,000 of them through pydantic
-    would take most of the import's time budget. A row this does not plainly accept
-    goes through :func:`_item_row` (``Item.model_validate`` and every check in words), so
-    the rows and the messages are the same either way. ``cells`` are the row's stripped
-    cells plus one blank; names the catalog knows are valid slugs.
+    would take most of the import's time budget. A row this does not plainly accept goes
+    through :func:`_checked_row` (``Item.model_validate`` and every check in words), so the
+    rows and the messages are the same either way. The block is checked a column at a
+    time: each distinct value of a column (a workflow, a person, ``-3d``) is looked at
+    once, and a column with no value to refuse (most of them, in a real file) costs one
+    pass of Python's own loops over it, not a line of Python per row.
     """
-    (workflow, stage_key, title, owner, status, opened, entered, activity, due, ref, reason,
-     handoff_to, handoff_owner, handoff_sent) = rows.pick(cells)
-    catalog = rows.catalog
-    stage = catalog.stages.get((workflow, stage_key))
-    if stage is None or workflow not in catalog.workflows:
-        return None
-    status = status or "open"
-    if status not in _STATUSES:
-        return None
-    owner = owner or None
-    if owner is not None and owner not in catalog.people:
-        return None
-    # (_clean and rows.time written out: their calls were a tenth of checking a row)
-    if not title or not (title if title.isprintable() else (title := clean_text(title))).strip():
-        return None
-    if ref and not (ref if ref.isprintable() else (ref := clean_text(ref))).strip():
-        ref = None
-    if reason and not (reason if reason.isprintable() else (reason := clean_text(reason))).strip():
-        reason = None
-    if status == "blocked" and not reason:
-        return None
-    if due:
-        due = rows.due(due)
-        if due is None:
-            return None
-    now, times, time = rows.now, rows.times, rows.time
-    opened = (times.get(opened) or time(opened)) if opened else (now, rows.stamp_now)
-    entered = (times.get(entered) or time(entered)) if entered else opened
-    if opened is None or entered is None:
-        return None
-    activity = (times.get(activity) or time(activity)) if activity else max(entered, opened)
-    if activity is None:
-        return None
-    opened_at, entered_at, activity_at = opened[0], entered[0], activity[0]
-    if opened_at > now or entered_at < opened_at or entered_at > now or activity_at < opened_at or activity_at > now:
-        return None
-    row = {
-        "workflow": workflow, "stage": stage_key, "title": title, "owner": owner, "status": status,
-        "opened_at": opened[1], "stage_entered_at": entered[1], "last_activity_at": activity[1],
-        "due": due or None, "ref": ref or None, "blocked_reason": reason or None,
-        "closed_at": rows.stamp_now if status in _CLOSED else None,
-    }
-    if not handoff_to:
-        return (row, None) if not handoff_owner and not handoff_sent else None
+    count, width, catalog, now = len(block), rows.width, rows.catalog, rows.now
+    refused: set[int] = set()
+    lengths = list(map(len, block))
+    if min(lengths) != width or max(lengths) != width:  # the row path says what is wrong
+        refused.update(k for k, n in enumerate(lengths) if n != width)
+        filler = [""] * width
+        block = [raw if n == width else filler for raw, n in zip(block, lengths)]
+    if rows.long_lines or over_lines:  # a row may be too long
+        refused.update(k for k, raw in enumerate(block) if sum(map(len, raw)) > _LONGEST_ROW)
+    raw_columns = list(zip(*block))
+    columns = [list(map(str.strip, column)) for column in raw_columns]
+    columns.append([""] * count)  # where the columns the file lacks point
+    (workflows, stage_keys, titles, owners, statuses, opened, entered, activity, dues, refs, reasons,
+     handoff_to, handoff_owner, handoff_sent) = rows.pick(columns)
+
+    def refuse(values, wrong) -> None:
+        if wrong:
+            refused.update(k for k, value in enumerate(values) if value in wrong)
+
+    if not rows.stage_keys.issuperset(zip(workflows, stage_keys)):
+        refused.update(k for k, key in enumerate(zip(workflows, stage_keys)) if key not in rows.stage_keys)
+    if not catalog.workflows.issuperset(workflows):
+        refuse(workflows, set(workflows) - catalog.workflows)
+    status_of = {value: value or "open" for value in set(statuses)}
+    refuse(statuses, {value for value, status in status_of.items() if status not in _STATUSES})
+    statuses = list(map(status_of.__getitem__, statuses))
+    people = set(owners)
+    people.discard("")
+    refuse(owners, people - catalog.people)
+    owners = [owner or None for owner in owners]
+    if "" in titles or not all(map(str.isprintable, titles)):
+        titles = list(titles)
+        for k, title in enumerate(titles):
+            if not title or not (title if title.isprintable() else (title := clean_text(title))).strip():
+                refused.add(k)
+            titles[k] = title
+    refs, reasons = _optional_text(refs), _optional_text(reasons)
+    if "blocked" in status_of.values():
+        refused.update(k for k, (status, reason) in enumerate(zip(statuses, reasons))
+                       if status == "blocked" and not reason)
+    due_of = {value: rows.due(value) for value in set(dues) if value}
+    refuse(dues, {value for value, due in due_of.items() if due is None})
+    dues = list(map(due_of.get, dues))
+    texts = set(opened)
+    texts.update(entered, activity)
+    texts.discard("")
+    time_of = {text: rows.time(text) for text in texts}
+    wrong = {text for text, when in time_of.items() if when is None}
+    now_pair = (now, rows.stamp_now)
+    if wrong:
+        refused.update(k for k, times in enumerate(zip(opened, entered, activity)) if not wrong.isdisjoint(times))
+        time_of.update(dict.fromkeys(wrong, now_pair))  # in refused rows only
+    opened = list(map(time_of.get, opened, itertools.repeat(now_pair)))
+    entered = list(map(time_of.get, entered, opened))
+    activity = [time_of[text] if text else (o if o > e else e) for text, e, o in zip(activity, entered, opened)]
+    refused.update(k for k, (o, e, a) in enumerate(zip(opened, entered, activity))
+                   if o[0] > now or e[0] < o[0] or e[0] > now or a[0] < o[0] or a[0] > now)
+    handoffs = {}
+    if any(handoff_to):
+        for k, target in enumerate(handoff_to):
+            if target and k not in refused:
+                handoff = _plain_handoff(rows, workflows[k], stage_keys[k], owners[k], statuses[k], opened[k][0],
+                                         target, handoff_owner[k], handoff_sent[k])
+                if handoff is None:
+                    refused.add(k)
+                else:
+                    handoffs[k] = handoff
+    if any(handoff_owner) or any(handoff_sent):
+        refused.update(k for k, (target, receiver, sent) in enumerate(zip(handoff_to, handoff_owner, handoff_sent))
+                       if not target and (receiver or sent))
+    second = operator.itemgetter(1)
+    closed = map({"done": rows.stamp_now, "dropped": rows.stamp_now}.get, statuses)
+    return (list(zip(workflows, stage_keys, titles, owners, statuses, map(second, opened), map(second, entered),
+                     map(second, activity), dues, refs, reasons, closed)), handoffs, refused)
+
+
+def _optional_text(values: list[str]) -> list[str | None]:
+    """An optional text column (ref, blocked_reason): cleaned (what clean_text removes is
+    never printable, so a printable cell is clean already), None where it is left blank."""
+    if all(map(str.isprintable, values)):
+        return [value or None for value in values]
+    cleaned = []
+    for value in values:
+        if value and not value.isprintable() and not (value := clean_text(value)).strip():
+            value = None
+        cleaned.append(value or None)
+    return cleaned
+
+
+def _plain_handoff(rows: _Rows, workflow, stage_key, owner, status, opened_at, handoff_to, handoff_owner,
+                   handoff_sent) -> dict | None:
+    """The pending handoff of a plainly valid row, or None for anything not plainly accepted."""
+    catalog, now = rows.catalog, rows.now
     target = catalog.stages.get((workflow, handoff_to))
     if target is None or target.key == stage_key or status != "open":
         return None
@@ -724,8 +817,8 @@ def _plain_item(cells, rows: _Rows):
     if due_at is None:
         due_at = rows.due_at[key] = clock.stamp(rules.handoff_due_at(sent[0], target.handoff_sla,
                                                                      catalog.settings))
-    return row, {"from_stage": stage_key, "from_owner": owner, "to_stage": target.key, "to_owner": receiver,
-                 "sent_at": sent[1], "due_at": due_at}
+    return {"from_stage": stage_key, "from_owner": owner, "to_stage": target.key, "to_owner": receiver,
+            "sent_at": sent[1], "due_at": due_at}
 
 
 def _item_row(path, line, cells: dict, catalog: _Catalog, now: datetime, stamp_now: str,
@@ -942,7 +1035,7 @@ def _write_files(store: Store, team_files, item_batches, *, actor: str, now: dat
             counts["workflows"] += len(tf.workflows)
             counts["stages"] += len(tf.stages)
         for batch in item_batches:
-            ids = change.insert_chunks("items", batch.chunks(), batch.expected)
+            ids = change.insert_chunks("items", batch.chunks(), batch.expected, columns=ITEM_COLUMNS)
             handoffs = batch.handoffs
             for handoff in handoffs:
                 handoff["item_id"] = ids[handoff.pop("item_index")]

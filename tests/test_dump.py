@@ -16,7 +16,7 @@ from opsweek import demo
 from opsweek.dump import KEYS, TABLES, dump, restore, restore_file
 from opsweek.errors import InputError
 from opsweek.store import Store, changes, read
-from opsweek.store.db import MIGRATIONS
+from opsweek.store.db import INDEX_STEPS, MIGRATIONS
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
@@ -94,6 +94,47 @@ def test_a_database_with_data_is_refused_unless_replaced(demo_store, tmp_path):
     assert counts["people"] == 10
     assert dump(other) == source
     other.close()
+
+
+def test_the_steps_named_index_only_change_indexes_only(tmp_path):
+    """Each step of INDEX_STEPS, applied on its own, leaves every table, view and trigger
+    as it was (only indexes come and go); the others are the ones that change tables."""
+    from sqlite_utils import Database
+
+    from opsweek.store.schema import migrations
+
+    db = Database(tmp_path / "steps.db")
+
+    def shape():
+        return sorted(tuple(row) for row in db.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE type != 'index' AND name != '_sqlite_migrations'"
+            " AND name NOT LIKE 'sqlite_%'").fetchall())
+
+    for k, name in enumerate(MIGRATIONS):
+        before = shape()
+        migrations.apply(db, stop_before=list(MIGRATIONS[k + 1:]))
+        assert (shape() == before) == (name in INDEX_STEPS), name
+    assert INDEX_STEPS <= set(MIGRATIONS)
+    db.close()
+
+
+def test_a_dump_written_before_an_index_step_restores(demo_store, tmp_path):
+    busy_week(demo_store)
+    text = dump(demo_store)
+    data = json.loads(text)
+    data["migrations"] = [m for m in MIGRATIONS if m not in ("m015_items_status_stage", "m012_stuck_order")]
+    path = tmp_path / "older.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with Store.open(tmp_path / "restored.db", create=True) as fresh:
+        restore_file(fresh, path)
+        assert dump(fresh) == text  # with every step of this opsweek, its indexes too
+        assert fresh.applied_migrations() == list(MIGRATIONS)
+    for steps, words in [([m for m in MIGRATIONS if m != "m009_issues"], "lacks step m009_issues"),
+                         ([m for m in MIGRATIONS if m != "m012_stuck_order"] + ["m012_stuck_order"], "out of order"),
+                         ([*MIGRATIONS, "m001_initial"], "out of order")]:
+        path.write_text(json.dumps({**data, "migrations": steps}), encoding="utf-8")
+        with Store.open(tmp_path / "refused.db", create=True) as other, pytest.raises(InputError, match=words):
+            restore_file(other, path)
 
 
 def _mutations():

@@ -375,6 +375,41 @@ def test_bad_items_file(case, loaded, tmp_path, capsys):
     assert digest(loaded) == before
 
 
+@pytest.mark.parametrize("chunk", [2, 5_000])
+def test_a_problem_after_cells_over_several_lines_names_its_line(chunk, loaded, tmp_path, capsys, monkeypatch):
+    """A quoted cell's line breaks (\\n, \\r\\n, \\r) count as lines: the row after them
+    is named by the line it is on, read a block at a time or all at once."""
+    from opsweek import importing
+
+    monkeypatch.setattr(importing, "CHUNK", chunk)
+    over_lines = [row(title='"a\nb"'), row(title='"c\r\nd\re"'), row(ref='"x\n\ny"')]  # lines 2-3, 4-6, 7-9
+    long_title = '"' + ("t" * 40_000 + "\n") * 2 + '"'  # 80 KB, no line of it over 64 KB
+    cases = [
+        (row(owner="zed"), ["line 10", "column owner", "unknown person 'zed'"]),
+        (row(title=long_title), ["line 12", "the row is too long"]),
+        (row(title='"' + "x" * 140_000 + '"'), ["line 10", "not valid CSV", "field larger than field limit"]),
+        (",".join([""] * 14) + "\n" + row(status="closed"), ["line 11", "column status"]),
+    ]
+    before = digest(loaded)
+    for last, fragments in cases:
+        bad = tmp_path / "lines.csv"
+        bad.write_bytes("\n".join([HEADER, *over_lines, last, ""]).encode())
+        code, out, err = run(capsys, "--db", loaded, "import", bad)
+        assert code == 2 and out == "", err
+        assert_one_line(err, "lines.csv", *fragments)
+    for chunk_start in ([], over_lines[:1]):  # the long row first in its block, or after one
+        bad = tmp_path / "lines.csv"
+        bad.write_bytes("\n".join([HEADER, *chunk_start, row(title=long_title), row(), ""]).encode())
+        code, _, err = run(capsys, "--db", loaded, "import", bad)
+        assert code == 2 and f"line {4 + 2 * len(chunk_start)}: the row is too long" in err, err
+    good = tmp_path / "good.csv"
+    good.write_bytes("\n".join([HEADER, *over_lines, row(), ""]).encode())
+    assert run(capsys, "--db", loaded, "import", good)[0] == 0
+    titles = [r[0] for r in sqlite3.connect(loaded).execute("SELECT title FROM items ORDER BY id DESC LIMIT 4")]
+    assert titles[2:] == ["c\nd\ne", "a\nb"]  # each line break kept, as a newline
+    assert before != digest(loaded)
+
+
 def test_items_file_not_utf8(loaded, tmp_path, capsys):
     bad = tmp_path / "utf16.csv"
     bad.write_text(f"{HEADER}\n{ROW_OK}\n", encoding="utf-16")
@@ -647,7 +682,20 @@ TRICKY = {
     "due": ["", "2026-12-01", "2026-02-30", "1 Dec", "+3d", "fri", "2026-1-5", "２０２６-１２-０１", "soon"],
     "ref": ["", "ZD-1", "\x1b", " \x07 "],
     "blocked_reason": ["", "vendor", "\x1b[0m", "\x00"],
+    "opened": ["-3d", "", "2026-11-20T09:00:00Z", "+1d", "garbage", "2026-11-23", "-3d "],
+    "stage_entered": ["-2d", "", "-5d", "+1d", "-1h", "never"],
+    "last_activity": ["-1d", "", "-10d", "+2h", "2026-11-24T09:00:00"],
+    "handoff_to": ["", "resolve", "triage", "nope", "Resolve"],
+    "handoff_owner": ["", "ana", "zed", "ben"],
+    "handoff_sent": ["", "-1h", "+1h", "-30d", "soon"],
 }
+
+# Structurally odd lines among the rows: blank ones, a row of blank cells, a short row, a
+# title over two lines.
+ODD_LINES = ["", ",,,,,,,,,,,,,", "complaints,triage",
+             ",".join(f'"{values[0]}"' if name != "title" else '"two\nlines"' for name, values in TRICKY.items())]
+
+NO_QUICK_CHECK = staticmethod(lambda block, rows, **_: ([None] * len(block), {}, set(range(len(block)))))
 
 
 def _parse_both(tmp_path, catalog, now, text, monkeypatch):
@@ -659,7 +707,7 @@ def _parse_both(tmp_path, catalog, now, text, monkeypatch):
     results = []
     for quick in (True, False):
         if not quick:
-            monkeypatch.setattr(importing, "_plain_item", lambda fields, catalog: None)
+            monkeypatch.setattr(importing, "_plain_items", NO_QUICK_CHECK)
         try:
             results.append(importing.parse_items(path, catalog, now))
         except InputError as error:
@@ -678,7 +726,7 @@ def test_the_quick_row_check_gives_the_same_rows_and_messages_as_the_model(tmp_p
     team, _ = files
     store = Store.memory()
     catalog = importing._Catalog(store, [importing.parse_team(team)])
-    original = importing._plain_item
+    original = importing._plain_items
     rng = random.Random(7)
     columns = list(TRICKY)
     # mostly valid cells, so that both whole rows and single problems are compared
@@ -687,11 +735,56 @@ def test_the_quick_row_check_gives_the_same_rows_and_messages_as_the_model(tmp_p
     checked = 0
     for cells in rows:
         line = ",".join(f'"{cells[c]}"' for c in columns)
-        monkeypatch.setattr(importing, "_plain_item", original)
+        monkeypatch.setattr(importing, "_plain_items", original)
         quick, model = _parse_both(tmp_path, catalog, frozen_now, f"{','.join(columns)}\n{line}\n", monkeypatch)
         assert quick == model, cells
         checked += isinstance(quick, tuple)
     assert checked > 50  # many rows were valid, so the rows themselves were compared
+    store.close()
+
+
+def test_the_quick_check_of_a_whole_file_gives_the_same_rows_and_first_problem_as_the_model(
+        tmp_path, files, frozen_now, monkeypatch):
+    """Many rows in one file, checked a block at a time: the valid ones with odd lines among
+    them give the same rows; cut after each of several wrong rows, the file is refused
+    with the same message (its line) both ways."""
+    import random
+
+    from opsweek import importing
+    from opsweek.store import Store
+
+    team, _ = files
+    store = Store.memory()
+    catalog = importing._Catalog(store, [importing.parse_team(team)])
+    original = importing._plain_items
+    rng = random.Random(11)
+    columns = list(TRICKY)
+    header = ",".join(columns)
+
+    def line_of(cells):
+        return ",".join(f'"{cells[c]}"' for c in columns)
+
+    def both(lines):
+        monkeypatch.setattr(importing, "_plain_items", original)
+        return _parse_both(tmp_path, catalog, frozen_now, "\n".join([header, *lines]) + "\n", monkeypatch)
+
+    rows = [{c: TRICKY[c][0] if rng.random() < 0.9 else rng.choice(TRICKY[c]) for c in columns}
+            for _ in range(400)]
+    valid, wrong = [], []
+    for cells in rows:
+        (valid if isinstance(both([line_of(cells)])[1], tuple) else wrong).append(line_of(cells))
+    assert len(valid) > 150 and len(wrong) > 20
+    lines = list(valid)
+    for k, odd in enumerate(ODD_LINES[:2] + ODD_LINES[3:]):  # the short row is refused: below
+        lines.insert(37 * (k + 1), odd)
+    monkeypatch.setattr(importing, "CHUNK", 64)  # several blocks, some with odd lines in them
+    quick, model = both(lines)
+    assert quick == model and isinstance(quick, tuple)
+    assert len(quick[0]) == len(valid) + 1 and quick[1]  # the two-line title; handoffs were compared
+    for cut in (5, 63, 64, 65, 130, len(lines)):
+        for bad in wrong[:8] + [ODD_LINES[2]]:
+            quick, model = both(lines[:cut] + [bad] + lines[cut:cut + 10])
+            assert quick == model and isinstance(quick, str), (cut, bad)
     store.close()
 
 
@@ -703,7 +796,7 @@ def test_the_sample_items_parse_the_same_through_either_path(frozen_now, monkeyp
     store = Store.memory()
     catalog = importing._Catalog(store, [importing.parse_team(data / "team.toml")])
     quick = importing.parse_items(data / "items.csv", catalog, frozen_now)
-    monkeypatch.setattr(importing, "_plain_item", lambda fields, catalog: None)
+    monkeypatch.setattr(importing, "_plain_items", NO_QUICK_CHECK)
     assert importing.parse_items(data / "items.csv", catalog, frozen_now) == quick
     assert len(quick[0]) >= 40
     store.close()

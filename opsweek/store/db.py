@@ -28,7 +28,11 @@ MIGRATION_SET = "opsweek"
 MIGRATIONS = ("m001_initial", "m002_events_action", "m003_recurring", "m004_team_import", "m005_escalations",
               "m006_speed", "m007_outcomes", "m008_ratings", "m009_issues", "m010_week_figures",
               "m011_lists", "m012_stuck_order", "m013_owner_open",
-              "m014_events_action")
+              "m014_events_action", "m015_items_status_stage")
+# The steps that change indexes only: the rows a database holds, and so what a dump of it
+# holds, are the same before and after them (a dump written before one restores as is).
+INDEX_STEPS = frozenset({"m002_events_action", "m006_speed", "m011_lists", "m012_stuck_order", "m013_owner_open",
+                         "m014_events_action", "m015_items_status_stage"})
 BUSY_TIMEOUT_MS = 5000
 _memory_names = itertools.count(1)
 
@@ -729,34 +733,42 @@ class Change:
         self.events += len(rows)
         return keys
 
-    def insert_chunks(self, table: str, chunks, expected: int, *, at_column: str | None = None) -> list[int]:
+    def insert_chunks(self, table: str, chunks, expected: int, *, columns=None,
+                      at_column: str | None = None) -> list[int]:
         """:meth:`insert_many` of rows given a chunk at a time (a large CSV checked in a
         child process while it is written: ``importing``), each row with its event:
         the same rows, keys and events as :meth:`insert_many` of all of them at once.
-        Keys are assigned in order from the table's next ``id``; each chunk's events are
-        one ``INSERT ... SELECT``; ``expected`` (about how many rows come) decides, as the
-        number of rows does for :meth:`insert_many`, whether the table's indexes are built
-        again once at the end. Returns the keys."""
+        Rows are dicts, or with ``columns`` tuples of those columns in that order.
+        Keys are assigned in order from the table's next ``id`` (by SQLite, which gives a
+        row without one the largest key plus one); each chunk's events are one ``INSERT
+        ... SELECT``; ``expected`` (about how many rows come) decides, as the number of
+        rows does for :meth:`insert_many`, whether the table's indexes are built again
+        once at the end. Returns the keys."""
         pk = PRIMARY_KEYS[table]
         conn = self.store.conn
         start = key = (self.store.scalar(f"SELECT max({pk}) FROM {table}") or 0) + 1
-        given = columns = rebuild = None
+        given = rebuild = None
         for rows in chunks:
             if not rows:
                 continue
             if given is None:
-                given = list(rows[0])
-                columns = [pk, *given]
+                given = list(rows[0] if columns is None else columns)
                 rebuild = defer_indexes(conn, table, expected)
-            try:
-                pick = operator.itemgetter(*given)
-                values = list(map(pick, rows)) if len(given) > 1 else [(pick(row),) for row in rows]
-            except KeyError:  # rows that leave a column out: NULL there
-                values = [tuple([row.get(c) for c in given]) for row in rows]
-            insert_rows(conn, table, columns, [(key + n, *row) for n, row in enumerate(values)])
+            if columns is not None:
+                values = rows
+            else:
+                try:
+                    pick = operator.itemgetter(*given)
+                    values = list(map(pick, rows)) if len(given) > 1 else [(pick(row),) for row in rows]
+                except KeyError:  # rows that leave a column out: NULL there
+                    values = [tuple([row.get(c) for c in given]) for row in rows]
+            insert_rows(conn, table, given, values)
             del values
-            self._record_range(table, columns, key, key + len(rows) - 1, at_column)
-            key += len(rows)
+            last = key + len(rows) - 1
+            if self.store.scalar(f"SELECT max({pk}) FROM {table}") != last:  # never: SQLite's rule
+                raise sqlite3.IntegrityError(f"{table}: rows were not given the keys {key}..{last}")
+            self._record_range(table, [pk, *given], key, last, at_column)
+            key = last + 1
         for sql in rebuild or ():
             conn.execute(sql)
         self.events += key - start
